@@ -1,0 +1,1 @@
+"""Side effects, one module per stage; backends live beside them behind small protocols."""

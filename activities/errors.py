@@ -1,0 +1,34 @@
+"""The error taxonomy activities raise, as Temporal `ApplicationError` types.
+
+Workflows and retry policies match on these type names, so they are part of the contract.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.exceptions import ApplicationError
+
+BAD_INPUT = "BadInput"  # retrying cannot fix it: a broken config, an empty script
+QUALITY_FAILED = "QualityFailed"  # the reel was produced but failed a check
+TOOL_FAILED = "ToolFailed"  # an external program (ffmpeg) failed; may be transient
+RATE_LIMITED = "RateLimited"  # retry after the delay the backend asked for
+NON_RETRYABLE_TYPES = [BAD_INPUT, QUALITY_FAILED]
+
+
+def bad_input(message: str) -> ApplicationError:
+    return ApplicationError(message, type=BAD_INPUT, non_retryable=True)
+
+
+def quality_failed(message: str, *details: object) -> ApplicationError:
+    return ApplicationError(message, *details, type=QUALITY_FAILED, non_retryable=True)
+
+
+def tool_failed(message: str) -> ApplicationError:
+    return ApplicationError(message, type=TOOL_FAILED)
+
+
+def rate_limited(message: str, retry_after_s: float) -> ApplicationError:
+    return ApplicationError(
+        message, type=RATE_LIMITED, next_retry_delay=timedelta(seconds=retry_after_s)
+    )

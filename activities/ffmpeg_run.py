@@ -1,0 +1,96 @@
+"""Run ffmpeg as a child process: progress, heartbeats, cancellation and exact CPU time.
+
+The binary is the one on PATH when there is one, else the static build shipped in the
+imageio-ffmpeg wheel (which has libx264, libass and freetype), so nothing needs root.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from activities.errors import tool_failed
+
+
+@cache
+def ffmpeg_exe() -> str:
+    override = os.environ.get("MONOLATHE_FFMPEG")
+    if override:
+        return override
+    on_path = shutil.which("ffmpeg")
+    if on_path:
+        return on_path
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+class FfmpegCancelled(Exception):
+    """The activity was cancelled (a channel kill, a timeout) and ffmpeg was stopped."""
+
+
+@dataclass
+class FfmpegRun:
+    stderr: str
+    cpu_seconds: float
+    wall_seconds: float
+
+
+Tick = Callable[[dict[str, str]], None]
+
+
+def run_ffmpeg(
+    args: Sequence[str],
+    on_progress: Tick | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    what: str = "ffmpeg",
+) -> FfmpegRun:
+    """Run `ffmpeg <args>`; raise a typed ToolFailed error with ffmpeg's last lines on failure.
+
+    `on_progress` receives ffmpeg's `-progress` key/values (out_time_us, speed, ...) about
+    twice a second; `should_stop` is polled as often and kills ffmpeg when it returns True.
+    """
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", *args]
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
+    )
+    stderr_lines: list[str] = []
+    # stderr must be drained concurrently or a chatty filter (ebur128) fills the pipe.
+    drain = threading.Thread(
+        target=lambda: stderr_lines.extend(proc.stderr or []), daemon=True
+    )
+    drain.start()
+    progress: dict[str, str] = {}
+    last_tick = 0.0
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        key, _, value = line.strip().partition("=")
+        progress[key] = value
+        now = time.monotonic()
+        if key == "progress" and now - last_tick >= 0.5:
+            last_tick = now
+            if on_progress:
+                on_progress(dict(progress))
+            if should_stop and should_stop():
+                proc.kill()
+                break
+    # wait4 reaps the child and reports its own rusage, exact even with parallel stages.
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    drain.join(timeout=5)
+    wall = time.monotonic() - started
+    cpu = usage.ru_utime + usage.ru_stime
+    if should_stop and should_stop():
+        raise FfmpegCancelled(f"{what} stopped: activity cancelled")
+    stderr = "".join(stderr_lines)
+    if proc.returncode != 0:
+        tail = "\n".join(stderr.strip().splitlines()[-8:])
+        raise tool_failed(f"{what} failed (exit {proc.returncode}):\n{tail}")
+    return FfmpegRun(stderr=stderr, cpu_seconds=cpu, wall_seconds=wall)

@@ -1,0 +1,1 @@
+"""The processes: workers per task queue, the CLI, the embedded Temporal dev server."""

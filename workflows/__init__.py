@@ -1,0 +1,1 @@
+"""Deterministic workflow code: ChannelWorkflow, ReelWorkflow and their contracts."""

