@@ -89,6 +89,7 @@ class ChannelState:
     runs: int = 1  # how many continue-as-new generations this channel has lived
     last_reels: list[ReelSummary] = field(default_factory=list)
     next_slot_at: str = ""  # ISO time of the next slot, for status
+    last_slot_at: str = ""  # ISO time of the last slot filled, so CAN keeps the rhythm
     waiting_for: str = ""  # why no reel is starting now: paused, budget, slot, capacity
 
 
@@ -126,6 +127,7 @@ class ChannelSetup:
     config: ChannelConfig
     reels_today: int  # reels the ledger already holds for this channel and date
     recent_topics: list[str] = field(default_factory=list)
+    queues: dict[str, str] = field(default_factory=dict)  # logical -> task queue name
 
 
 # --- topics ---
@@ -168,6 +170,7 @@ class ReelInput:
     reel_id: str
     channel: ChannelConfig
     topic: Topic
+    queues: dict[str, str] = field(default_factory=dict)  # logical -> task queue name
 
 
 @dataclass
@@ -353,3 +356,19 @@ class ReelResult:
     costs: list[StageCost]
     stage_seconds: dict[str, float]
     total_usd: float
+
+
+@dataclass
+class ChannelStatus:
+    channel: str
+    paused: bool
+    killed: bool
+    waiting_for: str
+    next_slot_at: str
+    in_flight: dict[str, str]
+    published: int
+    failed: int
+    spend_today_usd: float
+    daily_budget_usd: float
+    runs: int
+    last_reels: list[ReelSummary]

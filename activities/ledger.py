@@ -1,0 +1,214 @@
+"""The ledger: channels, reels, assets, costs and publications in SQLModel.
+
+SQLite in WAL mode by default (several workers write at once), PostgreSQL by URL. The
+publication table is the idempotency guard for publishing: one row per (reel, platform),
+written as an intent before the upload and completed with the platform's id after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import UniqueConstraint, event
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, create_engine, func, select
+
+from workflows.contracts import Publication, StageCost
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ChannelRow(SQLModel, table=True):
+    __tablename__ = "channels"
+    name: str = Field(primary_key=True)
+    niche: str = ""
+    created_at: datetime = Field(default_factory=_now)
+
+
+class ReelRow(SQLModel, table=True):
+    __tablename__ = "reels"
+    id: str = Field(primary_key=True)  # reel/<channel>/<date>/<n>
+    channel: str = Field(index=True)
+    day: str = Field(index=True)  # YYYY-MM-DD from the id
+    topic: str = ""
+    title: str = ""
+    status: str = "running"
+    error: str = ""
+    video_uri: str = ""
+    total_usd: float = 0.0
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class AssetRow(SQLModel, table=True):
+    __tablename__ = "assets"
+    __table_args__ = (UniqueConstraint("reel_id", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    reel_id: str = Field(index=True)
+    kind: str
+    uri: str
+
+
+class CostRow(SQLModel, table=True):
+    __tablename__ = "costs"
+    id: int | None = Field(default=None, primary_key=True)
+    reel_id: str = Field(index=True)
+    channel: str = Field(index=True)
+    day: str = Field(index=True)
+    stage: str
+    backend: str
+    seconds: float
+    cpu_seconds: float
+    usd: float
+
+
+class PublicationRow(SQLModel, table=True):
+    __tablename__ = "publications"
+    __table_args__ = (UniqueConstraint("reel_id", "platform"),)
+    id: int | None = Field(default=None, primary_key=True)
+    reel_id: str = Field(index=True)
+    platform: str
+    status: str = "intent"  # intent -> published
+    external_id: str = ""
+    url: str = ""
+    created_at: datetime = Field(default_factory=_now)
+    published_at: datetime | None = None
+
+
+def _sqlite_wal(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_wal)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def day_of_reel(reel_id: str) -> str:
+    parts = reel_id.split("/")
+    return parts[2] if len(parts) >= 4 else ""
+
+
+class Ledger:
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine) as session:
+            yield session
+            session.commit()
+
+    # --- channels and numbering ---
+
+    def ensure_channel(self, name: str, niche: str) -> None:
+        with self.session() as s:
+            if s.get(ChannelRow, name) is None:
+                s.add(ChannelRow(name=name, niche=niche))
+
+    def reels_on(self, channel: str, day: str) -> int:
+        """The highest reel number the ledger has seen for the channel on that day."""
+        with self.session() as s:
+            ids = s.exec(select(ReelRow.id).where(ReelRow.channel == channel, ReelRow.day == day))
+            numbers = [int(i.rsplit("/", 1)[1]) for i in ids if i.rsplit("/", 1)[1].isdigit()]
+        return max(numbers, default=0)
+
+    def recent_topics(self, channel: str, limit: int = 50) -> list[str]:
+        with self.session() as s:
+            rows = s.exec(
+                select(ReelRow.topic)
+                .where(ReelRow.channel == channel, ReelRow.status == "published")
+                .order_by(ReelRow.updated_at.desc())  # type: ignore[attr-defined]
+                .limit(limit)
+            )
+            return list(reversed([t for t in rows if t]))
+
+    # --- reels ---
+
+    def record_reel(
+        self,
+        reel_id: str,
+        channel: str,
+        topic: str,
+        title: str,
+        status: str,
+        video_uri: str,
+        assets: dict[str, str],
+        costs: list[StageCost],
+        error: str = "",
+    ) -> float:
+        """Write the reel's final row, its assets and costs; safe to repeat (retries)."""
+        day = day_of_reel(reel_id)
+        total = round(sum(c.usd for c in costs), 6)
+        with self.session() as s:
+            row = s.get(ReelRow, reel_id) or ReelRow(id=reel_id, channel=channel, day=day)
+            row.topic, row.title, row.status, row.error = topic, title, status, error
+            row.video_uri, row.total_usd, row.updated_at = video_uri, total, _now()
+            s.add(row)
+            for old in s.exec(select(CostRow).where(CostRow.reel_id == reel_id)):
+                s.delete(old)
+            for old_asset in s.exec(select(AssetRow).where(AssetRow.reel_id == reel_id)):
+                s.delete(old_asset)
+            s.flush()
+            for cost in costs:
+                s.add(CostRow(reel_id=reel_id, channel=channel, day=day, stage=cost.stage,
+                              backend=cost.backend, seconds=cost.seconds,
+                              cpu_seconds=cost.cpu_seconds, usd=cost.usd))
+            for kind, uri in assets.items():
+                s.add(AssetRow(reel_id=reel_id, kind=kind, uri=uri))
+        return total
+
+    def spend_on(self, channel: str, day: str) -> float:
+        with self.session() as s:
+            total = s.exec(
+                select(func.coalesce(func.sum(CostRow.usd), 0.0)).where(
+                    CostRow.channel == channel, CostRow.day == day
+                )
+            ).one()
+        return float(total)
+
+    # --- publications (idempotency: one per reel and platform) ---
+
+    def publication_intent(self, reel_id: str, platform: str) -> Publication | None:
+        """Record the intent to publish; return the publication if it already happened."""
+        with self.session() as s:
+            row = s.exec(
+                select(PublicationRow).where(
+                    PublicationRow.reel_id == reel_id, PublicationRow.platform == platform
+                )
+            ).first()
+            if row is None:
+                s.add(PublicationRow(reel_id=reel_id, platform=platform))
+                return None
+            if row.status == "published":
+                return Publication(platform, row.external_id, row.url, reused=True)
+            return None
+
+    def publication_done(self, reel_id: str, platform: str, external_id: str, url: str) -> None:
+        with self.session() as s:
+            row = s.exec(
+                select(PublicationRow).where(
+                    PublicationRow.reel_id == reel_id, PublicationRow.platform == platform
+                )
+            ).one()
+            row.status, row.external_id, row.url = "published", external_id, url
+            row.published_at = _now()
+            s.add(row)
+
+    def publications(self, reel_id: str) -> list[PublicationRow]:
+        with self.session() as s:
+            return list(s.exec(select(PublicationRow).where(PublicationRow.reel_id == reel_id)))

@@ -1,0 +1,266 @@
+"""The visuals stage: one procedural clip per scene, rendered locally with ffmpeg's sources.
+
+Clips are rendered at half resolution (compose upscales) and each runs `HANDLE_S` past its
+scene's end, so compose can cross-fade into the next scene without shortening the reel.
+Styles rotate per scene and take their seed from the keywords, so a retry renders the same
+pictures.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+from temporalio import activity
+from temporalio.exceptions import CancelledError
+
+from activities.artifacts import ArtifactStore, to_uri
+from activities.errors import bad_input
+from activities.ffmpeg_run import FfmpegCancelled, FfmpegRun, Tick, run_ffmpeg
+from activities.metering import Meter
+from workflows.contracts import LookConfig, Scene, SceneClip, SceneSpan, Visuals, VisualsRequest
+
+FONT_FILE = Path(__file__).parent / "assets" / "fonts" / "DejaVuSans-Bold.ttf"
+HANDLE_S = 0.5  # extra seconds rendered past each scene, consumed by compose's cross-fades
+CLIP_WIDTH, CLIP_HEIGHT = 540, 960
+MAX_KEYWORD_LINES = 3
+MAX_LINE_CHARS = 14
+STYLES = ("flow", "life", "shapes", "automaton")
+GRADIENT_TYPES = ("linear", "radial", "circular", "spiral", "square")
+# Gradients are smooth, so rendering them at half size and upscaling loses nothing visible
+# and halves the single-threaded source's time.
+_UPSCALE_SMOOTH = f"scale={CLIP_WIDTH}:{CLIP_HEIGHT}:flags=bilinear"
+
+
+class VisualsActivities:
+    def __init__(self, store: ArtifactStore, cpu_second_usd: float) -> None:
+        self.store = store
+        self.cpu_second_usd = cpu_second_usd
+
+    # no_thread_cancel_exception: an exception injected into this thread could land between
+    # starting and reaping ffmpeg and orphan it; run_media polls for the cancel instead.
+    @activity.defn(name="make_visuals", no_thread_cancel_exception=True)
+    def make_visuals(self, req: VisualsRequest) -> Visuals:
+        _validate(req)
+        meter = Meter("visuals", "procedural", self.cpu_second_usd)
+        base_seed = _seed(" ".join(" ".join(s.keywords) or s.text for s in req.script.scenes))
+        total = sum(span.end - span.start + HANDLE_S for span in req.scenes)
+        done = 0.0
+        clips: list[SceneClip] = []
+        for i, (span, scene) in enumerate(zip(req.scenes, req.script.scenes, strict=True)):
+            duration = round(span.end - span.start + HANDLE_S, 3)
+            out = self.store.path_for(req.reel_id, f"scene-{i:02d}.mp4")
+            text_file = self.store.path_for(req.reel_id, f"scene-{i:02d}.txt")
+            text_file.write_text(keyword_text(scene), encoding="utf-8")
+            style = STYLES[(base_seed + i) % len(STYLES)]
+            args = scene_args(
+                style, _seed(f"{i}:{' '.join(scene.keywords)}"), req.look, duration, text_file, out
+            )
+            run = run_media(
+                args,
+                _progress_ticker(f"scene {i}", done, duration, total),
+                what=f"visuals scene {i} ({style})",
+            )
+            meter.add_child_cpu(run.cpu_seconds)
+            done += duration
+            heartbeat({"scene": i, "progress": round(done / total, 3)})
+            clips.append(SceneClip(uri=to_uri(out), duration_s=duration))
+        return Visuals(clips=clips, cost=meter.cost())
+
+
+def _validate(req: VisualsRequest) -> None:
+    if not req.scenes:
+        raise bad_input("visuals request: scenes is empty")
+    if len(req.scenes) != len(req.script.scenes):
+        raise bad_input(
+            f"visuals request: scenes has {len(req.scenes)} spans but script.scenes has "
+            f"{len(req.script.scenes)}"
+        )
+    for i, span in enumerate(req.scenes):
+        if span.end - span.start <= 0:
+            raise bad_input(f"visuals request: scenes[{i}] has zero or negative duration")
+    if req.look.fps <= 0:
+        raise bad_input(f"visuals request: look.fps must be positive, got {req.look.fps}")
+
+
+def keyword_text(scene: Scene) -> str:
+    """The words drawn big on the scene: its keywords, else its longest words, one a line."""
+    words = [k.strip() for k in scene.keywords if k.strip()]
+    if not words:
+        candidates = re.findall(r"[\w'-]+", scene.text)
+        words = sorted(candidates, key=len, reverse=True)[:2]
+    lines = [w.upper()[:MAX_LINE_CHARS] for w in words[:MAX_KEYWORD_LINES]]
+    return "\n".join(lines)
+
+
+def scene_args(
+    style: str, seed: int, look: LookConfig, duration: float, text_file: Path, out: Path
+) -> list[str]:
+    """ffmpeg arguments rendering one scene: a lavfi source graph, the keywords, an x264 file."""
+    palette = _palette(look.palette)
+    background = _BACKGROUNDS[style](seed, palette, look.fps)
+    text = _drawtext(text_file, _font_size(text_file.read_text(encoding="utf-8")))
+    graph = f"{background},{text},format=yuv420p"
+    return [
+        "-f", "lavfi", "-i", graph,
+        "-t", f"{duration:.3f}",
+        "-an",
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18",
+        "-pix_fmt", "yuv420p", "-r", str(look.fps),
+        str(out),
+    ]  # fmt: skip
+
+
+def _flow(seed: int, palette: list[str], fps: int) -> str:
+    colours = [palette[(seed + k) % len(palette)] for k in range(max(3, len(palette)))]
+    kind = GRADIENT_TYPES[seed % len(GRADIENT_TYPES)]
+    cs = ":".join(f"c{k}=0x{c}" for k, c in enumerate(colours[:8]))
+    return (
+        f"gradients=s={CLIP_WIDTH // 2}x{CLIP_HEIGHT // 2}:r={fps}:{cs}:n={min(8, len(colours))}"
+        f":speed=0.02:seed={seed % 100000}:type={kind},{_UPSCALE_SMOOTH}"
+    )
+
+
+def _life(seed: int, palette: list[str], fps: int) -> str:
+    dark, mid, light = _three(palette)
+    # Cells are 4x4 pixels: large enough to read on a phone, cheap to simulate.
+    return (
+        f"life=s={CLIP_WIDTH // 4}x{CLIP_HEIGHT // 4}:r={fps}:mold=8:ratio=0.25"
+        f":seed={seed % 100000}:life_color=0x{light}:death_color=0x{dark}:mold_color=0x{mid},"
+        f"scale={CLIP_WIDTH}:{CLIP_HEIGHT}:flags=neighbor"
+    )
+
+
+def _automaton(seed: int, palette: list[str], fps: int) -> str:
+    # Dark and middle tones: the 50/50 pattern is busy, full contrast fights the keywords.
+    dark, light, _ = _three(palette)
+    rule = (30, 90, 110, 150, 182)[seed % 5]
+    dr, dg, db = _rgb(dark)
+    lr, lg, lb = _rgb(light)
+    return (
+        f"cellauto=s={CLIP_WIDTH // 2}x{CLIP_HEIGHT // 2}:r={fps}:rule={rule}"
+        f":seed={seed % 100000}:random_fill_ratio=0.5:scroll=1,format=rgb24,"
+        f"lutrgb=r='{dr}+({lr}-{dr})*val/255':g='{dg}+({lg}-{dg})*val/255'"
+        f":b='{db}+({lb}-{db})*val/255',"
+        f"scale={CLIP_WIDTH}:{CLIP_HEIGHT}:flags=neighbor"
+    )
+
+
+def _shapes(seed: int, palette: list[str], fps: int) -> str:
+    dark, mid, light = _three(palette)
+    kind = GRADIENT_TYPES[seed % 2]
+    graph = (
+        f"gradients=s={CLIP_WIDTH // 2}x{CLIP_HEIGHT // 2}:r={fps}:c0=0x{dark}:c1=0x{mid}:n=2"
+        f":speed=0.03:seed={seed % 100000}:type={kind},{_UPSCALE_SMOOTH}[bg]"
+    )
+    shapes = [(light, 170, 170), (mid, 260, 90), (light, 90, 260)]
+    last = "bg"
+    for k, (colour, w, h) in enumerate(shapes):
+        phase = (seed >> (k * 3)) % 7
+        speed = 0.6 + 0.25 * k
+        x = f"{(CLIP_WIDTH - w) / 2:.0f}+{CLIP_WIDTH * 0.32:.0f}*sin(t*{speed:.2f}+{phase})"
+        y = f"{CLIP_HEIGHT * 0.55:.0f}+{CLIP_HEIGHT * 0.25:.0f}*cos(t*{speed * 0.8:.2f}+{phase})"
+        graph += (
+            f";color=c=0x{colour}:s={w}x{h}:r={fps}[s{k}]"
+            f";[{last}][s{k}]overlay=x='{x}':y='{y}':eval=frame:shortest=1[o{k}]"
+        )
+        last = f"o{k}"
+    return f"{graph};[{last}]null"
+
+
+_BACKGROUNDS: dict[str, Callable[[int, list[str], int], str]] = {
+    "flow": _flow,
+    "life": _life,
+    "shapes": _shapes,
+    "automaton": _automaton,
+}
+
+
+def _font_size(text: str) -> int:
+    """The largest size (at most 8.5% of the height) at which the longest line fits 88% of
+    the width; DejaVu Sans Bold capitals average about 0.72 em."""
+    longest = max((len(line) for line in text.splitlines()), default=1)
+    return int(min(CLIP_HEIGHT * 0.085, 0.88 * CLIP_WIDTH / (0.72 * max(1, longest))))
+
+
+def _drawtext(text_file: Path, size: int) -> str:
+    return (
+        f"drawtext=fontfile={filter_path(FONT_FILE)}:textfile={filter_path(text_file)}"
+        f":expansion=none:text_align=C:fontcolor=white:fontsize={size}:line_spacing=12"
+        ":borderw=5:bordercolor=black@0.85:shadowx=3:shadowy=3:shadowcolor=black@0.6"
+        ":x=(w-text_w)/2:y=h*0.30-text_h/2:alpha='min(1,t/0.4)'"
+    )
+
+
+def filter_path(path: Path) -> str:
+    """Escape a path for a filter option inside a filtergraph (two levels of quoting)."""
+    text = str(path.resolve())
+    for ch in "\\':":
+        text = text.replace(ch, "\\" + ch)
+    for ch in "\\'[],;":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _palette(colours: list[str]) -> list[str]:
+    cleaned = []
+    for colour in colours:
+        value = colour.strip().lstrip("#")
+        if len(value) != 6 or any(c not in "0123456789abcdefABCDEF" for c in value):
+            raise bad_input(f"look.palette: {colour!r} is not #rrggbb")
+        cleaned.append(value.lower())
+    if not cleaned:
+        raise bad_input("look.palette is empty")
+    return cleaned
+
+
+def _three(palette: list[str]) -> tuple[str, str, str]:
+    """Darkest, middle and lightest palette colours, for background, accents and foreground."""
+    ordered = sorted(palette, key=lambda c: sum(_rgb(c)))
+    return ordered[0], ordered[len(ordered) // 2], ordered[-1]
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
+
+
+def _seed(text: str) -> int:
+    # crc32, not hash(): Python salts str hashes per process, and retries must match.
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def run_media(args: list[str], on_progress: Tick | None, what: str) -> FfmpegRun:
+    """run_ffmpeg stopped by the activity's cancellation, which it reports as cancelled."""
+    try:
+        return run_ffmpeg(args, on_progress=on_progress, should_stop=cancelled, what=what)
+    except FfmpegCancelled as err:
+        raise CancelledError(str(err)) from err
+
+
+def _progress_ticker(
+    label: str, done: float, duration: float, total: float
+) -> Callable[[dict[str, str]], None]:
+    def tick(progress: dict[str, str]) -> None:
+        seconds = out_seconds(progress)
+        heartbeat({"stage": label, "progress": round(min(total, done + seconds) / total, 3)})
+
+    return tick
+
+
+def out_seconds(progress: dict[str, str]) -> float:
+    try:
+        return max(0.0, int(progress.get("out_time_us", "0")) / 1e6)
+    except ValueError:
+        return 0.0
+
+
+def heartbeat(details: object) -> None:
+    """activity.heartbeat that also works when a test calls the method directly."""
+    if activity.in_activity():
+        activity.heartbeat(details)
+
+
+def cancelled() -> bool:
+    return activity.in_activity() and activity.is_cancelled()

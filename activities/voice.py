@@ -1,0 +1,73 @@
+"""synthesize_voice: the script's scenes spoken by Piper, with word timings for captions.
+
+Writes `voice.wav` (mono, the voice's sample rate) and `words.json` (WordTiming list) into
+the reel's artifact folder; the workflow only sees their URIs and the scene spans.
+"""
+
+from __future__ import annotations
+
+import json
+import wave
+from dataclasses import asdict
+
+import numpy as np
+from temporalio import activity
+
+from activities.artifacts import ArtifactStore, to_uri
+from activities.backends import piper_voice
+from activities.errors import bad_input
+from activities.metering import Meter
+from activities.progress import heartbeat, raise_if_cancelled
+from workflows.contracts import SceneSpan, VoiceRequest, VoiceTrack, WordTiming
+
+SCENE_GAP_S = 0.3  # breath between scenes, also where the visuals cut
+
+
+def write_wav(path, audio: np.ndarray, rate: int) -> None:  # type: ignore[no-untyped-def]
+    pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm.tobytes())
+
+
+class VoiceActivities:
+    def __init__(self, store: ArtifactStore, cpu_second_usd: float) -> None:
+        self.store = store
+        self.cpu_second_usd = cpu_second_usd
+
+    @activity.defn(name="synthesize_voice")
+    def synthesize_voice(self, req: VoiceRequest) -> VoiceTrack:
+        if req.voice.backend != "piper":
+            raise bad_input(f"voice.backend: {req.voice.backend!r} is not available")
+        if not req.script.scenes:
+            raise bad_input("script.scenes: empty, nothing to say")
+        meter = Meter("voice", "piper", self.cpu_second_usd)
+        rate = piper_voice.sample_rate(req.voice.model)
+        gap = np.zeros(int(SCENE_GAP_S * rate), dtype=np.float32)
+        pieces: list[np.ndarray] = []
+        words: list[WordTiming] = []
+        spans: list[SceneSpan] = []
+        t = 0.0
+        for i, scene in enumerate(req.script.scenes):
+            raise_if_cancelled()
+            heartbeat({"scene": i, "of": len(req.script.scenes)})
+            spoken = piper_voice.speak_scene(req.voice.model, scene.text, req.voice.speed)
+            words += piper_voice.word_timings(spoken.words, t, i)
+            scene_len = (len(spoken.audio) + len(gap)) / rate
+            spans.append(SceneSpan(round(t, 3), round(t + scene_len, 3)))
+            pieces += [spoken.audio, gap]
+            t += scene_len
+        audio = np.concatenate(pieces)
+        wav = self.store.path_for(req.reel_id, "voice.wav")
+        write_wav(wav, audio, rate)
+        alignment = self.store.path_for(req.reel_id, "words.json")
+        alignment.write_text(json.dumps([asdict(w) for w in words], indent=1))
+        return VoiceTrack(
+            audio_uri=to_uri(wav),
+            alignment_uri=to_uri(alignment),
+            duration_s=round(len(audio) / rate, 3),
+            scenes=spans,
+            cost=meter.cost(),
+        )

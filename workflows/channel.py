@@ -1,0 +1,289 @@
+"""ChannelWorkflow: a long-lived channel that fills posting slots with ReelWorkflow children.
+
+Id `channel/<name>`, input `{"channel": "<name>"}`. Signals `pause`, `resume`, `kill`;
+update `set_budget`; query `status`. All state lives in one `ChannelState`, handed whole to
+the next run on continue-as-new.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import (
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+    WorkflowAlreadyStartedError,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.contracts import (
+        BudgetUpdate,
+        ChannelConfig,
+        ChannelInput,
+        ChannelRef,
+        ChannelResult,
+        ChannelSetup,
+        ChannelState,
+        ChannelStatus,
+        ReelInput,
+        ReelResult,
+        ReelSummary,
+        Topic,
+        TopicRequest,
+    )
+    from workflows.reel import ReelWorkflow
+    from workflows.slots import day_of, due_slot, next_midnight
+    from workflows.stages import LOAD_CHANNEL, PICK_TOPIC, Stage
+
+RECENT_TOPICS = 50
+LAST_REELS = 10
+SPEND_DAYS = 7
+MAX_ID_TRIES = 50
+
+
+@workflow.defn
+class ChannelWorkflow:
+    @workflow.init
+    def __init__(self, input: ChannelInput) -> None:
+        self.state = input.state or ChannelState(channel=input.channel)
+        self.config: ChannelConfig | None = None
+        self.queues: dict[str, str] = {}
+        self.children: dict[str, workflow.ChildWorkflowHandle] = {}
+        self.watchers: set[asyncio.Task[None]] = set()
+
+    # --- control: handlers only change state; the run loop acts on it ---
+
+    @workflow.signal
+    def pause(self) -> None:
+        self.state.paused = True
+
+    @workflow.signal
+    def resume(self) -> None:
+        self.state.paused = False
+
+    @workflow.signal
+    def kill(self) -> None:
+        self.state.killed = True
+
+    @workflow.update
+    def set_budget(self, update: BudgetUpdate) -> ChannelStatus:
+        self.state.budget_override_usd = update.daily_budget_usd
+        return self.status()
+
+    @set_budget.validator
+    def _validate_budget(self, update: BudgetUpdate) -> None:
+        if not update.daily_budget_usd > 0:
+            raise ValueError("daily_budget_usd must be greater than 0")
+
+    @workflow.query
+    def status(self) -> ChannelStatus:
+        state = self.state
+        return ChannelStatus(
+            channel=state.channel,
+            paused=state.paused,
+            killed=state.killed,
+            waiting_for=state.waiting_for,
+            next_slot_at=state.next_slot_at,
+            in_flight=dict(state.in_flight),
+            published=state.published,
+            failed=state.failed,
+            spend_today_usd=round(state.spend_by_day.get(day_of(workflow.now()), 0.0), 6),
+            daily_budget_usd=self._budget(),
+            runs=state.runs,
+            last_reels=list(state.last_reels),
+        )
+
+    # --- the run loop ---
+
+    @workflow.run
+    async def run(self, input: ChannelInput) -> ChannelResult:
+        state = self.state
+        setup = await self._activity(
+            LOAD_CHANNEL, ChannelRef(input.channel, day_of(workflow.now())), ChannelSetup
+        )
+        self.config = setup.config
+        self.queues = setup.queues
+        cadence = setup.config.cadence
+        if input.slot_seconds:
+            cadence.slot_seconds = input.slot_seconds
+        today = day_of(workflow.now())
+        state.reel_numbers[today] = max(state.reel_numbers.get(today, 0), setup.reels_today)
+        self._remember_topics(setup.recent_topics)
+        started_this_run = 0
+        last_slot = datetime.fromisoformat(state.last_slot_at) if state.last_slot_at else None
+
+        while True:
+            if state.killed:
+                return await self._killed()
+            finished = state.published + state.failed
+            if input.max_reels is not None and finished >= input.max_reels:
+                await self._drain()
+                return self._result("done")
+            if started_this_run >= input.reels_per_run or workflow.info().is_continue_as_new_suggested():
+                await self._drain()
+                if state.killed:
+                    return await self._killed()
+                state.runs += 1
+                state.waiting_for = ""
+                workflow.continue_as_new(
+                    ChannelInput(
+                        channel=input.channel,
+                        slot_seconds=input.slot_seconds,
+                        max_reels=input.max_reels,
+                        reels_per_run=input.reels_per_run,
+                        state=state,
+                    )
+                )
+            if state.paused:
+                await self._wait("paused", lambda: not state.paused or state.killed)
+                continue
+            if input.max_reels is not None and finished + len(state.in_flight) >= input.max_reels:
+                in_flight = len(state.in_flight)
+                await self._wait("reels in flight", lambda: len(state.in_flight) < in_flight
+                                 or state.killed)
+                continue
+            now = workflow.now()
+            slot = due_slot(cadence, now, last_slot)
+            state.next_slot_at = slot.isoformat()
+            if slot > now:
+                await self._wait("slot", lambda: state.killed or state.paused, until=slot)
+                continue
+            if self._spent_today() >= self._budget():
+                budget = self._budget()
+                await self._wait("budget", lambda: state.killed or self._budget() != budget,
+                                 until=next_midnight(now))
+                continue
+            if len(state.in_flight) >= setup.config.max_in_flight:
+                await self._wait("capacity", lambda: state.killed or
+                                 len(state.in_flight) < setup.config.max_in_flight)
+                continue
+            state.waiting_for = "topic"
+            topic = await self._activity(
+                PICK_TOPIC,
+                TopicRequest(
+                    channel=setup.config.name,
+                    niche=setup.config.niche,
+                    trends_feed=setup.config.trends_feed,
+                    rss_urls=setup.config.rss_urls,
+                    recent_topics=list(state.recent_topics),
+                ),
+                Topic,
+            )
+            if state.killed:
+                continue
+            await self._start_reel(setup.config, topic)
+            last_slot = slot
+            state.last_slot_at = slot.isoformat()
+            started_this_run += 1
+
+    async def _start_reel(self, config: ChannelConfig, topic: Topic) -> None:
+        state = self.state
+        day = day_of(workflow.now())
+        for _ in range(MAX_ID_TRIES):
+            number = state.reel_numbers.get(day, 0) + 1
+            state.reel_numbers = {d: n for d, n in state.reel_numbers.items() if d >= day}
+            state.reel_numbers[day] = number
+            reel_id = f"reel/{config.name}/{day}/{number}"
+            try:
+                handle = await workflow.start_child_workflow(
+                    ReelWorkflow.run,
+                    ReelInput(reel_id, config, topic, self.queues),
+                    id=reel_id,
+                    task_queue=self.queues.get("reels", "reels"),
+                    # A reel id is also the ledger's idempotency key: never reuse one.
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                )
+            except WorkflowAlreadyStartedError:
+                continue
+            state.in_flight[reel_id] = topic.title
+            self._remember_topics([topic.title])
+            self.children[reel_id] = handle
+            watcher = asyncio.create_task(self._watch(reel_id, topic.title, handle))
+            self.watchers.add(watcher)
+            watcher.add_done_callback(self.watchers.discard)
+            return
+        raise ApplicationError(f"no free reel id for {config.name} on {day}", type="BadInput",
+                               non_retryable=True)
+
+    async def _watch(self, reel_id: str, topic: str, handle: workflow.ChildWorkflowHandle) -> None:
+        state = self.state
+        try:
+            result: ReelResult = await handle
+        except ChildWorkflowError as error:
+            cancelled = isinstance(error.cause, CancelledError)
+            reason = str(error.cause.cause if error.cause and error.cause.cause else error.cause)
+            summary = ReelSummary(reel_id, topic, "cancelled" if cancelled else "failed",
+                                  error=reason[:500])
+            if not cancelled:
+                state.failed += 1
+        else:
+            day = day_of(workflow.now())
+            state.spend_by_day[day] = round(state.spend_by_day.get(day, 0.0) + result.total_usd, 6)
+            state.spend_by_day = dict(sorted(state.spend_by_day.items())[-SPEND_DAYS:])
+            state.published += 1
+            summary = ReelSummary(
+                reel_id, topic, "published", usd=result.total_usd, video_uri=result.video_uri,
+                urls=[p.url for p in result.publications],
+            )
+        state.in_flight.pop(reel_id, None)
+        self.children.pop(reel_id, None)
+        state.last_reels = (state.last_reels + [summary])[-LAST_REELS:]
+
+    async def _killed(self) -> ChannelResult:
+        for handle in list(self.children.values()):
+            handle.cancel()
+        await self._drain()
+        return self._result("killed")
+
+    async def _drain(self) -> None:
+        self.state.waiting_for = "reels in flight"
+        await workflow.wait_condition(lambda: not self.state.in_flight and not self.watchers)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    async def _wait(self, why: str, wake, until: datetime | None = None) -> None:
+        self.state.waiting_for = why
+        timeout = None
+        if until is not None:
+            timeout = max(until - workflow.now(), timedelta(milliseconds=1))
+        try:
+            await workflow.wait_condition(
+                lambda: wake() or self.state.killed, timeout=timeout
+            )
+        except asyncio.TimeoutError:
+            pass
+
+    async def _activity(self, stage: Stage, arg, result_type):
+        return await workflow.execute_activity(
+            stage.name,
+            arg,
+            result_type=result_type,
+            task_queue=self.queues.get(stage.queue, stage.queue),
+            start_to_close_timeout=stage.timeout,
+            retry_policy=stage.retry(),
+        )
+
+    def _remember_topics(self, topics: list[str]) -> None:
+        merged = [t for t in self.state.recent_topics if t not in topics] + list(topics)
+        self.state.recent_topics = merged[-RECENT_TOPICS:]
+
+    def _budget(self) -> float:
+        if self.state.budget_override_usd is not None:
+            return self.state.budget_override_usd
+        return self.config.daily_budget_usd if self.config else 0.0
+
+    def _spent_today(self) -> float:
+        return self.state.spend_by_day.get(day_of(workflow.now()), 0.0)
+
+    def _result(self, reason: str) -> ChannelResult:
+        self.state.waiting_for = reason
+        return ChannelResult(
+            channel=self.state.channel,
+            published=self.state.published,
+            failed=self.state.failed,
+            reason=reason,
+            reels=list(self.state.last_reels),
+        )

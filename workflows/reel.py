@@ -1,0 +1,220 @@
+"""ReelWorkflow: one topic in, one published reel out.
+
+write_script -> synthesize_voice -> make_visuals -> compose_reel -> check_quality
+-> publish_reel -> record_reel. A failed quality check recomposes once with safe settings.
+Any other failure is recorded in the ledger and ends the reel with a `ReelFailed` error
+that names the stage and the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.contracts import (
+        ComposedReel,
+        ComposeRequest,
+        Publication,
+        PublishRequest,
+        PublishResult,
+        QualityReport,
+        QualityRequest,
+        RecordResult,
+        ReelInput,
+        ReelProgress,
+        ReelRecord,
+        ReelResult,
+        Script,
+        ScriptRequest,
+        StageCost,
+        Visuals,
+        VisualsRequest,
+        VoiceRequest,
+        VoiceTrack,
+    )
+    from workflows.stages import (
+        CHECK_QUALITY,
+        COMPOSE_REEL,
+        MAKE_VISUALS,
+        PUBLISH_REEL,
+        RECORD_REEL,
+        SYNTHESIZE_VOICE,
+        WRITE_SCRIPT,
+        Stage,
+    )
+
+T = TypeVar("T")
+
+
+def _error_type(error: BaseException) -> str:
+    cause = error.cause if isinstance(error, ActivityError) else error
+    return cause.type or "" if isinstance(cause, ApplicationError) else ""
+
+
+def _reason(error: BaseException) -> str:
+    cause = error.cause if isinstance(error, ActivityError) and error.cause else error
+    return str(cause)
+
+
+@workflow.defn
+class ReelWorkflow:
+    @workflow.init
+    def __init__(self, input: ReelInput) -> None:
+        self.input = input
+        self.progress_state = ReelProgress(input.reel_id, input.topic.title, "starting")
+        self.costs: list[StageCost] = []
+        self.assets: dict[str, str] = {}
+
+    @workflow.query
+    def progress(self) -> ReelProgress:
+        return self.progress_state
+
+    @workflow.run
+    async def run(self, input: ReelInput) -> ReelResult:
+        try:
+            return await self._make(input)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            stage = self.progress_state.stage
+            reason = _reason(error)
+            await self._record_failure(input, stage, reason)
+            raise ApplicationError(
+                f"reel {input.reel_id} failed at {stage}: {reason}",
+                type="ReelFailed",
+                non_retryable=True,
+            ) from error
+
+    async def _make(self, input: ReelInput) -> ReelResult:
+        channel = input.channel
+        script = await self._stage(
+            WRITE_SCRIPT, ScriptRequest(input.reel_id, channel, input.topic), Script
+        )
+        voice = await self._stage(
+            SYNTHESIZE_VOICE, VoiceRequest(input.reel_id, channel.voice, script), VoiceTrack
+        )
+        self.assets["voice"] = voice.audio_uri
+        visuals = await self._stage(
+            MAKE_VISUALS,
+            VisualsRequest(input.reel_id, channel.look, script, voice.scenes),
+            Visuals,
+        )
+        composed, quality = await self._compose_checked(input, voice, visuals)
+        published = await self._stage(
+            PUBLISH_REEL,
+            PublishRequest(
+                reel_id=input.reel_id,
+                channel=channel.name,
+                platforms=channel.platforms,
+                out_dir=channel.out_dir,
+                video_uri=composed.video_uri,
+                cover_uri=composed.cover_uri,
+                title=script.title,
+                description=script.description,
+                hashtags=script.hashtags,
+                topic=input.topic.title,
+                costs=list(self.costs),
+                stage_seconds=dict(self.progress_state.stage_seconds),
+                quality=quality,
+            ),
+            PublishResult,
+        )
+        self.assets["sidecar"] = published.sidecar_uri
+        record = await self._record(input, script.title, "published", composed.video_uri,
+                                    published.publications)
+        self.progress_state.stage = "done"
+        return ReelResult(
+            reel_id=input.reel_id,
+            topic=input.topic.title,
+            title=script.title,
+            video_uri=composed.video_uri,
+            sidecar_uri=published.sidecar_uri,
+            publications=published.publications,
+            costs=list(self.costs),
+            stage_seconds=dict(self.progress_state.stage_seconds),
+            total_usd=record.total_usd,
+        )
+
+    async def _compose_checked(
+        self, input: ReelInput, voice: VoiceTrack, visuals: Visuals
+    ) -> tuple[ComposedReel, QualityReport]:
+        look = input.channel.look
+        for safe in (False, True):
+            composed = await self._stage(
+                COMPOSE_REEL, ComposeRequest(input.reel_id, look, voice, visuals, safe),
+                ComposedReel,
+            )
+            self.assets["video"] = composed.video_uri
+            self.assets["cover"] = composed.cover_uri
+            try:
+                quality = await self._stage(
+                    CHECK_QUALITY,
+                    QualityRequest(input.reel_id, composed.video_uri, look, voice.duration_s),
+                    QualityReport,
+                )
+                return composed, quality
+            except ActivityError as error:
+                if _error_type(error) != "QualityFailed" or safe:
+                    raise
+                workflow.logger.warning("quality check failed, recomposing safely: %s",
+                                        _reason(error))
+        raise AssertionError("unreachable: the safe pass returns or raises")
+
+    async def _stage(self, stage: Stage, arg: Any, result_type: type[T]) -> T:
+        self.progress_state.stage = stage.name
+        started = workflow.now()
+        result = await workflow.execute_activity(
+            stage.name,
+            arg,
+            result_type=result_type,
+            task_queue=self.input.queues.get(stage.queue, stage.queue),
+            start_to_close_timeout=stage.timeout,
+            heartbeat_timeout=stage.heartbeat,
+            retry_policy=stage.retry(),
+        )
+        elapsed = (workflow.now() - started).total_seconds()
+        seconds = self.progress_state.stage_seconds
+        seconds[stage.name] = round(seconds.get(stage.name, 0.0) + elapsed, 3)
+        cost = getattr(result, "cost", None)
+        if isinstance(cost, StageCost):
+            self.costs.append(cost)
+        return result
+
+    async def _record(
+        self, input: ReelInput, title: str, status: str, video_uri: str,
+        publications: list[Publication], error: str = "",
+    ) -> RecordResult:
+        record = ReelRecord(
+            reel_id=input.reel_id,
+            channel=input.channel.name,
+            topic=input.topic.title,
+            title=title,
+            status=status,
+            video_uri=video_uri,
+            asset_uris=dict(self.assets),
+            costs=list(self.costs),
+            publications=publications,
+            error=error,
+        )
+        return await workflow.execute_activity(
+            RECORD_REEL.name,
+            record,
+            result_type=RecordResult,
+            task_queue=self.input.queues.get(RECORD_REEL.queue, RECORD_REEL.queue),
+            start_to_close_timeout=RECORD_REEL.timeout,
+            retry_policy=RECORD_REEL.retry(),
+        )
+
+    async def _record_failure(self, input: ReelInput, stage: str, reason: str) -> None:
+        try:
+            await self._record(input, "", "failed", self.assets.get("video", ""), [],
+                               error=f"{stage}: {reason}"[:2000])
+        except ActivityError as error:
+            # The failure itself is in history; a ledger outage must not mask it.
+            workflow.logger.error("could not record failed reel %s: %s", input.reel_id,
+                                  _reason(error))
+

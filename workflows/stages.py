@@ -1,0 +1,47 @@
+"""Activity names, queues, timeouts and retry policies, in one place.
+
+Workflows refer to activities by name so the orchestrator never imports ffmpeg, onnxruntime
+or MLX; the worker registers the implementations under the same names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio.common import RetryPolicy
+
+# Type names of activities.errors; kept here too because workflows cannot import activities.
+NON_RETRYABLE = ["BadInput", "QualityFailed"]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # the activity name
+    queue: str  # the logical queue; workers map it to the configured task queue name
+    timeout: timedelta  # start-to-close
+    heartbeat: timedelta | None = None
+    attempts: int = 3
+
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(
+            initial_interval=timedelta(seconds=1),
+            backoff_coefficient=2.0,
+            maximum_interval=timedelta(seconds=30),
+            maximum_attempts=self.attempts,
+            non_retryable_error_types=NON_RETRYABLE,
+        )
+
+
+LOAD_CHANNEL = Stage("load_channel", "reels", timedelta(seconds=30))
+PICK_TOPIC = Stage("pick_topic", "reels", timedelta(seconds=60))
+WRITE_SCRIPT = Stage("write_script", "reels", timedelta(minutes=2))
+SYNTHESIZE_VOICE = Stage("synthesize_voice", "gpu", timedelta(minutes=10), timedelta(seconds=30))
+MAKE_VISUALS = Stage("make_visuals", "media", timedelta(minutes=15), timedelta(seconds=30))
+COMPOSE_REEL = Stage("compose_reel", "media", timedelta(minutes=20), timedelta(seconds=30))
+CHECK_QUALITY = Stage("check_quality", "media", timedelta(minutes=10), timedelta(seconds=30))
+PUBLISH_REEL = Stage("publish_reel", "publish", timedelta(minutes=30), timedelta(seconds=60), 5)
+RECORD_REEL = Stage("record_reel", "reels", timedelta(seconds=60), attempts=10)
+
+REEL_STAGES = [WRITE_SCRIPT, SYNTHESIZE_VOICE, MAKE_VISUALS, COMPOSE_REEL, CHECK_QUALITY,
+               PUBLISH_REEL]
