@@ -54,39 +54,69 @@ def load_voice(path: Path):  # type: ignore[no-untyped-def]
     return PiperVoice.load(path, include_alignments=True)
 
 
-def _spoken_words(chunks, sample_rate: int) -> tuple[list[tuple[float, float]], int]:  # type: ignore[no-untyped-def]
-    """(start, end) seconds of each spoken word across the sentence chunks of one scene."""
-    spans: list[tuple[float, float]] = []
+def _spoken_phonemes(chunks, rate: int) -> tuple[list[tuple[float, float]], list[int]]:  # type: ignore[no-untyped-def]
+    """Timed voiced phonemes of one scene, and the indexes where spoken words start."""
+    phonemes: list[tuple[float, float]] = []
+    word_starts: list[int] = []
     offset = 0
     for chunk in chunks:
-        alignments = chunk.phoneme_alignments
-        if alignments is None:
-            raise ValueError("no alignment")
+        if chunk.phoneme_alignments is None:
+            raise ValueError("this voice gives no alignments")
         cursor = offset
-        word_start: int | None = None
-        word_end = cursor
-        for item in alignments:
+        new_word = True
+        for item in chunk.phoneme_alignments:
             n = int(item.num_samples)
             if item.phoneme == " ":
-                if word_start is not None:
-                    spans.append((word_start / sample_rate, word_end / sample_rate))
-                word_start = None
-            elif item.phoneme in _PAUSE_PHONEMES:
-                pass
-            else:
-                if word_start is None:
-                    word_start = cursor
-                word_end = cursor + n
+                new_word = True
+            elif item.phoneme not in _PAUSE_PHONEMES:
+                if new_word:
+                    word_starts.append(len(phonemes))
+                    new_word = False
+                phonemes.append((cursor / rate, (cursor + n) / rate))
             cursor += n
-        if word_start is not None:
-            spans.append((word_start / sample_rate, word_end / sample_rate))
         offset += len(chunk.audio_float_array)
-    return spans, offset
+    return phonemes, word_starts
 
 
-def _spoken_count(voice, word: str) -> int:  # type: ignore[no-untyped-def]
-    sentences = voice.phonemize(word)
-    return sum(len("".join(s).split()) for s in sentences)
+def _phoneme_count(voice, word: str) -> int:  # type: ignore[no-untyped-def]
+    return sum(
+        1 for sentence in voice.phonemize(word) for p in sentence
+        if p != " " and p not in _PAUSE_PHONEMES
+    )
+
+
+def _align(
+    words: list[str], lengths: list[int], phonemes: list[tuple[float, float]],
+    word_starts: list[int],
+) -> list[tuple[str, float, float]]:
+    """Give each text word a run of voiced phonemes.
+
+    espeak sometimes speaks two text words as one ("in the"), or one as several ("2024"),
+    so text words are laid over the phoneme stream by their own phoneme counts, and each
+    boundary snaps to the nearest spoken-word boundary when one is close.
+    """
+    total = len(phonemes)
+    scale = total / max(sum(lengths), 1)
+    bounds = [0]
+    acc = 0
+    for length in lengths[:-1]:
+        acc += length
+        raw = round(acc * scale)
+        free = [b for b in word_starts if b > bounds[-1]]
+        near = min(free, key=lambda b: abs(b - raw)) if free else raw
+        target = near if abs(near - raw) <= 2 else raw
+        # Every word keeps at least one phoneme while there are phonemes left.
+        bounds.append(min(max(target, bounds[-1] + 1), total))
+    bounds.append(total)
+    out = []
+    for i, word in enumerate(words):
+        lo, hi = bounds[i], bounds[i + 1]
+        if hi > lo:
+            out.append((word, phonemes[lo][0], phonemes[hi - 1][1]))
+        else:  # no phoneme of its own: a zero-length word at the boundary
+            at = phonemes[min(lo, total - 1)][0]
+            out.append((word, at, at))
+    return out
 
 
 def speak_scene(model: str, text: str, speed: float) -> SpokenScene:
@@ -94,27 +124,26 @@ def speak_scene(model: str, text: str, speed: float) -> SpokenScene:
 
     voice = load_voice(model_path(model))
     config = SynthesisConfig(length_scale=1.0 / speed)
+    words = text.split()
     with _lock:  # espeak-ng's phonemizer is not thread-safe
         chunks = list(voice.synthesize(text, syn_config=config, include_alignments=True))
-        counts = [(w, _spoken_count(voice, w)) for w in text.split()]
+        lengths = [_phoneme_count(voice, w) for w in words]
     if not chunks:
         raise bad_input(f"script scene {text[:40]!r}: nothing to say")
     rate = voice.config.sample_rate
     audio = np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
-    duration = len(audio) / rate
     try:
-        spans, _ = _spoken_words(chunks, rate)
+        phonemes, word_starts = _spoken_phonemes(chunks, rate)
     except ValueError:
-        spans = []
-    if spans and sum(n for _, n in counts) == len(spans):
-        words, i = [], 0
-        for word, n in counts:
-            if n == 0:  # punctuation-only token: give it no time of its own
-                continue
-            words.append((word, spans[i][0], spans[i + n - 1][1]))
-            i += n
-        return SpokenScene(audio, words, exact=True)
-    return SpokenScene(audio, _spread(text.split(), duration), exact=False)
+        phonemes, word_starts = [], []
+    if not phonemes:
+        return SpokenScene(audio, _spread(words, len(audio) / rate), exact=False)
+    if len(word_starts) == len(words):
+        ends = word_starts[1:] + [len(phonemes)]
+        timed = [(w, phonemes[a][0], phonemes[b - 1][1])
+                 for w, a, b in zip(words, word_starts, ends, strict=True)]
+        return SpokenScene(audio, timed, exact=True)
+    return SpokenScene(audio, _align(words, lengths, phonemes, word_starts), exact=False)
 
 
 def _spread(words: list[str], duration: float) -> list[tuple[str, float, float]]:

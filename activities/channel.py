@@ -1,0 +1,46 @@
+"""load_channel and record_reel: the channel's config and the ledger, on the `reels` queue."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.config import ConfigError, Settings, load_channel
+from activities.errors import bad_input
+from activities.ledger import Ledger
+from workflows.contracts import ChannelRef, ChannelSetup, RecordResult, ReelRecord
+
+
+class ChannelActivities:
+    def __init__(self, settings: Settings, ledger: Ledger) -> None:
+        self.settings = settings
+        self.ledger = ledger
+
+    @activity.defn(name="load_channel")
+    def load_channel(self, ref: ChannelRef) -> ChannelSetup:
+        try:
+            config = load_channel(self.settings, ref.name)
+        except ConfigError as exc:
+            raise bad_input(str(exc)) from None
+        self.ledger.ensure_channel(config.name, config.niche)
+        q = self.settings.queues
+        return ChannelSetup(
+            config=config,
+            reels_today=self.ledger.reels_on(config.name, ref.date),
+            recent_topics=self.ledger.recent_topics(config.name),
+            queues={"reels": q.reels, "media": q.media, "gpu": q.gpu, "publish": q.publish},
+        )
+
+    @activity.defn(name="record_reel")
+    def record_reel(self, record: ReelRecord) -> RecordResult:
+        total = self.ledger.record_reel(
+            reel_id=record.reel_id,
+            channel=record.channel,
+            topic=record.topic,
+            title=record.title,
+            status=record.status,
+            video_uri=record.video_uri,
+            assets=record.asset_uris,
+            costs=record.costs,
+            error=record.error,
+        )
+        return RecordResult(record.reel_id, total)
