@@ -101,6 +101,8 @@ def to_ass(events: list[CaptionEvent], look: LookConfig, font_name: str = "DejaV
     shadow = max(1, round(size * 0.035))
     primary = ass_color(look.caption_color)
     highlight = ass_color(look.highlight_color)
+    # Inline \c takes &HBBGGRR& without the alpha byte the style lines carry.
+    lit, unlit = f"&H{highlight[4:]}&", f"&H{primary[4:]}&"
     header = "\n".join(
         [
             "[Script Info]",
@@ -112,11 +114,16 @@ def to_ass(events: list[CaptionEvent], look: LookConfig, font_name: str = "DejaV
             "YCbCr Matrix: TV.709",
             "",
             "[V4+ Styles]",
-            "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour,"
-            " BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle,"
-            " BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding",
-            f"Style: Caption,{font_name},{size},{primary},{highlight},&H00000000,&H96000000,"
-            f"-1,0,0,0,100,100,0,0,1,{outline},{shadow},2,{margin_h},{margin_h},{margin_v},1",
+            (
+                "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour,"
+                " OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY,"
+                " Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR,"
+                " MarginV, Encoding"
+            ),
+            (
+                f"Style: Caption,{font_name},{size},{primary},{highlight},&H00000000,&H96000000,"
+                f"-1,0,0,0,100,100,0,0,1,{outline},{shadow},2,{margin_h},{margin_h},{margin_v},1"
+            ),
             "",
             "[Events]",
             "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
@@ -130,17 +137,15 @@ def to_ass(events: list[CaptionEvent], look: LookConfig, font_name: str = "DejaV
             if _centis(end) <= _centis(start):
                 continue
             text = " ".join(
-                f"{{\\c{highlight}}}{escape(w.text)}{{\\c{primary}}}" if j == k else escape(w.text)
+                f"{{\\c{lit}}}{escape(w.text)}{{\\c{unlit}}}" if j == k else escape(w.text)
                 for j, w in enumerate(event.words)
             )
-            lines.append(
-                f"Dialogue: 0,{ass_time(start)},{ass_time(end)},Caption,,0,0,0,,{text}"
-            )
+            lines.append(f"Dialogue: 0,{ass_time(start)},{ass_time(end)},Caption,,0,0,0,,{text}")
     return "\n".join(lines) + "\n"
 
 
 def ass_color(hex_rgb: str) -> str:
-    """"#rrggbb" -> ASS "&H00BBGGRR" (alpha first, then blue-green-red)."""
+    """ "#rrggbb" -> ASS "&H00BBGGRR" (alpha first, then blue-green-red)."""
     value = hex_rgb.strip().lstrip("#")
     if len(value) != 6 or any(c not in "0123456789abcdefABCDEF" for c in value):
         raise bad_input(f"look colour {hex_rgb!r} is not #rrggbb")

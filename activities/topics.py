@@ -18,7 +18,7 @@ import yaml
 from temporalio import activity
 
 from activities.errors import bad_input
-from workflows.contracts import Topic, TopicRequest
+from workflows.contracts import ChannelConfig, Topic, TopicRequest
 
 log = logging.getLogger(__name__)
 _TAG = re.compile(r"<[^>]+>")
@@ -119,3 +119,21 @@ class TopicActivities:
         if not candidates:
             raise bad_input(f"channel {req.channel}: no topics in any trend feed")
         return choose(candidates, req.recent_topics)
+
+
+def find_topic(config: ChannelConfig, text: str, facts: list[str]) -> Topic:
+    """The topic for a one-off reel: given facts, or the feed entry whose title matches."""
+    if facts:
+        return Topic(title=text.strip(), facts=facts, source="command line")
+    candidates: list[Topic] = []
+    if config.trends_feed:
+        candidates = read_feed_file(Path(config.trends_feed))
+    wanted = text.strip().casefold()
+    for topic in candidates:
+        if wanted == topic.title.casefold() or wanted in topic.title.casefold():
+            return topic
+    titles = "; ".join(t.title for t in candidates[:12])
+    raise bad_input(
+        f"topic {text!r}: not in {config.trends_feed or 'the channel feed'}; pass its facts"
+        f" with --fact (repeat), or pick one of: {titles}"
+    )

@@ -20,7 +20,7 @@ from activities.artifacts import ArtifactStore, to_uri
 from activities.errors import bad_input
 from activities.ffmpeg_run import FfmpegCancelled, FfmpegRun, Tick, run_ffmpeg
 from activities.metering import Meter
-from workflows.contracts import LookConfig, Scene, SceneClip, SceneSpan, Visuals, VisualsRequest
+from workflows.contracts import LookConfig, Scene, SceneClip, Visuals, VisualsRequest
 
 FONT_FILE = Path(__file__).parent / "assets" / "fonts" / "DejaVuSans-Bold.ttf"
 HANDLE_S = 0.5  # extra seconds rendered past each scene, consumed by compose's cross-fades

@@ -115,6 +115,7 @@ class ChannelWorkflow:
         self._remember_topics(setup.recent_topics)
         started_this_run = 0
         last_slot = datetime.fromisoformat(state.last_slot_at) if state.last_slot_at else None
+        pending: datetime | None = None  # the slot being waited for, fixed once chosen
 
         while True:
             if state.killed:
@@ -147,7 +148,8 @@ class ChannelWorkflow:
                                  or state.killed)
                 continue
             now = workflow.now()
-            slot = due_slot(cadence, now, last_slot)
+            pending = pending or due_slot(cadence, now, last_slot)
+            slot = pending
             state.next_slot_at = slot.isoformat()
             if slot > now:
                 await self._wait("slot", lambda: state.killed or state.paused, until=slot)
@@ -176,7 +178,7 @@ class ChannelWorkflow:
             if state.killed:
                 continue
             await self._start_reel(setup.config, topic)
-            last_slot = slot
+            last_slot, pending = slot, None
             state.last_slot_at = slot.isoformat()
             started_this_run += 1
 
@@ -193,7 +195,7 @@ class ChannelWorkflow:
                     ReelWorkflow.run,
                     ReelInput(reel_id, config, topic, self.queues),
                     id=reel_id,
-                    task_queue=self.queues.get("reels", "reels"),
+                    task_queue=self._queue("reels"),
                     # A reel id is also the ledger's idempotency key: never reuse one.
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 )
@@ -215,7 +217,8 @@ class ChannelWorkflow:
             result: ReelResult = await handle
         except ChildWorkflowError as error:
             cancelled = isinstance(error.cause, CancelledError)
-            reason = str(error.cause.cause if error.cause and error.cause.cause else error.cause)
+            cause = error.cause
+            reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
             summary = ReelSummary(reel_id, topic, "cancelled" if cancelled else "failed",
                                   error=reason[:500])
             if not cancelled:
@@ -261,10 +264,16 @@ class ChannelWorkflow:
             stage.name,
             arg,
             result_type=result_type,
-            task_queue=self.queues.get(stage.queue, stage.queue),
+            task_queue=self._queue(stage.queue),
             start_to_close_timeout=stage.timeout,
             retry_policy=stage.retry(),
         )
+
+    def _queue(self, logical: str) -> str:
+        # Before load_channel answers, the reels queue is the one this workflow runs on.
+        if logical in self.queues:
+            return self.queues[logical]
+        return workflow.info().task_queue if logical == "reels" else logical
 
     def _remember_topics(self, topics: list[str]) -> None:
         merged = [t for t in self.state.recent_topics if t not in topics] + list(topics)

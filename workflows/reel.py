@@ -8,11 +8,10 @@ that names the stage and the reason.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
@@ -77,9 +76,9 @@ class ReelWorkflow:
     async def run(self, input: ReelInput) -> ReelResult:
         try:
             return await self._make(input)
-        except asyncio.CancelledError:
-            raise
         except Exception as error:
+            if is_cancelled_exception(error):
+                raise  # a kill or a cancel: the reel ends cancelled, not failed
             stage = self.progress_state.stage
             reason = _reason(error)
             await self._record_failure(input, stage, reason)
@@ -171,7 +170,7 @@ class ReelWorkflow:
             stage.name,
             arg,
             result_type=result_type,
-            task_queue=self.input.queues.get(stage.queue, stage.queue),
+            task_queue=self._queue(stage.queue),
             start_to_close_timeout=stage.timeout,
             heartbeat_timeout=stage.heartbeat,
             retry_policy=stage.retry(),
@@ -183,6 +182,11 @@ class ReelWorkflow:
         if isinstance(cost, StageCost):
             self.costs.append(cost)
         return result
+
+    def _queue(self, logical: str) -> str:
+        if logical in self.input.queues:
+            return self.input.queues[logical]
+        return workflow.info().task_queue if logical == "reels" else logical
 
     async def _record(
         self, input: ReelInput, title: str, status: str, video_uri: str,
@@ -204,7 +208,7 @@ class ReelWorkflow:
             RECORD_REEL.name,
             record,
             result_type=RecordResult,
-            task_queue=self.input.queues.get(RECORD_REEL.queue, RECORD_REEL.queue),
+            task_queue=self._queue(RECORD_REEL.queue),
             start_to_close_timeout=RECORD_REEL.timeout,
             retry_policy=RECORD_REEL.retry(),
         )

@@ -36,11 +36,11 @@ class Stage:
 LOAD_CHANNEL = Stage("load_channel", "reels", timedelta(seconds=30))
 PICK_TOPIC = Stage("pick_topic", "reels", timedelta(seconds=60))
 WRITE_SCRIPT = Stage("write_script", "reels", timedelta(minutes=2))
-SYNTHESIZE_VOICE = Stage("synthesize_voice", "gpu", timedelta(minutes=10), timedelta(seconds=30))
-MAKE_VISUALS = Stage("make_visuals", "media", timedelta(minutes=15), timedelta(seconds=30))
-COMPOSE_REEL = Stage("compose_reel", "media", timedelta(minutes=20), timedelta(seconds=30))
-CHECK_QUALITY = Stage("check_quality", "media", timedelta(minutes=10), timedelta(seconds=30))
-PUBLISH_REEL = Stage("publish_reel", "publish", timedelta(minutes=30), timedelta(seconds=60), 5)
+SYNTHESIZE_VOICE = Stage("synthesize_voice", "gpu", timedelta(minutes=10), timedelta(seconds=10))
+MAKE_VISUALS = Stage("make_visuals", "media", timedelta(minutes=15), timedelta(seconds=10))
+COMPOSE_REEL = Stage("compose_reel", "media", timedelta(minutes=20), timedelta(seconds=10))
+CHECK_QUALITY = Stage("check_quality", "media", timedelta(minutes=10), timedelta(seconds=10))
+PUBLISH_REEL = Stage("publish_reel", "publish", timedelta(minutes=30), timedelta(seconds=30), 5)
 RECORD_REEL = Stage("record_reel", "reels", timedelta(seconds=60), attempts=10)
 
 REEL_STAGES = [WRITE_SCRIPT, SYNTHESIZE_VOICE, MAKE_VISUALS, COMPOSE_REEL, CHECK_QUALITY,

@@ -1,0 +1,168 @@
+"""Activity doubles registered under the real activity names, for workflow tests.
+
+They return well-formed contract objects instantly (or block until cancelled, or fail with
+the real error types) so the tests pin what the workflows do with them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import AsyncIterator
+
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from workflows.channel import ChannelWorkflow
+from workflows.contracts import (
+    Cadence,
+    ChannelConfig,
+    ChannelRef,
+    ChannelSetup,
+    ComposedReel,
+    ComposeRequest,
+    Publication,
+    PublishRequest,
+    PublishResult,
+    QualityReport,
+    QualityRequest,
+    RecordResult,
+    ReelRecord,
+    SceneClip,
+    SceneSpan,
+    Scene,
+    Script,
+    ScriptRequest,
+    StageCost,
+    Topic,
+    TopicRequest,
+    Visuals,
+    VisualsRequest,
+    VoiceRequest,
+    VoiceTrack,
+)
+from workflows.reel import ReelWorkflow
+
+QUEUE = "reels-test"
+
+
+def _cost(stage: str, usd: float = 0.0) -> StageCost:
+    return StageCost(stage=stage, backend="double", seconds=0.1, cpu_seconds=0.1, usd=usd)
+
+
+@dataclass
+class Doubles:
+    config: ChannelConfig
+    reel_usd: float = 0.01  # what record_reel reports each reel cost
+    block_compose: bool = False  # compose waits until cancelled
+    quality_failures: int = 0  # how many check_quality calls fail before one passes
+    fail_voice: str = ""  # a BadInput message synthesize_voice fails with
+    calls: dict[str, int] = field(default_factory=dict)
+    compose_safe_flags: list[bool] = field(default_factory=list)
+    compose_cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    records: list[ReelRecord] = field(default_factory=list)
+    topics_served: list[str] = field(default_factory=list)
+
+    def _count(self, name: str) -> None:
+        self.calls[name] = self.calls.get(name, 0) + 1
+
+    def activities(self) -> list:
+        @activity.defn(name="load_channel")
+        async def load_channel(ref: ChannelRef) -> ChannelSetup:
+            self._count("load_channel")
+            return ChannelSetup(self.config, reels_today=0, queues={
+                "reels": QUEUE, "media": QUEUE, "gpu": QUEUE, "publish": QUEUE})
+
+        @activity.defn(name="pick_topic")
+        async def pick_topic(req: TopicRequest) -> Topic:
+            self._count("pick_topic")
+            n = 1
+            while f"topic {n}" in req.recent_topics:
+                n += 1
+            self.topics_served.append(f"topic {n}")
+            return Topic(title=f"topic {n}", facts=["a fact.", "another fact."])
+
+        @activity.defn(name="write_script")
+        async def write_script(req: ScriptRequest) -> Script:
+            self._count("write_script")
+            return Script(req.topic.title, "desc", ["#t"], [Scene("hello there", ["hello"])],
+                          cost=_cost("script"))
+
+        @activity.defn(name="synthesize_voice")
+        async def synthesize_voice(req: VoiceRequest) -> VoiceTrack:
+            self._count("synthesize_voice")
+            if self.fail_voice:
+                raise ApplicationError(self.fail_voice, type="BadInput", non_retryable=True)
+            return VoiceTrack("file:///v.wav", "file:///w.json", 20.0, [SceneSpan(0, 20)],
+                              _cost("voice"))
+
+        @activity.defn(name="make_visuals")
+        async def make_visuals(req: VisualsRequest) -> Visuals:
+            self._count("make_visuals")
+            return Visuals([SceneClip("file:///s.mp4", 20.0)], _cost("visuals"))
+
+        @activity.defn(name="compose_reel")
+        async def compose_reel(req: ComposeRequest) -> ComposedReel:
+            self._count("compose_reel")
+            self.compose_safe_flags.append(req.safe)
+            if self.block_compose:
+                try:
+                    while True:
+                        activity.heartbeat()
+                        await asyncio.sleep(0.2)
+                except asyncio.CancelledError:
+                    self.compose_cancelled.set()
+                    raise
+            return ComposedReel("file:///r.mp4", "file:///c.jpg", 20.0, _cost("compose"))
+
+        @activity.defn(name="check_quality")
+        async def check_quality(req: QualityRequest) -> QualityReport:
+            self._count("check_quality")
+            if self.quality_failures > 0:
+                self.quality_failures -= 1
+                raise ApplicationError("quality check failed: black: 2.0 s of black frames",
+                                       type="QualityFailed", non_retryable=True)
+            return QualityReport(True, 1080, 1920, 30.0, 20.0, "h264", "aac", -18.0,
+                                 {"size": "ok"})
+
+        @activity.defn(name="publish_reel")
+        async def publish_reel(req: PublishRequest) -> PublishResult:
+            self._count("publish_reel")
+            return PublishResult([Publication("local", req.reel_id, "file:///out.mp4")],
+                                 "file:///out.json", _cost("publish"))
+
+        @activity.defn(name="record_reel")
+        async def record_reel(record: ReelRecord) -> RecordResult:
+            self._count("record_reel")
+            self.records.append(record)
+            return RecordResult(record.reel_id, self.reel_usd)
+
+        return [load_channel, pick_topic, write_script, synthesize_voice, make_visuals,
+                compose_reel, check_quality, publish_reel, record_reel]
+
+
+def channel_config(**overrides) -> ChannelConfig:
+    config = ChannelConfig(name="demo", niche="science", cadence=Cadence(slot_seconds=60),
+                           daily_budget_usd=1.0, max_in_flight=1)
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+@asynccontextmanager
+async def worker(client: Client, doubles: Doubles) -> AsyncIterator[Worker]:
+    async with Worker(
+        client,
+        task_queue=QUEUE,
+        workflows=[ChannelWorkflow, ReelWorkflow],
+        activities=doubles.activities(),
+    ) as running:
+        yield running
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"

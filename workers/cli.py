@@ -1,0 +1,320 @@
+"""The `monolathe` command: run the stack, control channels, make one-off reels.
+
+    monolathe demo                      embedded stack, demo channel, exits after 3 reels
+    monolathe up [--channel NAME ...]   dev server + all four workers until Ctrl-C
+    monolathe worker QUEUE [QUEUE ...]  only some workers (e.g. `gpu` on a GPU host)
+    monolathe channel start|pause|resume|kill|status|set-budget NAME
+    monolathe reel make "topic" --channel NAME
+    monolathe check                     validate temporal.yaml and every channel file
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from activities.config import ConfigError, Settings, load_channel, load_settings
+from workers.devserver import DevServer, DevServerError
+from workers.run import QUEUES, run_workers
+from workers.watch import ProgressPrinter, follow_channel, follow_reel
+from workflows.contracts import BudgetUpdate, ChannelInput, ChannelStatus, ReelInput
+
+log = logging.getLogger("monolathe")
+
+
+class CliError(Exception):
+    """A failure to report in one line, without a traceback."""
+
+
+def channel_id(name: str) -> str:
+    return f"channel/{name}"
+
+
+def ui_link(settings: Settings, workflow_id: str) -> str:
+    return (f"{settings.ui_url}/namespaces/{settings.namespace}/workflows/"
+            f"{quote(workflow_id, safe='')}")
+
+
+async def connect(settings: Settings) -> Client:
+    try:
+        return await Client.connect(settings.address, namespace=settings.namespace)
+    except RuntimeError as exc:
+        raise CliError(
+            f"no Temporal server at {settings.address} ({exc}); start one with `monolathe up`"
+        ) from None
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+# --- stack ---
+
+
+async def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    for name in args.channel:
+        load_channel(settings, name)  # fail before starting anything
+    server = DevServer(settings)
+    started = settings.embedded and server.start()
+    try:
+        client = await connect(settings)
+        stop = _stop_event()
+        print(f"Temporal at {settings.address}; Web UI {settings.ui_url}"
+              + (" (embedded dev server)" if started else ""))
+        runner = asyncio.create_task(run_workers(client, settings, list(QUEUES), stop))
+        for name in args.channel:
+            await start_channel(client, settings, ChannelInput(channel=name))
+        print("workers running on queues " + ", ".join(QUEUES) + "; Ctrl-C to stop")
+        await runner
+        print("workers stopped")
+    finally:
+        server.stop()
+    return 0
+
+
+async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    unknown = [q for q in args.queues if q not in QUEUES]
+    if unknown:
+        raise CliError(f"unknown queue(s) {unknown}; choose from {', '.join(QUEUES)}")
+    client = await connect(settings)
+    await run_workers(client, settings, args.queues, _stop_event())
+    return 0
+
+
+async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    config = load_channel(settings, args.channel)
+    server = DevServer(settings)
+    started = settings.embedded and server.start()
+    stop = asyncio.Event()
+    try:
+        client = await connect(settings)
+        print(f"Temporal dev server {'started' if started else 'found'} at {settings.address};"
+              f" Web UI {settings.ui_url}")
+        runner = asyncio.create_task(run_workers(client, settings, list(QUEUES), stop))
+        handle = await client.start_workflow(
+            "ChannelWorkflow",
+            ChannelInput(channel=config.name, slot_seconds=args.slot_seconds,
+                         max_reels=args.reels),
+            id=channel_id(config.name),
+            task_queue=settings.queues.reels,
+            id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        )
+        print(f"channel {config.name}: {args.reels} reels, a slot every {args.slot_seconds} s"
+              f" -> {config.out_dir}")
+        printer = ProgressPrinter()
+        try:
+            result = await follow_channel(client, handle, printer)
+        except WorkflowFailureError as exc:
+            raise CliError(f"channel {config.name} failed: {exc.cause}") from None
+        print()
+        for reel in result.reels:
+            if reel.status == "published":
+                video = Path(reel.urls[0].removeprefix("file://")) if reel.urls else None
+                print(f"  {reel.reel_id}: {video}  (${reel.usd:.5f})")
+                if video:
+                    print(f"      sidecar {video.with_suffix('.json')}")
+            else:
+                print(f"  {reel.reel_id}: {reel.status} {reel.error}")
+        print(f"\n{result.published} published, {result.failed} failed.")
+        print(f"Look at the runs in the Web UI: {ui_link(settings, handle.id)}")
+        print("  (reel workflows are its children; the UI lives while `monolathe up` runs)")
+        return 0 if result.published >= args.reels else 1
+    finally:
+        stop.set()
+        await runner
+        server.stop()
+
+
+# --- channel control ---
+
+
+async def start_channel(client: Client, settings: Settings, input: ChannelInput) -> None:
+    try:
+        await client.start_workflow(
+            "ChannelWorkflow", input, id=channel_id(input.channel),
+            task_queue=settings.queues.reels,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )
+        print(f"started {channel_id(input.channel)}  {ui_link(settings, channel_id(input.channel))}")
+    except WorkflowAlreadyStartedError:
+        print(f"{channel_id(input.channel)} is already running")
+
+
+def print_status(status: ChannelStatus) -> None:
+    flags = "killed" if status.killed else "paused" if status.paused else "running"
+    print(f"channel {status.channel}: {flags}; waiting for {status.waiting_for or '-'};"
+          f" next slot {status.next_slot_at or '-'}")
+    print(f"  published {status.published}, failed {status.failed},"
+          f" spend today ${status.spend_today_usd:.4f} of ${status.daily_budget_usd:.2f},"
+          f" run #{status.runs}")
+    for reel_id, topic in status.in_flight.items():
+        print(f"  in flight: {reel_id}  {topic}")
+    for reel in status.last_reels:
+        print(f"  {reel.status:<9} {reel.reel_id}  {reel.topic}  {reel.error}")
+
+
+async def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "start":
+        load_channel(settings, args.name)
+    client = await connect(settings)
+    handle = client.get_workflow_handle(channel_id(args.name))
+    try:
+        if args.action == "start":
+            await start_channel(client, settings, ChannelInput(
+                channel=args.name, slot_seconds=args.slot_seconds, max_reels=args.max_reels))
+        elif args.action in ("pause", "resume", "kill"):
+            await handle.signal(args.action)
+            print(f"sent {args.action} to {handle.id}")
+        elif args.action == "set-budget":
+            if args.usd is None:
+                raise CliError("set-budget needs the new daily budget in USD")
+            status = await handle.execute_update(
+                "set_budget", BudgetUpdate(args.usd), result_type=ChannelStatus)
+            print_status(status)
+        else:
+            status = await handle.query("status", result_type=ChannelStatus)
+            if args.json:
+                print(json.dumps(asdict(status), indent=2))
+            else:
+                print_status(status)
+    except RPCError as exc:
+        raise CliError(f"{handle.id}: {exc.message}") from None
+    return 0
+
+
+# --- one-off reel ---
+
+
+async def cmd_reel(settings: Settings, args: argparse.Namespace) -> int:
+    from activities.ledger import Ledger
+    from activities.topics import find_topic
+
+    config = load_channel(settings, args.channel)
+    topic = find_topic(config, args.topic, args.fact)
+    client = await connect(settings)
+    ledger = Ledger(settings.ledger_url)
+    day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    number = ledger.reels_on(config.name, day)
+    queues = {q: getattr(settings.queues, q) for q in QUEUES}
+    for _ in range(50):
+        number += 1
+        reel_id = f"reel/{config.name}/{day}/{number}"
+        try:
+            handle = await client.start_workflow(
+                "ReelWorkflow", ReelInput(reel_id, config, topic, queues), id=reel_id,
+                task_queue=settings.queues.reels,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+            break
+        except WorkflowAlreadyStartedError:
+            continue
+    else:
+        raise CliError(f"no free reel id for {config.name} on {day}")
+    print(f"{reel_id}: {ui_link(settings, reel_id)}")
+    try:
+        result = await follow_reel(client, handle, ProgressPrinter())
+    except WorkflowFailureError as exc:
+        raise CliError(f"{reel_id} failed: {exc.cause}") from None
+    for pub in result.publications:
+        print(f"  {pub.platform}: {pub.url}")
+    print(f"  sidecar {result.sidecar_uri}  total ${result.total_usd:.5f}")
+    return 0
+
+
+# --- config check ---
+
+
+async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    names = sorted(p.stem for p in settings.channels_dir.glob("*.yaml"))
+    problems = []
+    for name in names:
+        try:
+            load_channel(settings, name)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    print(f"{settings.source}: ok")
+    for name in names:
+        print(f"channels/{name}.yaml: " + ("invalid" if any(
+            f"{name}.yaml" in p for p in problems) else "ok"))
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="monolathe", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", type=Path, default=None,
+                   help="path to temporal.yaml (default: ./temporal.yaml or $MONOLATHE_CONFIG)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log SDK and worker details")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the demo channel until it has published N reels")
+    demo.add_argument("--channel", default="demo")
+    demo.add_argument("--reels", type=int, default=3)
+    demo.add_argument("--slot-seconds", type=int, default=3)
+
+    up = sub.add_parser("up", help="run the dev server and all workers until Ctrl-C")
+    up.add_argument("--channel", action="append", default=[], help="also start this channel")
+
+    worker = sub.add_parser("worker", help="run the workers of some task queues")
+    worker.add_argument("queues", nargs="+", metavar="QUEUE", help=", ".join(QUEUES))
+
+    channel = sub.add_parser("channel", help="control a channel workflow")
+    channel.add_argument("action",
+                         choices=["start", "pause", "resume", "kill", "status", "set-budget"])
+    channel.add_argument("name")
+    channel.add_argument("usd", nargs="?", type=float, help="for set-budget: USD per day")
+    channel.add_argument("--slot-seconds", type=int, default=None)
+    channel.add_argument("--max-reels", type=int, default=None)
+    channel.add_argument("--json", action="store_true")
+
+    reel = sub.add_parser("reel", help="one-off reels")
+    reel.add_argument("action", choices=["make"])
+    reel.add_argument("topic")
+    reel.add_argument("--channel", required=True)
+    reel.add_argument("--fact", action="append", default=[],
+                      help="a fact to narrate (repeat); needed for a topic not in the feeds")
+
+    sub.add_parser("check", help="validate temporal.yaml and every channel file")
+    return p
+
+
+COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd_channel,
+            "reel": cmd_reel, "check": cmd_check}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = load_settings(args.config)
+        return asyncio.run(COMMANDS[args.command](settings, args))
+    except (ConfigError, CliError, DevServerError) as exc:
+        print(f"monolathe: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Build the workers of each task queue; `monolathe up` runs all four in one process.
+
+Heavy modules (numpy, onnxruntime, ffmpeg wrappers) are imported only for the queues that
+need them, so `monolathe worker reels` runs without the media or voice stacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.artifacts import ArtifactStore
+from activities.config import Settings
+from activities.ledger import Ledger
+
+QUEUES = ("reels", "media", "gpu", "publish")
+log = logging.getLogger("monolathe.workers")
+
+
+def activities_for(queue: str, settings: Settings) -> list[Any]:
+    store = ArtifactStore(settings.artifacts_dir)
+    rate = settings.cpu_second_usd
+    if queue == "reels":
+        from activities.channel import ChannelActivities
+        from activities.script import ScriptActivities
+        from activities.topics import TopicActivities
+
+        channel = ChannelActivities(settings, Ledger(settings.ledger_url))
+        return [channel.load_channel, channel.record_reel, TopicActivities().pick_topic,
+                ScriptActivities(rate).write_script]
+    if queue == "gpu":
+        from activities.voice import VoiceActivities
+
+        return [VoiceActivities(store, rate).synthesize_voice]
+    if queue == "media":
+        from activities.compose import ComposeActivities
+        from activities.quality import QualityActivities
+        from activities.visuals import VisualsActivities
+
+        return [VisualsActivities(store, rate).make_visuals,
+                ComposeActivities(store, rate).compose_reel,
+                QualityActivities(store, rate).check_quality]
+    if queue == "publish":
+        from activities.publish import PublishActivities
+
+        return [PublishActivities(Ledger(settings.ledger_url), rate).publish_reel]
+    raise ValueError(f"unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
+
+
+def build_worker(client: Client, settings: Settings, queue: str) -> Worker:
+    from workflows.channel import ChannelWorkflow
+    from workflows.reel import ReelWorkflow
+
+    acts = activities_for(queue, settings)
+    concurrency = settings.concurrency[queue]
+    task_queue = getattr(settings.queues, queue)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ChannelWorkflow, ReelWorkflow] if queue == "reels" else [],
+        activities=acts,
+        activity_executor=ThreadPoolExecutor(max_workers=concurrency,
+                                              thread_name_prefix=f"{queue}-activity"),
+        max_concurrent_activities=concurrency,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+        # Cancellation reaches a sync activity only through a heartbeat: send them often
+        # so a channel kill stops ffmpeg within seconds.
+        max_heartbeat_throttle_interval=timedelta(seconds=2),
+    )
+
+
+async def run_workers(client: Client, settings: Settings, queues: list[str],
+                      stop: asyncio.Event) -> None:
+    """Run the given queues' workers until `stop` is set, then shut them down gracefully."""
+    workers = [build_worker(client, settings, q) for q in queues]
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    log.info("workers running: %s", ", ".join(queues))
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        if task is not stopper and task.exception():
+            log.error("worker stopped: %s", task.exception())
+    await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+    stopper.cancel()
