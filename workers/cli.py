@@ -30,7 +30,14 @@ from activities.config import ConfigError, Settings, load_channel, load_settings
 from workers.devserver import DevServer, DevServerError
 from workers.run import QUEUES, run_workers
 from workers.watch import ProgressPrinter, follow_channel, follow_reel
-from workflows.contracts import BudgetUpdate, ChannelInput, ChannelStatus, ReelInput
+from workflows.contracts import (
+    BudgetUpdate,
+    ChannelInput,
+    ChannelResult,
+    ChannelStatus,
+    ReelInput,
+    ReelResult,
+)
 
 log = logging.getLogger("monolathe")
 
@@ -115,6 +122,7 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             id=channel_id(config.name),
             task_queue=settings.queues.reels,
             id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+            result_type=ChannelResult,
         )
         print(f"channel {config.name}: {args.reels} reels, a slot every {args.slot_seconds} s"
               f" -> {config.out_dir}")
@@ -220,7 +228,7 @@ async def cmd_reel(settings: Settings, args: argparse.Namespace) -> int:
             handle = await client.start_workflow(
                 "ReelWorkflow", ReelInput(reel_id, config, topic, queues), id=reel_id,
                 task_queue=settings.queues.reels,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE)
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE, result_type=ReelResult)
             break
         except WorkflowAlreadyStartedError:
             continue

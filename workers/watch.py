@@ -45,7 +45,7 @@ async def reel_progress(client: Client, reel_id: str) -> ReelProgress | None:
 async def follow_channel(
     client: Client, handle: WorkflowHandle, printer: ProgressPrinter, poll_s: float = 0.5
 ) -> ChannelResult:
-    result_task = asyncio.create_task(handle.result(result_type=ChannelResult))
+    result_task = asyncio.create_task(handle.result())
     waiting = ""
     while not result_task.done():
         try:
@@ -76,7 +76,7 @@ async def follow_channel(
 async def follow_reel(
     client: Client, handle: WorkflowHandle, printer: ProgressPrinter, poll_s: float = 0.5
 ) -> ReelResult:
-    result_task = asyncio.create_task(handle.result(result_type=ReelResult))
+    result_task = asyncio.create_task(handle.result())
     while not result_task.done():
         progress = await reel_progress(client, handle.id)
         if progress:
