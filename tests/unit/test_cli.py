@@ -1,0 +1,62 @@
+"""The CLI reports bad input in one line naming file, field and reason, never a traceback."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _monolathe(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workers.cli", "--config", str(tmp_path / "temporal.yaml"), *args],
+        capture_output=True, text=True, cwd=REPO, timeout=60,
+    )
+
+
+def _project(tmp_path: Path) -> None:
+    shutil.copytree(REPO / "channels", tmp_path / "channels")
+    (tmp_path / "temporal.yaml").write_text("server: {address: '127.0.0.1:1'}\n")
+
+
+def test_check_accepts_the_shipped_config(tmp_path: Path):
+    _project(tmp_path)
+    run = _monolathe(tmp_path, "check")
+    assert run.returncode == 0, run.stderr
+    assert "demo.yaml: ok" in run.stdout
+
+
+def test_check_names_file_field_and_reason(tmp_path: Path):
+    _project(tmp_path)
+    bad = tmp_path / "channels" / "demo.yaml"
+    bad.write_text(bad.read_text().replace("per_day: 3", "per_day: 0"))
+    run = _monolathe(tmp_path, "check")
+    assert run.returncode == 2
+    assert "demo.yaml: cadence.per_day: Input should be greater than or equal to 1" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_unknown_channel_lists_the_known_ones(tmp_path: Path):
+    _project(tmp_path)
+    run = _monolathe(tmp_path, "channel", "start", "nope")
+    assert run.returncode == 2
+    assert "nope.yaml: file not found" in run.stderr and "known channels: demo" in run.stderr
+
+
+def test_unreachable_server_says_how_to_start_one(tmp_path: Path):
+    _project(tmp_path)
+    run = _monolathe(tmp_path, "channel", "status", "demo")
+    assert run.returncode == 2
+    assert "no Temporal server at 127.0.0.1:1" in run.stderr and "monolathe up" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_invalid_temporal_yaml_is_reported(tmp_path: Path):
+    _project(tmp_path)
+    (tmp_path / "temporal.yaml").write_text("server: {ui_port: 70000}\n")
+    run = _monolathe(tmp_path, "check")
+    assert run.returncode == 2
+    assert "temporal.yaml: server.ui_port: Input should be less than or equal to 65535" in run.stderr
