@@ -208,6 +208,14 @@ class _Cadence(_Strict):
     times: list[str] = []
     slot_seconds: int | None = Field(None, ge=1)
 
+    @field_validator("times", mode="before")
+    @classmethod
+    def _times_are_quoted(cls, value: object) -> object:
+        if isinstance(value, list) and any(isinstance(item, int) for item in value):
+            # YAML 1.1 reads an unquoted 18:30 as the number 1110.
+            raise ValueError("write times of day in quotes, e.g. \"18:30\"")
+        return value
+
     @field_validator("times")
     @classmethod
     def _times_are_hhmm(cls, value: list[str]) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import UniqueConstraint, event
@@ -20,7 +20,7 @@ from workflows.contracts import Publication, StageCost
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class ChannelRow(SQLModel, table=True):
@@ -109,7 +109,8 @@ class Ledger:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with Session(self.engine) as session:
+        # Rows handed out stay readable after the commit (no lazy reload of a closed session).
+        with Session(self.engine, expire_on_commit=False) as session:
             yield session
             session.commit()
 

@@ -8,6 +8,7 @@ longest ago comes back, so a small feed never stalls a channel.
 from __future__ import annotations
 
 import html
+import http.client
 import logging
 import re
 import urllib.request
@@ -48,14 +49,24 @@ def read_feed_file(path: Path) -> list[Topic]:
         topics.append(
             Topic(
                 title=str(entry["title"]).strip(),
-                summary=str(entry.get("summary", "")),
-                hook=str(entry.get("hook", "")),
+                summary=str(entry.get("summary") or ""),
+                hook=str(entry.get("hook") or ""),
                 facts=[f.strip() for f in facts],
-                keywords=[str(k) for k in entry.get("keywords", [])],
+                keywords=_keywords(entry.get("keywords"), where),
                 source=str(path),
             )
         )
     return topics
+
+
+def _keywords(value: object, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list):
+        raise bad_input(f"{where}.keywords: must be a list of words")
+    return [str(k) for k in value]
 
 
 def _text(node: ET.Element | None) -> str:
@@ -111,7 +122,7 @@ class TopicActivities:
         for url in req.rss_urls:
             try:
                 candidates.extend(fetch_feed(url))
-            except (OSError, ET.ParseError) as exc:
+            except (OSError, http.client.HTTPException, ET.ParseError, ValueError) as exc:
                 # A dead feed must not stop the channel while the local feed has topics.
                 log.warning("trend feed %s unreadable: %s", url, exc)
         if req.trends_feed:

@@ -17,7 +17,7 @@ import logging
 import signal
 import sys
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -218,7 +218,7 @@ async def cmd_reel(settings: Settings, args: argparse.Namespace) -> int:
     topic = find_topic(config, args.topic, args.fact)
     client = await connect(settings)
     ledger = Ledger(settings.ledger_url)
-    day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
     number = ledger.reels_on(config.name, day)
     queues = {q: getattr(settings.queues, q) for q in QUEUES}
     for _ in range(50):

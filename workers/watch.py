@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from workflows.contracts import ChannelResult, ChannelStatus, ReelProgress, ReelResult
@@ -82,9 +82,6 @@ async def follow_reel(
         if progress:
             printer.stage(progress)
         await asyncio.wait([result_task], timeout=poll_s)
-    try:
-        result = result_task.result()
-    except WorkflowFailureError:
-        raise
+    result = result_task.result()  # raises WorkflowFailureError for a failed reel
     printer.stage(ReelProgress(result.reel_id, result.topic, "done", result.stage_seconds))
     return result

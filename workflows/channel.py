@@ -144,8 +144,8 @@ class ChannelWorkflow:
                 continue
             if input.max_reels is not None and finished + len(state.in_flight) >= input.max_reels:
                 in_flight = len(state.in_flight)
-                await self._wait("reels in flight", lambda: len(state.in_flight) < in_flight
-                                 or state.killed)
+                await self._wait("reels in flight",
+                                 lambda n=in_flight: len(state.in_flight) < n)
                 continue
             now = workflow.now()
             pending = pending or due_slot(cadence, now, last_slot)
@@ -156,7 +156,7 @@ class ChannelWorkflow:
                 continue
             if self._spent_today() >= self._budget():
                 budget = self._budget()
-                await self._wait("budget", lambda: state.killed or self._budget() != budget,
+                await self._wait("budget", lambda b=budget: self._budget() != b,
                                  until=next_midnight(now))
                 continue
             if len(state.in_flight) >= setup.config.max_in_flight:
@@ -256,7 +256,7 @@ class ChannelWorkflow:
             await workflow.wait_condition(
                 lambda: wake() or self.state.killed, timeout=timeout
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _activity(self, stage: Stage, arg, result_type):

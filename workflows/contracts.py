@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
 # --- channel configuration (validated from channels/<name>.yaml by activities/config.py) ---
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from workflows.contracts import Cadence
 
@@ -30,8 +30,8 @@ def due_slot(cadence: Cadence, now: datetime, last_slot: datetime | None) -> dat
 
 def slot_after(cadence: Cadence, moment: datetime) -> datetime:
     """The first slot of a daily schedule strictly after `moment`."""
-    utc = moment.astimezone(timezone.utc)
-    day = datetime(utc.year, utc.month, utc.day, tzinfo=timezone.utc)
+    utc = moment.astimezone(UTC)
+    day = datetime(utc.year, utc.month, utc.day, tzinfo=UTC)
     for offset in (0, 1):
         for slot in _slots_of_day(cadence, day + timedelta(days=offset)):
             if slot > utc:
@@ -51,9 +51,9 @@ def _slots_of_day(cadence: Cadence, day: datetime) -> list[datetime]:
 
 
 def day_of(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d")
 
 
 def next_midnight(moment: datetime) -> datetime:
-    utc = moment.astimezone(timezone.utc)
-    return datetime(utc.year, utc.month, utc.day, tzinfo=timezone.utc) + timedelta(days=1)
+    utc = moment.astimezone(UTC)
+    return datetime(utc.year, utc.month, utc.day, tzinfo=UTC) + timedelta(days=1)

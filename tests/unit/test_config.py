@@ -127,7 +127,7 @@ def test_absolute_sqlite_and_postgres_urls_are_left_alone(tmp_path: Path) -> Non
 def test_channel_feed_resolves_against_the_channel_file_and_out_dir_defaults(
     config_dir: Path,
 ) -> None:
-    write_channel(config_dir, "sci", valid_with("rss: []\n".replace("rss", "hashtags")))
+    write_channel(config_dir, "sci", VALID_CHANNEL.format(name="sci"))
     settings = load_settings(config_dir / "temporal.yaml")
 
     config = load_channel(settings, "sci")
@@ -150,9 +150,8 @@ def test_channel_with_only_an_rss_url_is_valid(config_dir: Path) -> None:
 
 
 def test_cadence_times_are_sorted(config_dir: Path) -> None:
-    write_channel(config_dir, "sci", valid_with("", name="sci").replace(
-        "per_day: 2", "times: ['18:30', '09:00']"
-    ))
+    text = VALID_CHANNEL.format(name="sci").replace("per_day: 2", "times: ['18:30', '09:00']")
+    write_channel(config_dir, "sci", text)
     config = load_channel(load_settings(config_dir / "temporal.yaml"), "sci")
 
     assert config.cadence.times == ["09:00", "18:30"]
@@ -234,9 +233,9 @@ def test_channel_without_feed_or_rss_is_rejected(config_dir: Path) -> None:
 
 
 def test_rss_url_without_http_scheme_is_rejected(config_dir: Path) -> None:
-    message = channel_error(config_dir, "sci", valid_with("hashtags: []\n").replace(
-        "feed: feeds/science.yaml", "rss: ['example.org/feed']"
-    ))
+    message = channel_error(
+        config_dir, "sci", "name: sci\nniche: science\ntrends: {rss: ['example.org/feed']}\n"
+    )
 
     assert "channels/sci.yaml: trends.rss:" in message
     assert "is not an http(s):// or file:// URL" in message

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import AsyncIterator
 
 from temporalio import activity
 from temporalio.client import Client
@@ -32,9 +32,9 @@ from workflows.contracts import (
     QualityRequest,
     RecordResult,
     ReelRecord,
+    Scene,
     SceneClip,
     SceneSpan,
-    Scene,
     Script,
     ScriptRequest,
     StageCost,
