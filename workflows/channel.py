@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import WorkflowIDReusePolicy
@@ -39,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.slots import day_of, due_slot, next_midnight
     from workflows.stages import LOAD_CHANNEL, PICK_TOPIC, Stage
 
+T = TypeVar("T")
 RECENT_TOPICS = 50
 LAST_REELS = 10
 SPEND_DAYS = 7
@@ -259,15 +261,8 @@ class ChannelWorkflow:
         except TimeoutError:
             pass
 
-    async def _activity(self, stage: Stage, arg, result_type):
-        return await workflow.execute_activity(
-            stage.name,
-            arg,
-            result_type=result_type,
-            task_queue=self._queue(stage.queue),
-            start_to_close_timeout=stage.timeout,
-            retry_policy=stage.retry(),
-        )
+    async def _activity(self, stage: Stage, arg: Any, result_type: type[T]) -> T:
+        return await stage.execute(arg, result_type, self._queue(stage.queue))
 
     def _queue(self, logical: str) -> str:
         # Before load_channel answers, the reels queue is the one this workflow runs on.

@@ -166,15 +166,7 @@ class ReelWorkflow:
     async def _stage(self, stage: Stage, arg: Any, result_type: type[T]) -> T:
         self.progress_state.stage = stage.name
         started = workflow.now()
-        result = await workflow.execute_activity(
-            stage.name,
-            arg,
-            result_type=result_type,
-            task_queue=self._queue(stage.queue),
-            start_to_close_timeout=stage.timeout,
-            heartbeat_timeout=stage.heartbeat,
-            retry_policy=stage.retry(),
-        )
+        result = await stage.execute(arg, result_type, self._queue(stage.queue))
         elapsed = (workflow.now() - started).total_seconds()
         seconds = self.progress_state.stage_seconds
         seconds[stage.name] = round(seconds.get(stage.name, 0.0) + elapsed, 3)
@@ -204,14 +196,7 @@ class ReelWorkflow:
             publications=publications,
             error=error,
         )
-        return await workflow.execute_activity(
-            RECORD_REEL.name,
-            record,
-            result_type=RecordResult,
-            task_queue=self._queue(RECORD_REEL.queue),
-            start_to_close_timeout=RECORD_REEL.timeout,
-            retry_policy=RECORD_REEL.retry(),
-        )
+        return await RECORD_REEL.execute(record, RecordResult, self._queue(RECORD_REEL.queue))
 
     async def _record_failure(self, input: ReelInput, stage: str, reason: str) -> None:
         try:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, TypeVar
 
+from temporalio import workflow
 from temporalio.common import RetryPolicy
+
+T = TypeVar("T")
 
 # Type names of activities.errors; kept here too because workflows cannot import activities.
 NON_RETRYABLE = ["BadInput", "QualityFailed"]
@@ -30,6 +34,18 @@ class Stage:
             maximum_interval=timedelta(seconds=30),
             maximum_attempts=self.attempts,
             non_retryable_error_types=NON_RETRYABLE,
+        )
+
+    async def execute(self, arg: Any, result_type: type[T], task_queue: str) -> T:
+        """Run this stage's activity from a workflow with its timeouts and retry policy."""
+        return await workflow.execute_activity(
+            self.name,
+            arg,
+            result_type=result_type,
+            task_queue=task_queue,
+            start_to_close_timeout=self.timeout,
+            heartbeat_timeout=self.heartbeat,
+            retry_policy=self.retry(),
         )
 
 
