@@ -16,13 +16,14 @@ import ffmpeg
 from temporalio import activity
 
 from activities.artifacts import ArtifactStore, to_path, to_uri
+from activities.assets import FONTS_DIR
 from activities.captions import group_captions, load_words, to_ass
 from activities.errors import bad_input
+from activities.ffmpeg_run import out_seconds, run_ffmpeg
 from activities.metering import Meter
-from activities.visuals import heartbeat, out_seconds, run_media
+from activities.progress import heartbeat
 from workflows.contracts import ComposedReel, ComposeRequest, LookConfig, SceneSpan
 
-FONTS_DIR = Path(__file__).parent / "assets" / "fonts"
 TAIL_S = 0.4  # picture and music run on briefly after the last word
 XFADE_S = 0.3
 AUDIO_RATE = 48000
@@ -66,11 +67,11 @@ class ComposeActivities:
             def tick(progress: dict[str, str]) -> None:
                 heartbeat({"progress": round(min(1.0, out_seconds(progress) / total), 3)})
 
-            run = run_media(args, tick, what="compose")
+            run = run_ffmpeg(args, tick, what="compose")
         meter.add_child_cpu(run.cpu_seconds)
 
         cover = self.store.path_for(req.reel_id, "cover.jpg")
-        run = run_media(_cover_args(out, cover, req.look, total), None, what="cover")
+        run = run_ffmpeg(_cover_args(out, cover, req.look, total), what="cover")
         meter.add_child_cpu(run.cpu_seconds)
         heartbeat({"progress": 1.0})
         return ComposedReel(

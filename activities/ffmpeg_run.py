@@ -15,7 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from temporalio.exceptions import CancelledError
+
 from activities.errors import tool_failed
+from activities.progress import cancelled
 
 
 @cache
@@ -31,10 +34,6 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-class FfmpegCancelled(Exception):
-    """The activity was cancelled (a channel kill, a timeout) and ffmpeg was stopped."""
-
-
 @dataclass
 class FfmpegRun:
     stderr: str
@@ -48,13 +47,14 @@ Tick = Callable[[dict[str, str]], None]
 def run_ffmpeg(
     args: Sequence[str],
     on_progress: Tick | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    should_stop: Callable[[], bool] = cancelled,
     what: str = "ffmpeg",
 ) -> FfmpegRun:
     """Run `ffmpeg <args>`; raise a typed ToolFailed error with ffmpeg's last lines on failure.
 
     `on_progress` receives ffmpeg's `-progress` key/values (out_time_us, speed, ...) about
-    twice a second; `should_stop` is polled as often and kills ffmpeg when it returns True.
+    twice a second; `should_stop` (by default: the running activity was cancelled) is polled
+    as often, kills ffmpeg and raises Temporal's CancelledError so the activity ends cancelled.
     """
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", *args]
     started = time.monotonic()
@@ -78,7 +78,7 @@ def run_ffmpeg(
             last_tick = now
             if on_progress:
                 on_progress(dict(progress))
-            if should_stop and should_stop():
+            if should_stop():
                 proc.kill()
                 break
     # wait4 reaps the child and reports its own rusage, exact even with parallel stages.
@@ -87,10 +87,18 @@ def run_ffmpeg(
     drain.join(timeout=5)
     wall = time.monotonic() - started
     cpu = usage.ru_utime + usage.ru_stime
-    if should_stop and should_stop():
-        raise FfmpegCancelled(f"{what} stopped: activity cancelled")
+    if should_stop():
+        raise CancelledError(f"{what} stopped: activity cancelled")
     stderr = "".join(stderr_lines)
     if proc.returncode != 0:
         tail = "\n".join(stderr.strip().splitlines()[-8:])
         raise tool_failed(f"{what} failed (exit {proc.returncode}):\n{tail}")
     return FfmpegRun(stderr=stderr, cpu_seconds=cpu, wall_seconds=wall)
+
+
+def out_seconds(progress: dict[str, str]) -> float:
+    """How far into the output ffmpeg is, from its `-progress` report."""
+    try:
+        return max(0.0, int(progress.get("out_time_us", "0")) / 1e6)
+    except ValueError:
+        return 0.0

@@ -15,9 +15,9 @@ from temporalio import activity
 
 from activities.artifacts import ArtifactStore, to_path
 from activities.errors import bad_input, quality_failed
-from activities.ffmpeg_run import ffmpeg_exe
+from activities.ffmpeg_run import ffmpeg_exe, out_seconds, run_ffmpeg
 from activities.metering import Meter
-from activities.visuals import heartbeat, out_seconds, run_media
+from activities.progress import heartbeat
 from workflows.contracts import QualityReport, QualityRequest
 
 MIN_DURATION_S, MAX_DURATION_S = 15.0, 60.0
@@ -153,7 +153,7 @@ class QualityActivities:
         args = ["-i", str(video), "-vf", ANALYSIS_VIDEO, "-af", ANALYSIS_AUDIO, "-f", "null", "-"]
         if not info.audio_codec:
             args = ["-i", str(video), "-vf", ANALYSIS_VIDEO, "-f", "null", "-"]
-        run = run_media(args, tick, what="quality analysis")
+        run = run_ffmpeg(args, tick, what="quality analysis")
         meter.add_child_cpu(run.cpu_seconds)
         defects = parse_defects(run.stderr, info.duration_s)
 

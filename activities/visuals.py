@@ -14,15 +14,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from temporalio import activity
-from temporalio.exceptions import CancelledError
 
 from activities.artifacts import ArtifactStore, to_uri
+from activities.assets import CAPTION_FONT
 from activities.errors import bad_input
-from activities.ffmpeg_run import FfmpegCancelled, FfmpegRun, Tick, run_ffmpeg
+from activities.ffmpeg_run import out_seconds, run_ffmpeg
 from activities.metering import Meter
+from activities.progress import heartbeat
 from workflows.contracts import LookConfig, Scene, SceneClip, Visuals, VisualsRequest
 
-FONT_FILE = Path(__file__).parent / "assets" / "fonts" / "DejaVuSans-Bold.ttf"
 HANDLE_S = 0.5  # extra seconds rendered past each scene, consumed by compose's cross-fades
 CLIP_WIDTH, CLIP_HEIGHT = 540, 960
 MAX_KEYWORD_LINES = 3
@@ -40,7 +40,7 @@ class VisualsActivities:
         self.cpu_second_usd = cpu_second_usd
 
     # no_thread_cancel_exception: an exception injected into this thread could land between
-    # starting and reaping ffmpeg and orphan it; run_media polls for the cancel instead.
+    # starting and reaping ffmpeg and orphan it; run_ffmpeg polls for the cancel instead.
     @activity.defn(name="make_visuals", no_thread_cancel_exception=True)
     def make_visuals(self, req: VisualsRequest) -> Visuals:
         _validate(req)
@@ -58,7 +58,7 @@ class VisualsActivities:
             args = scene_args(
                 style, _seed(f"{i}:{' '.join(scene.keywords)}"), req.look, duration, text_file, out
             )
-            run = run_media(
+            run = run_ffmpeg(
                 args,
                 _progress_ticker(f"scene {i}", done, duration, total),
                 what=f"visuals scene {i} ({style})",
@@ -187,7 +187,7 @@ def _font_size(text: str) -> int:
 
 def _drawtext(text_file: Path, size: int) -> str:
     return (
-        f"drawtext=fontfile={filter_path(FONT_FILE)}:textfile={filter_path(text_file)}"
+        f"drawtext=fontfile={filter_path(CAPTION_FONT)}:textfile={filter_path(text_file)}"
         f":expansion=none:text_align=C:fontcolor=white:fontsize={size}:line_spacing=12"
         ":borderw=5:bordercolor=black@0.85:shadowx=3:shadowy=3:shadowcolor=black@0.6"
         ":x=(w-text_w)/2:y=h*0.30-text_h/2:alpha='min(1,t/0.4)'"
@@ -231,14 +231,6 @@ def _seed(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
 
 
-def run_media(args: list[str], on_progress: Tick | None, what: str) -> FfmpegRun:
-    """run_ffmpeg stopped by the activity's cancellation, which it reports as cancelled."""
-    try:
-        return run_ffmpeg(args, on_progress=on_progress, should_stop=cancelled, what=what)
-    except FfmpegCancelled as err:
-        raise CancelledError(str(err)) from err
-
-
 def _progress_ticker(
     label: str, done: float, duration: float, total: float
 ) -> Callable[[dict[str, str]], None]:
@@ -247,20 +239,3 @@ def _progress_ticker(
         heartbeat({"stage": label, "progress": round(min(total, done + seconds) / total, 3)})
 
     return tick
-
-
-def out_seconds(progress: dict[str, str]) -> float:
-    try:
-        return max(0.0, int(progress.get("out_time_us", "0")) / 1e6)
-    except ValueError:
-        return 0.0
-
-
-def heartbeat(details: object) -> None:
-    """activity.heartbeat that also works when a test calls the method directly."""
-    if activity.in_activity():
-        activity.heartbeat(details)
-
-
-def cancelled() -> bool:
-    return activity.in_activity() and activity.is_cancelled()
