@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import wave
 from dataclasses import asdict
+from pathlib import Path
 
 import numpy as np
 from temporalio import activity
@@ -23,7 +24,7 @@ from workflows.contracts import SceneSpan, VoiceRequest, VoiceTrack, WordTiming
 SCENE_GAP_S = 0.3  # breath between scenes, also where the visuals cut
 
 
-def write_wav(path, audio: np.ndarray, rate: int) -> None:  # type: ignore[no-untyped-def]
+def write_wav(path: Path, audio: np.ndarray, rate: int) -> None:
     pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)

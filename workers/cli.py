@@ -110,6 +110,7 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     server = DevServer(settings)
     started = settings.embedded and server.start()
     stop = asyncio.Event()
+    runner: asyncio.Task[None] | None = None
     try:
         client = await connect(settings)
         print(f"Temporal dev server {'started' if started else 'found'} at {settings.address};"
@@ -146,7 +147,8 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         return 0 if result.published >= args.reels else 1
     finally:
         stop.set()
-        await runner
+        if runner is not None:
+            await runner
         server.stop()
 
 
@@ -249,17 +251,15 @@ async def cmd_reel(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
-    names = sorted(p.stem for p in settings.channels_dir.glob("*.yaml"))
+    print(f"{settings.source}: ok")
     problems = []
-    for name in names:
+    for name in sorted(p.stem for p in settings.channels_dir.glob("*.yaml")):
         try:
             load_channel(settings, name)
+            print(f"channels/{name}.yaml: ok")
         except ConfigError as exc:
+            print(f"channels/{name}.yaml: invalid")
             problems.append(str(exc))
-    print(f"{settings.source}: ok")
-    for name in names:
-        print(f"channels/{name}.yaml: " + ("invalid" if any(
-            f"{name}.yaml" in p for p in problems) else "ok"))
     if problems:
         raise ConfigError("\n".join(problems))
     return 0

@@ -10,6 +10,7 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from temporalio.client import Client
@@ -23,6 +24,12 @@ QUEUES = ("reels", "media", "gpu", "publish")
 log = logging.getLogger("monolathe.workers")
 
 
+@cache
+def ledger_for(url: str) -> Ledger:
+    """One engine (and one schema check) per process, shared by the queues that write."""
+    return Ledger(url)
+
+
 def activities_for(queue: str, settings: Settings) -> list[Any]:
     store = ArtifactStore(settings.artifacts_dir)
     rate = settings.cpu_second_usd
@@ -31,7 +38,7 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
         from activities.script import ScriptActivities
         from activities.topics import TopicActivities
 
-        channel = ChannelActivities(settings, Ledger(settings.ledger_url))
+        channel = ChannelActivities(settings, ledger_for(settings.ledger_url))
         return [channel.load_channel, channel.record_reel, TopicActivities().pick_topic,
                 ScriptActivities(rate).write_script]
     if queue == "gpu":
@@ -49,7 +56,7 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
     if queue == "publish":
         from activities.publish import PublishActivities
 
-        return [PublishActivities(Ledger(settings.ledger_url), rate).publish_reel]
+        return [PublishActivities(ledger_for(settings.ledger_url), rate).publish_reel]
     raise ValueError(f"unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
 
 

@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.reel import ReelWorkflow
     from workflows.slots import day_of, due_slot, next_midnight
-    from workflows.stages import LOAD_CHANNEL, PICK_TOPIC, Stage
+    from workflows.stages import LOAD_CHANNEL, PICK_TOPIC, Stage, task_queue
 
 T = TypeVar("T")
 RECENT_TOPICS = 50
@@ -197,7 +197,7 @@ class ChannelWorkflow:
                     ReelWorkflow.run,
                     ReelInput(reel_id, config, topic, self.queues),
                     id=reel_id,
-                    task_queue=self._queue("reels"),
+                    task_queue=task_queue(self.queues, "reels"),
                     # A reel id is also the ledger's idempotency key: never reuse one.
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 )
@@ -262,13 +262,7 @@ class ChannelWorkflow:
             pass
 
     async def _activity(self, stage: Stage, arg: Any, result_type: type[T]) -> T:
-        return await stage.execute(arg, result_type, self._queue(stage.queue))
-
-    def _queue(self, logical: str) -> str:
-        # Before load_channel answers, the reels queue is the one this workflow runs on.
-        if logical in self.queues:
-            return self.queues[logical]
-        return workflow.info().task_queue if logical == "reels" else logical
+        return await stage.execute(arg, result_type, self.queues)
 
     def _remember_topics(self, topics: list[str]) -> None:
         merged = [t for t in self.state.recent_topics if t not in topics] + list(topics)

@@ -166,7 +166,7 @@ class ReelWorkflow:
     async def _stage(self, stage: Stage, arg: Any, result_type: type[T]) -> T:
         self.progress_state.stage = stage.name
         started = workflow.now()
-        result = await stage.execute(arg, result_type, self._queue(stage.queue))
+        result = await stage.execute(arg, result_type, self.input.queues)
         elapsed = (workflow.now() - started).total_seconds()
         seconds = self.progress_state.stage_seconds
         seconds[stage.name] = round(seconds.get(stage.name, 0.0) + elapsed, 3)
@@ -174,11 +174,6 @@ class ReelWorkflow:
         if isinstance(cost, StageCost):
             self.costs.append(cost)
         return result
-
-    def _queue(self, logical: str) -> str:
-        if logical in self.input.queues:
-            return self.input.queues[logical]
-        return workflow.info().task_queue if logical == "reels" else logical
 
     async def _record(
         self, input: ReelInput, title: str, status: str, video_uri: str,
@@ -196,7 +191,7 @@ class ReelWorkflow:
             publications=publications,
             error=error,
         )
-        return await RECORD_REEL.execute(record, RecordResult, self._queue(RECORD_REEL.queue))
+        return await RECORD_REEL.execute(record, RecordResult, self.input.queues)
 
     async def _record_failure(self, input: ReelInput, stage: str, reason: str) -> None:
         try:

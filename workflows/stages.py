@@ -36,17 +36,28 @@ class Stage:
             non_retryable_error_types=NON_RETRYABLE,
         )
 
-    async def execute(self, arg: Any, result_type: type[T], task_queue: str) -> T:
+    async def execute(self, arg: Any, result_type: type[T], queues: dict[str, str]) -> T:
         """Run this stage's activity from a workflow with its timeouts and retry policy."""
         return await workflow.execute_activity(
             self.name,
             arg,
             result_type=result_type,
-            task_queue=task_queue,
+            task_queue=task_queue(queues, self.queue),
             start_to_close_timeout=self.timeout,
             heartbeat_timeout=self.heartbeat,
             retry_policy=self.retry(),
         )
+
+
+def task_queue(queues: dict[str, str], logical: str) -> str:
+    """The configured task queue of a logical queue, from inside a workflow.
+
+    Before load_channel has answered (or for a reel started without queues), the `reels`
+    queue is the one the calling workflow runs on.
+    """
+    if logical in queues:
+        return queues[logical]
+    return workflow.info().task_queue if logical == "reels" else logical
 
 
 LOAD_CHANNEL = Stage("load_channel", "reels", timedelta(seconds=30))
