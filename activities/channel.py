@@ -32,15 +32,4 @@ class ChannelActivities:
 
     @activity.defn(name="record_reel")
     def record_reel(self, record: ReelRecord) -> RecordResult:
-        total = self.ledger.record_reel(
-            reel_id=record.reel_id,
-            channel=record.channel,
-            topic=record.topic,
-            title=record.title,
-            status=record.status,
-            video_uri=record.video_uri,
-            assets=record.asset_uris,
-            costs=record.costs,
-            error=record.error,
-        )
-        return RecordResult(record.reel_id, total)
+        return RecordResult(record.reel_id, self.ledger.record_reel(record))

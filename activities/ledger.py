@@ -16,7 +16,7 @@ from sqlalchemy import UniqueConstraint, event
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine, func, select
 
-from workflows.contracts import Publication, StageCost
+from workflows.contracts import Publication, ReelRecord
 
 
 def _now() -> datetime:
@@ -140,36 +140,27 @@ class Ledger:
 
     # --- reels ---
 
-    def record_reel(
-        self,
-        reel_id: str,
-        channel: str,
-        topic: str,
-        title: str,
-        status: str,
-        video_uri: str,
-        assets: dict[str, str],
-        costs: list[StageCost],
-        error: str = "",
-    ) -> float:
+    def record_reel(self, record: ReelRecord) -> float:
         """Write the reel's final row, its assets and costs; safe to repeat (retries)."""
+        reel_id, channel = record.reel_id, record.channel
         day = day_of_reel(reel_id)
-        total = round(sum(c.usd for c in costs), 6)
+        total = round(sum(c.usd for c in record.costs), 6)
         with self.session() as s:
             row = s.get(ReelRow, reel_id) or ReelRow(id=reel_id, channel=channel, day=day)
-            row.topic, row.title, row.status, row.error = topic, title, status, error
-            row.video_uri, row.total_usd, row.updated_at = video_uri, total, _now()
+            row.topic, row.title, row.status = record.topic, record.title, record.status
+            row.error, row.video_uri = record.error, record.video_uri
+            row.total_usd, row.updated_at = total, _now()
             s.add(row)
             for old in s.exec(select(CostRow).where(CostRow.reel_id == reel_id)):
                 s.delete(old)
             for old_asset in s.exec(select(AssetRow).where(AssetRow.reel_id == reel_id)):
                 s.delete(old_asset)
             s.flush()
-            for cost in costs:
+            for cost in record.costs:
                 s.add(CostRow(reel_id=reel_id, channel=channel, day=day, stage=cost.stage,
                               backend=cost.backend, seconds=cost.seconds,
                               cpu_seconds=cost.cpu_seconds, usd=cost.usd))
-            for kind, uri in assets.items():
+            for kind, uri in record.asset_uris.items():
                 s.add(AssetRow(reel_id=reel_id, kind=kind, uri=uri))
         return total
 

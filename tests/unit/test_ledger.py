@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from activities.ledger import Ledger, PublicationRow
-from workflows.contracts import Publication, StageCost
+from workflows.contracts import Publication, ReelRecord, StageCost
 
 REEL = "reel/demo/2026-11-23/1"
 
@@ -33,14 +33,17 @@ def record(
     usd: tuple[float, ...] = (),
 ) -> float:
     return ledger.record_reel(
-        reel_id,
-        channel,
-        topic,
-        topic.title(),
-        status,
-        f"file:///out/{reel_id}.mp4",
-        {"video": "v.mp4"},
-        costs(*usd),
+        ReelRecord(
+            reel_id=reel_id,
+            channel=channel,
+            topic=topic,
+            title=topic.title(),
+            status=status,
+            video_uri=f"file:///out/{reel_id}.mp4",
+            asset_uris={"video": "v.mp4"},
+            costs=costs(*usd),
+            publications=[],
+        )
     )
 
 
