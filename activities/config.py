@@ -77,7 +77,25 @@ class _Costs(_Strict):
 
 class _Metrics(_Strict):
     host: str = "127.0.0.1"
-    port: int = Field(9464, ge=0, le=65535)
+    port: int = Field(9464, ge=0, le=65535)  # monolathe's own metrics; 0 = any free port
+    sdk_port: int = Field(9465, ge=0, le=65535)  # Temporal SDK metrics; 0 = off
+    enabled: bool = True
+
+
+class _Tracing(_Strict):
+    otlp_endpoint: str = ""  # e.g. http://127.0.0.1:4318/v1/traces; empty = no exporter
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not re.match(r"^https?://", value):
+            raise ValueError(f"{value!r} is not an http(s):// URL of an OTLP/HTTP receiver")
+        return value
+
+
+class _Logs(_Strict):
+    json_file: str = "var/logs/monolathe.jsonl"  # JSON lines for Loki; empty = none
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
 class _SettingsFile(_Strict):
@@ -87,6 +105,8 @@ class _SettingsFile(_Strict):
     data: _Data = _Data()
     costs: _Costs = _Costs()
     metrics: _Metrics = _Metrics()
+    tracing: _Tracing = _Tracing()
+    logs: _Logs = _Logs()
 
 
 @dataclass(frozen=True)
@@ -117,6 +137,11 @@ class Settings:
     cpu_second_usd: float
     metrics_host: str
     metrics_port: int
+    metrics_sdk_port: int = 9465
+    metrics_enabled: bool = True
+    otlp_endpoint: str = ""
+    log_json_file: Path | None = None
+    log_level: str = "INFO"
 
     @property
     def ui_url(self) -> str:
@@ -197,6 +222,11 @@ def load_settings(path: Path | None = None) -> Settings:
         cpu_second_usd=raw.costs.cpu_second_usd,
         metrics_host=raw.metrics.host,
         metrics_port=raw.metrics.port,
+        metrics_sdk_port=raw.metrics.sdk_port,
+        metrics_enabled=raw.metrics.enabled,
+        otlp_endpoint=raw.tracing.otlp_endpoint,
+        log_json_file=_resolve(base, raw.logs.json_file) if raw.logs.json_file else None,
+        log_level=raw.logs.level,
     )
 
 

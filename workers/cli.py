@@ -6,6 +6,7 @@
     monolathe channel start|pause|resume|kill|status|set-budget NAME
     monolathe reel make "topic" --channel NAME
     monolathe check                     validate temporal.yaml and every channel file
+    monolathe status                    today's figures per channel, queues, reels in flight
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from temporalio.service import RPCError
 from activities.config import ConfigError, Settings, load_channel, load_settings
 from workers.devserver import DevServer, DevServerError
 from workers.run import QUEUES, run_workers
+from workers.telemetry.setup import Telemetry, TelemetryError, start_telemetry
 from workers.watch import ProgressPrinter, follow_channel, follow_reel
 from workflows.contracts import (
     BudgetUpdate,
@@ -55,9 +57,10 @@ def ui_link(settings: Settings, workflow_id: str) -> str:
             f"{quote(workflow_id, safe='')}")
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, telemetry: Telemetry | None = None) -> Client:
+    options = telemetry.client_options() if telemetry is not None else {}
     try:
-        return await Client.connect(settings.address, namespace=settings.namespace)
+        return await Client.connect(settings.address, namespace=settings.namespace, **options)
     except RuntimeError as exc:
         raise CliError(
             f"no Temporal server at {settings.address} ({exc}); start one with `monolathe up`"
@@ -80,18 +83,23 @@ async def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         load_channel(settings, name)  # fail before starting anything
     server = DevServer(settings)
     started = settings.embedded and server.start()
+    telemetry = None
     try:
-        client = await connect(settings)
+        telemetry = start_telemetry(settings, list(QUEUES))
+        client = await connect(settings, telemetry)
         stop = _stop_event()
         print(f"Temporal at {settings.address}; Web UI {settings.ui_url}"
               + (" (embedded dev server)" if started else ""))
-        runner = asyncio.create_task(run_workers(client, settings, list(QUEUES), stop))
+        print(f"metrics at {telemetry.metrics_url}")
+        runner = asyncio.create_task(run_workers(client, settings, list(QUEUES), stop, telemetry))
         for name in args.channel:
             await start_channel(client, settings, ChannelInput(channel=name))
         print("workers running on queues " + ", ".join(QUEUES) + "; Ctrl-C to stop")
         await runner
         print("workers stopped")
     finally:
+        if telemetry is not None:
+            telemetry.shutdown()
         server.stop()
     return 0
 
@@ -100,8 +108,12 @@ async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     unknown = [q for q in args.queues if q not in QUEUES]
     if unknown:
         raise CliError(f"unknown queue(s) {unknown}; choose from {', '.join(QUEUES)}")
-    client = await connect(settings)
-    await run_workers(client, settings, args.queues, _stop_event())
+    telemetry = start_telemetry(settings, args.queues)
+    try:
+        client = await connect(settings, telemetry)
+        await run_workers(client, settings, args.queues, _stop_event(), telemetry)
+    finally:
+        telemetry.shutdown()
     return 0
 
 
@@ -111,11 +123,13 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     started = settings.embedded and server.start()
     stop = asyncio.Event()
     runner: asyncio.Task[None] | None = None
+    telemetry = None
     try:
-        client = await connect(settings)
+        telemetry = start_telemetry(settings, list(QUEUES))
+        client = await connect(settings, telemetry)
         print(f"Temporal dev server {'started' if started else 'found'} at {settings.address};"
               f" Web UI {settings.ui_url}")
-        runner = asyncio.create_task(run_workers(client, settings, list(QUEUES), stop))
+        runner = asyncio.create_task(run_workers(client, settings, list(QUEUES), stop, telemetry))
         handle = await client.start_workflow(
             "ChannelWorkflow",
             ChannelInput(channel=config.name, slot_seconds=args.slot_seconds,
@@ -149,6 +163,8 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         stop.set()
         if runner is not None:
             await runner
+        if telemetry is not None:
+            telemetry.shutdown()
         server.stop()
 
 
@@ -265,6 +281,17 @@ async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.status import collect_status, print_operator_status
+
+    report = await collect_status(settings, timeout=args.timeout)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print_operator_status(report)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="monolathe", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -301,11 +328,16 @@ def parser() -> argparse.ArgumentParser:
                       help="a fact to narrate (repeat); needed for a topic not in the feeds")
 
     sub.add_parser("check", help="validate temporal.yaml and every channel file")
+
+    status = sub.add_parser("status", help="today's figures: targets, spend, backends, queues")
+    status.add_argument("--json", action="store_true")
+    status.add_argument("--timeout", type=float, default=3.0,
+                        help="seconds to wait for the Temporal server (its figures are optional)")
     return p
 
 
 COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd_channel,
-            "reel": cmd_reel, "check": cmd_check}
+            "reel": cmd_reel, "check": cmd_check, "status": cmd_status}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
         return asyncio.run(COMMANDS[args.command](settings, args))
-    except (ConfigError, CliError, DevServerError) as exc:
+    except (ConfigError, CliError, DevServerError, TelemetryError) as exc:
         print(f"monolathe: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

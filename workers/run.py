@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from activities.artifacts import ArtifactStore
 from activities.config import Settings
 from activities.ledger import Ledger
+
+if TYPE_CHECKING:
+    from workers.telemetry.setup import Telemetry
 
 QUEUES = ("reels", "media", "gpu", "publish")
 log = logging.getLogger("monolathe.workers")
@@ -60,7 +64,8 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
     raise ValueError(f"unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
 
 
-def build_worker(client: Client, settings: Settings, queue: str) -> Worker:
+def build_worker(client: Client, settings: Settings, queue: str,
+                 interceptors: Sequence[Interceptor] = ()) -> Worker:
     from workflows.channel import ChannelWorkflow
     from workflows.reel import ReelWorkflow
 
@@ -72,6 +77,7 @@ def build_worker(client: Client, settings: Settings, queue: str) -> Worker:
         task_queue=task_queue,
         workflows=[ChannelWorkflow, ReelWorkflow] if queue == "reels" else [],
         activities=acts,
+        interceptors=list(interceptors),
         activity_executor=ThreadPoolExecutor(max_workers=concurrency,
                                               thread_name_prefix=f"{queue}-activity"),
         max_concurrent_activities=concurrency,
@@ -83,9 +89,13 @@ def build_worker(client: Client, settings: Settings, queue: str) -> Worker:
 
 
 async def run_workers(client: Client, settings: Settings, queues: list[str],
-                      stop: asyncio.Event) -> None:
+                      stop: asyncio.Event, telemetry: Telemetry | None = None) -> None:
     """Run the given queues' workers until `stop` is set, then shut them down gracefully."""
-    workers = [build_worker(client, settings, q) for q in queues]
+    interceptors: list[Interceptor] = []
+    if telemetry is not None:
+        interceptors.append(telemetry.metrics_interceptor)
+        telemetry.watch(client)
+    workers = [build_worker(client, settings, q, interceptors) for q in queues]
     tasks = [asyncio.create_task(w.run()) for w in workers]
     log.info("workers running: %s", ", ".join(queues))
     stopper = asyncio.create_task(stop.wait())

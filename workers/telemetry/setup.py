@@ -1,0 +1,141 @@
+"""Wire one worker process: metrics endpoints, SDK runtime, tracing and the JSON log."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry, start_http_server
+from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+from activities.config import Settings
+from workers.run import ledger_for
+from workers.telemetry.gauges import (
+    FiguresCache,
+    register_ledger_gauges,
+    register_probe_gauges,
+    register_system_gauges,
+)
+from workers.telemetry.instruments import Instruments
+from workers.telemetry.interceptor import MetricsInterceptor
+from workers.telemetry.logs import add_json_log
+from workers.telemetry.probe import TemporalProbe
+from workers.telemetry.tracing import tracer_provider, tracing_interceptor
+
+log = logging.getLogger("monolathe.telemetry")
+
+
+class TelemetryError(Exception):
+    """A metrics endpoint could not be opened; the message names the setting to change."""
+
+
+@cache
+def sdk_runtime(bind_address: str) -> Runtime:
+    """One Runtime per process and address: Temporal's metrics server cannot be bound twice.
+
+    Default naming (no unit or _total suffixes, durations in ms) so the community Temporal
+    SDK dashboard's queries work unchanged.
+    """
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address)))
+
+
+@dataclass
+class Telemetry:
+    settings: Settings
+    service: str
+    queues: list[str]
+    meter_provider: MeterProvider
+    tracer_provider: TracerProvider
+    metrics_interceptor: MetricsInterceptor
+    runtime: Runtime | None
+    metrics_port: int  # the bound port (the configured one, or the free one for port 0)
+    _server: Any = None
+    _probe_task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://{self.settings.metrics_host}:{self.metrics_port}/metrics"
+
+    def client_options(self) -> dict[str, Any]:
+        """What `Client.connect` needs: the SDK metrics runtime and the tracing interceptor."""
+        options: dict[str, Any] = {"interceptors": [tracing_interceptor(self.tracer_provider)]}
+        if self.runtime is not None:
+            options["runtime"] = self.runtime
+        return options
+
+    def watch(self, client: Client) -> None:
+        """Start the Temporal probe (reels in flight, backlogs) in the reels worker process."""
+        if "reels" not in self.queues or self._probe_task is not None:
+            return
+        s = self.settings.queues
+        probe = TemporalProbe(client, [s.reels, s.media, s.gpu, s.publish])
+        register_probe_gauges(self.meter_provider.get_meter("monolathe.temporal"), probe)
+        self._probe_task = asyncio.create_task(probe.run())
+
+    def shutdown(self) -> None:
+        if self._probe_task is not None:
+            self._probe_task.cancel()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        self.meter_provider.shutdown()
+        self.tracer_provider.shutdown()
+
+
+def start_telemetry(settings: Settings, queues: list[str]) -> Telemetry:
+    """Open the endpoints for a process running the workers of `queues`."""
+    service = "monolathe-" + "-".join(queues) if len(queues) < 4 else "monolathe"
+    if settings.log_json_file is not None:
+        add_json_log(settings.log_json_file, service, settings.log_level)
+    resource = Resource.create({"service.name": service})
+    registry = CollectorRegistry()
+    reader = PrometheusMetricReader(registry=registry)
+    provider = MeterProvider(metric_readers=[reader], resource=resource)
+    meter = provider.get_meter("monolathe")
+    interceptor = MetricsInterceptor(Instruments.create(meter))
+    register_system_gauges(meter, settings.var_dir)
+    if "reels" in queues:
+        # The process that owns the ledger reports the business figures, once.
+        register_ledger_gauges(meter, FiguresCache(settings, ledger_for(settings.ledger_url)))
+    server, port, runtime = None, 0, None
+    host = settings.metrics_host
+    if settings.metrics_enabled:
+        try:
+            server, _thread = start_http_server(settings.metrics_port, addr=host,
+                                                registry=registry)
+        except OSError as exc:
+            raise TelemetryError(
+                f"{settings.source}: metrics.port: cannot listen on {host}:"
+                f"{settings.metrics_port} ({exc.strerror}); choose another port or 0") from None
+        port = server.server_port
+        if settings.metrics_sdk_port:
+            try:
+                runtime = sdk_runtime(f"{host}:{settings.metrics_sdk_port}")
+            except ValueError as exc:  # how the Rust core reports a port already taken
+                server.shutdown()
+                raise TelemetryError(
+                    f"{settings.source}: metrics.sdk_port: cannot serve Temporal SDK metrics "
+                    f"on {host}:{settings.metrics_sdk_port} ({exc})") from None
+        log.info("metrics on http://%s:%d/metrics, Temporal SDK metrics on port %s", host,
+                 port, settings.metrics_sdk_port or "-")
+    traces = tracer_provider(service, settings.otlp_endpoint)
+    return Telemetry(settings, service, list(queues), provider, traces, interceptor, runtime,
+                     port, server)
+
+
+@contextlib.contextmanager
+def telemetry_for(settings: Settings, queues: list[str]):  # type: ignore[no-untyped-def]
+    telemetry = start_telemetry(settings, queues)
+    try:
+        yield telemetry
+    finally:
+        telemetry.shutdown()
