@@ -22,6 +22,7 @@ from temporalio.worker import (
 from workers.telemetry.instruments import Instruments
 
 UNKNOWN = "unknown"
+PUBLICATION_OUTCOMES = ("published", "reused", "failed")
 
 
 def channel_of(arg: Any) -> str:
@@ -105,6 +106,10 @@ class _MetricsActivityInbound(ActivityInboundInterceptor):
                       elapsed: float) -> None:
         m = self.root.instruments
         platforms = list(getattr(arg, "platforms", []) or [UNKNOWN])
+        for platform in platforms:
+            # Every outcome exists from the first upload on, so failure rates read 0, not empty.
+            for name in PUBLICATION_OUTCOMES:
+                m.publications.add(0, {"channel": channel, "platform": platform, "outcome": name})
         # publish_reel uploads to every platform of the reel in one run.
         m.upload_duration.record(elapsed, {"channel": channel, "platform": "+".join(platforms),
                                            "outcome": outcome})
@@ -124,4 +129,6 @@ class _MetricsActivityInbound(ActivityInboundInterceptor):
             verdict = "failed"
         else:
             return  # the check itself broke: that is a stage failure, not a verdict
-        self.root.instruments.quality_checks.add(1, {"channel": channel, "outcome": verdict})
+        checks = self.root.instruments.quality_checks
+        checks.add(0, {"channel": channel, "outcome": "failed"})  # a ratio of 0, not a gap
+        checks.add(1, {"channel": channel, "outcome": verdict})

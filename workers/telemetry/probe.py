@@ -19,10 +19,12 @@ RUNNING_REELS = 'WorkflowType="ReelWorkflow" AND ExecutionStatus="Running"'
 
 
 class TemporalProbe:
-    def __init__(self, client: Client, task_queues: list[str]) -> None:
+    def __init__(self, client: Client, task_queues: list[str],
+                 channels: list[str] | None = None) -> None:
         self.client = client
         self.task_queues = task_queues
-        self.reels_in_flight: dict[str, int] = {}
+        # Known channels report 0 from the start, so "nothing in flight" is a value, not a gap.
+        self.reels_in_flight: dict[str, int] = dict.fromkeys(channels or [], 0)
         self.backlog: dict[tuple[str, str], int] = {}
 
     async def refresh(self) -> None:

@@ -77,7 +77,8 @@ class Telemetry:
         if "reels" not in self.queues or self._probe_task is not None:
             return
         s = self.settings.queues
-        probe = TemporalProbe(client, [s.reels, s.media, s.gpu, s.publish])
+        channels = sorted(p.stem for p in self.settings.channels_dir.glob("*.yaml"))
+        probe = TemporalProbe(client, [s.reels, s.media, s.gpu, s.publish], channels)
         register_probe_gauges(self.meter_provider.get_meter("monolathe.temporal"), probe)
         self._probe_task = asyncio.create_task(probe.run())
 
