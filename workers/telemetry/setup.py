@@ -7,6 +7,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
@@ -96,7 +97,9 @@ def start_telemetry(settings: Settings, queues: list[str]) -> Telemetry:
     """Open the endpoints for a process running the workers of `queues`."""
     service = "monolathe-" + "-".join(queues) if len(queues) < 4 else "monolathe"
     if settings.log_json_file is not None:
-        add_json_log(settings.log_json_file, service, settings.log_level)
+        # "{service}" in the file name gives each worker process its own file.
+        path = Path(str(settings.log_json_file).replace("{service}", service))
+        add_json_log(path, service, settings.log_level)
     resource = Resource.create({"service.name": service})
     registry = CollectorRegistry()
     reader = PrometheusMetricReader(registry=registry)
