@@ -8,6 +8,7 @@ result, so it takes the backend its request names, or the one this stage last re
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -21,6 +22,7 @@ from temporalio.worker import (
 
 from workers.telemetry.instruments import Instruments
 
+log = logging.getLogger("monolathe.stages")
 UNKNOWN = "unknown"
 PUBLICATION_OUTCOMES = ("published", "reused", "failed")
 
@@ -95,6 +97,9 @@ class _MetricsActivityInbound(ActivityInboundInterceptor):
             labels = {"stage": stage, "backend": backend, "queue": queue, "channel": channel,
                       "outcome": outcome}
             m.stage_duration.record(elapsed, labels)
+            log.log(logging.INFO if outcome == "ok" else logging.WARNING,
+                    "%s %s after %.2f s (backend %s, attempt %d)", stage, outcome, elapsed,
+                    backend, info.attempt)
             if info.attempt > 1:
                 m.stage_retries.add(1, {"stage": stage, "backend": backend, "channel": channel})
             if stage == "publish_reel":

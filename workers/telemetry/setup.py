@@ -60,6 +60,7 @@ class Telemetry:
     runtime: Runtime | None
     metrics_port: int  # the bound port (the configured one, or the free one for port 0)
     _server: Any = None
+    log_handler: logging.Handler | None = None
     _probe_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
@@ -91,15 +92,19 @@ class Telemetry:
             self._server.server_close()
         self.meter_provider.shutdown()
         self.tracer_provider.shutdown()
+        if self.log_handler is not None:
+            logging.getLogger().removeHandler(self.log_handler)
+            self.log_handler.close()
 
 
 def start_telemetry(settings: Settings, queues: list[str]) -> Telemetry:
     """Open the endpoints for a process running the workers of `queues`."""
     service = "monolathe-" + "-".join(queues) if len(queues) < 4 else "monolathe"
+    handler = None
     if settings.log_json_file is not None:
         # "{service}" in the file name gives each worker process its own file.
         path = Path(str(settings.log_json_file).replace("{service}", service))
-        add_json_log(path, service, settings.log_level)
+        handler = add_json_log(path, service, settings.log_level)
     resource = Resource.create({"service.name": service})
     registry = CollectorRegistry()
     reader = PrometheusMetricReader(registry=registry)
@@ -133,7 +138,7 @@ def start_telemetry(settings: Settings, queues: list[str]) -> Telemetry:
                  port, settings.metrics_sdk_port or "-")
     traces = tracer_provider(service, settings.otlp_endpoint)
     return Telemetry(settings, service, list(queues), provider, traces, interceptor, runtime,
-                     port, server)
+                     port, server, handler)
 
 
 @contextlib.contextmanager
