@@ -125,7 +125,7 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     runner: asyncio.Task[None] | None = None
     telemetry = None
     try:
-        telemetry = start_telemetry(settings, list(QUEUES))
+        telemetry = start_telemetry(settings, list(QUEUES), strict=False)
         client = await connect(settings, telemetry)
         print(f"Temporal dev server {'started' if started else 'found'} at {settings.address};"
               f" Web UI {settings.ui_url}")

@@ -46,9 +46,14 @@ def backend_of(result: Any) -> str | None:
 
 
 def requested_backend(arg: Any) -> str | None:
-    voice = getattr(arg, "voice", None)
-    backend = getattr(voice, "backend", None)
-    return backend if isinstance(backend, str) and backend else None
+    """The backend a request asks for: a voice backend, or the platforms of an upload."""
+    backend = getattr(getattr(arg, "voice", None), "backend", None)
+    if isinstance(backend, str) and backend:
+        return backend
+    platforms = getattr(arg, "platforms", None)
+    if isinstance(platforms, list) and platforms:
+        return "+".join(str(p) for p in platforms)  # as publish_reel's cost names it
+    return None
 
 
 def error_type(error: BaseException) -> str:

@@ -97,14 +97,23 @@ class Telemetry:
             self.log_handler.close()
 
 
-def start_telemetry(settings: Settings, queues: list[str]) -> Telemetry:
-    """Open the endpoints for a process running the workers of `queues`."""
+def start_telemetry(settings: Settings, queues: list[str], strict: bool = True) -> Telemetry:
+    """Open the endpoints for a process running the workers of `queues`.
+
+    `strict=False` (the demo) serves on free ports when the configured ones are taken, so a
+    demo beside a running stack still works; `up` and `worker` fail with a clear message.
+    """
+    try:
+        return _start(settings, queues, settings.metrics_port, settings.metrics_sdk_port)
+    except TelemetryError as exc:
+        if strict:
+            raise
+        log.warning("%s; serving metrics on a free port instead", exc)
+        return _start(settings, queues, 0, 0)
+
+
+def _start(settings: Settings, queues: list[str], port: int, sdk_port: int) -> Telemetry:
     service = "monolathe-" + "-".join(queues) if len(queues) < 4 else "monolathe"
-    handler = None
-    if settings.log_json_file is not None:
-        # "{service}" in the file name gives each worker process its own file.
-        path = Path(str(settings.log_json_file).replace("{service}", service))
-        handler = add_json_log(path, service, settings.log_level)
     resource = Resource.create({"service.name": service})
     registry = CollectorRegistry()
     reader = PrometheusMetricReader(registry=registry)
@@ -115,27 +124,34 @@ def start_telemetry(settings: Settings, queues: list[str]) -> Telemetry:
     if "reels" in queues:
         # The process that owns the ledger reports the business figures, once.
         register_ledger_gauges(meter, FiguresCache(settings, ledger_for(settings.ledger_url)))
-    server, port, runtime = None, 0, None
+    server, runtime = None, None
     host = settings.metrics_host
     if settings.metrics_enabled:
         try:
-            server, _thread = start_http_server(settings.metrics_port, addr=host,
-                                                registry=registry)
+            server, _thread = start_http_server(port, addr=host, registry=registry)
         except OSError as exc:
+            provider.shutdown()
             raise TelemetryError(
-                f"{settings.source}: metrics.port: cannot listen on {host}:"
-                f"{settings.metrics_port} ({exc.strerror}); choose another port or 0") from None
+                f"{settings.source}: metrics.port: cannot listen on {host}:{port}"
+                f" ({exc.strerror}); choose another port or 0") from None
         port = server.server_port
-        if settings.metrics_sdk_port:
+        if sdk_port:
             try:
-                runtime = sdk_runtime(f"{host}:{settings.metrics_sdk_port}")
+                runtime = sdk_runtime(f"{host}:{sdk_port}")
             except ValueError as exc:  # how the Rust core reports a port already taken
                 server.shutdown()
+                server.server_close()
+                provider.shutdown()
                 raise TelemetryError(
                     f"{settings.source}: metrics.sdk_port: cannot serve Temporal SDK metrics "
-                    f"on {host}:{settings.metrics_sdk_port} ({exc})") from None
+                    f"on {host}:{sdk_port} ({exc})") from None
         log.info("metrics on http://%s:%d/metrics, Temporal SDK metrics on port %s", host,
-                 port, settings.metrics_sdk_port or "-")
+                 port, sdk_port or "-")
+    handler = None
+    if settings.log_json_file is not None:
+        # "{service}" in the file name gives each worker process its own file.
+        path = Path(str(settings.log_json_file).replace("{service}", service))
+        handler = add_json_log(path, service, settings.log_level)
     traces = tracer_provider(service, settings.otlp_endpoint)
     return Telemetry(settings, service, list(queues), provider, traces, interceptor, runtime,
                      port, server, handler)
