@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test up lint install clean replay-histories
+.PHONY: demo test up lint install clean replay-histories dashboards
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(STAMP)
 # Re-record the replay histories after an intended, patched workflow change.
 replay-histories: $(STAMP)
 	$(BIN)/python -m tests.replay.record_histories
+
+# Regenerate dashboards/*.json and the Grafana provisioning files from
+# workers/telemetry/dashboards.py (a test fails while the committed files are stale).
+dashboards: $(STAMP)
+	$(BIN)/python -m workers.telemetry.dashboards dashboards
 
 clean:
 	rm -rf var out .pytest_cache
