@@ -90,7 +90,8 @@ async def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         stop = _stop_event()
         print(f"Temporal at {settings.address}; Web UI {settings.ui_url}"
               + (" (embedded dev server)" if started else ""))
-        print(f"metrics at {telemetry.metrics_url}")
+        if telemetry.metrics_port:
+            print(f"metrics at {telemetry.metrics_url}")
         runner = asyncio.create_task(run_workers(client, settings, list(QUEUES), stop, telemetry))
         for name in args.channel:
             await start_channel(client, settings, ChannelInput(channel=name))

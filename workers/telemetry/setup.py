@@ -126,7 +126,9 @@ def _start(settings: Settings, queues: list[str], port: int, sdk_port: int) -> T
         register_ledger_gauges(meter, FiguresCache(settings, ledger_for(settings.ledger_url)))
     server, runtime = None, None
     host = settings.metrics_host
-    if settings.metrics_enabled:
+    if not settings.metrics_enabled:
+        port = 0
+    else:
         try:
             server, _thread = start_http_server(port, addr=host, registry=registry)
         except OSError as exc:
