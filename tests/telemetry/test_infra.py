@@ -94,3 +94,26 @@ def test_dashboards_cover_the_issue_and_refer_to_the_provisioned_datasource():
                 ["panels"]}
     assert {"Daily progress", "Reels published today", "Upload success rate", "Cost per reel",
             "CPU", "Memory", "Accelerator memory", "Queue depth", "Active jobs"} <= overview
+
+
+def test_promtail_reads_the_fields_the_json_log_writes():
+    """No Loki or promtail binary exists here: check the contract between the two files."""
+    import logging
+    from datetime import datetime
+
+    from workers.telemetry.logs import JsonFormatter
+
+    promtail = yaml.safe_load((INFRA / "promtail.yaml").read_text())
+    stages = promtail["scrape_configs"][0]["pipeline_stages"]
+    wanted = stages[0]["json"]["expressions"]
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+    record.temporal_workflow = {"workflow_id": "reel/cats/2026-11-23/1"}
+    line = json.loads(JsonFormatter("monolathe-reels").format(record))
+    assert set(wanted.values()) <= set(line), (wanted, line)
+    assert set(stages[1]["labels"]) == {"level", "service", "channel"}  # few values each
+    datetime.fromisoformat(line[stages[2]["timestamp"]["source"]])  # RFC 3339
+    assert promtail["scrape_configs"][0]["static_configs"][0]["labels"]["__path__"] \
+        .endswith(".jsonl")
+    loki = yaml.safe_load((INFRA / "loki.yaml").read_text())
+    assert loki["server"]["http_listen_port"] == 3100
+    assert promtail["clients"][0]["url"].startswith("http://loki:3100/")
