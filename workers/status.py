@@ -44,7 +44,8 @@ async def collect_status(settings: Settings, timeout: float = 3.0) -> StatusRepo
             probe = TemporalProbe(client, [q.reels, q.media, q.gpu, q.publish])
             await probe.refresh()
     except (TimeoutError, RuntimeError) as exc:
-        report.temporal = f"no answer from {settings.address} ({exc or 'timed out'})"
+        reason = str(exc).split(":")[0] or "timed out"  # the first clause; the rest is Rust
+        report.temporal = f"no answer from {settings.address} ({reason})"
         return report
     report.reels_in_flight = probe.reels_in_flight
     report.backlog = {f"{queue}/{kind}": n for (queue, kind), n in sorted(probe.backlog.items())}
