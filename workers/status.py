@@ -7,11 +7,12 @@ print when the server answers within the timeout.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from activities.config import Settings
 from activities.ledger import Ledger
@@ -38,12 +39,13 @@ async def collect_status(settings: Settings, timeout: float = 3.0) -> StatusRepo
     ledger = Ledger(settings.ledger_url)
     report = StatusReport(channels=all_figures(settings, ledger), temporal="ok")
     q = settings.queues
+    # RPC timeouts, not asyncio cancellation: cancelling the SDK's Rust futures mid-call
+    # can abort the interpreter at exit.
     try:
-        async with asyncio.timeout(timeout):
-            client = await Client.connect(settings.address, namespace=settings.namespace)
-            probe = TemporalProbe(client, [q.reels, q.media, q.gpu, q.publish])
-            await probe.refresh()
-    except (TimeoutError, RuntimeError) as exc:
+        client = await Client.connect(settings.address, namespace=settings.namespace)
+        probe = TemporalProbe(client, [q.reels, q.media, q.gpu, q.publish])
+        await probe.refresh(rpc_timeout=timedelta(seconds=timeout))
+    except (RPCError, RuntimeError) as exc:
         reason = str(exc).split(":")[0] or "timed out"  # the first clause; the rest is Rust
         report.temporal = f"no answer from {settings.address} ({reason})"
         return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from datetime import timedelta
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -27,9 +28,9 @@ class TemporalProbe:
         self.reels_in_flight: dict[str, int] = dict.fromkeys(channels or [], 0)
         self.backlog: dict[tuple[str, str], int] = {}
 
-    async def refresh(self) -> None:
+    async def refresh(self, rpc_timeout: timedelta | None = None) -> None:
         running: Counter[str] = Counter()
-        async for wf in self.client.list_workflows(RUNNING_REELS):
+        async for wf in self.client.list_workflows(RUNNING_REELS, rpc_timeout=rpc_timeout):
             parts = wf.id.split("/")
             running[parts[1] if len(parts) > 2 else "unknown"] += 1
         # Channels whose reels finished report 0 rather than vanishing from the graph.
@@ -40,7 +41,8 @@ class TemporalProbe:
                 resp = await self.client.workflow_service.describe_task_queue(
                     DescribeTaskQueueRequest(namespace=self.client.namespace,
                                              task_queue=TaskQueue(name=queue),
-                                             task_queue_type=tq_type, report_stats=True))
+                                             task_queue_type=tq_type, report_stats=True),
+                    timeout=rpc_timeout)
                 backlog[(queue, kind)] = int(resp.stats.approximate_backlog_count)
         self.backlog = backlog
 
