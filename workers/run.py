@@ -104,4 +104,6 @@ async def run_workers(client: Client, settings: Settings, queues: list[str],
         if task is not stopper and task.exception():
             log.error("worker stopped: %s", task.exception())
     await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+    if telemetry is not None:
+        await telemetry.unwatch()
     stopper.cancel()

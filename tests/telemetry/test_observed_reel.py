@@ -156,6 +156,7 @@ async def observed(dev_env: WorkflowEnvironment, tmp_path_factory) -> AsyncItera
                     task_queue=settings.queues.reels, result_type=ReelResult))
             assert unblock.done(), "the first upload never failed"
             await asyncio.sleep(3)  # a few scrapes and rule evaluations after the last stage
+            await telemetry.unwatch()
         telemetry.tracer_provider.force_flush()
         yield SimpleNamespace(prom=prom, telemetry=telemetry, settings=settings, results=results,
                               receiver=receiver, folder=folder)

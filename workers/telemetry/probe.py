@@ -46,10 +46,15 @@ class TemporalProbe:
                 backlog[(queue, kind)] = int(resp.stats.approximate_backlog_count)
         self.backlog = backlog
 
-    async def run(self, every: float = 5.0) -> None:
-        while True:
+    async def run(self, stop: asyncio.Event, every: float = 5.0) -> None:
+        """Refresh until `stop` is set. Stopping waits for the call in flight (bounded by its
+        RPC timeout) rather than cancelling it: a cancelled SDK call can abort at exit."""
+        while not stop.is_set():
             try:
-                await self.refresh()
+                await self.refresh(rpc_timeout=timedelta(seconds=every))
             except RPCError as exc:
                 log.warning("telemetry probe: %s", exc.message)
-            await asyncio.sleep(every)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=every)
+            except TimeoutError:
+                pass

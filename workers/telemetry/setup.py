@@ -62,6 +62,7 @@ class Telemetry:
     _server: Any = None
     log_handler: logging.Handler | None = None
     _probe_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _probe_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
     def metrics_url(self) -> str:
@@ -82,11 +83,17 @@ class Telemetry:
         channels = sorted(p.stem for p in self.settings.channels_dir.glob("*.yaml"))
         probe = TemporalProbe(client, [s.reels, s.media, s.gpu, s.publish], channels)
         register_probe_gauges(self.meter_provider.get_meter("monolathe.temporal"), probe)
-        self._probe_task = asyncio.create_task(probe.run())
+        self._probe_task = asyncio.create_task(probe.run(self._probe_stop))
+
+    async def unwatch(self) -> None:
+        if self._probe_task is not None:
+            self._probe_stop.set()
+            await self._probe_task
+            self._probe_task = None
 
     def shutdown(self) -> None:
         if self._probe_task is not None:
-            self._probe_task.cancel()
+            self._probe_stop.set()  # unwatch() is the clean way; this at least ends the loop
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
