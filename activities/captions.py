@@ -10,13 +10,14 @@ positions every event explicitly, so what libass draws is what was checked here.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from fontTools.ttLib import TTFont, TTLibError
 
-from activities.assets import CAPTION_FONT, FALLBACK_FONT
+from activities.assets import CAPTION_FONT, FALLBACK_FONT, FONTS_DIR
 from activities.errors import bad_input
 from workflows.contracts import LookConfig, WordTiming
 
@@ -341,3 +342,14 @@ def ass_time(seconds: float) -> str:
 
 def _centis(seconds: float) -> int:
     return max(0, round(seconds * 100))
+
+
+def fonts_dir_for(look: LookConfig, scratch: Path) -> Path:
+    """libass loads fonts from one folder: the shipped ones, plus the channel's own font."""
+    if not look.caption_font or Path(look.caption_font).parent == FONTS_DIR:
+        return FONTS_DIR
+    fonts = scratch / "fonts"
+    fonts.mkdir()
+    for font in [*FONTS_DIR.glob("*.ttf"), Path(look.caption_font)]:
+        os.symlink(font.resolve(), fonts / font.name)
+    return fonts

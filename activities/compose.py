@@ -10,7 +10,6 @@ final `loudnorm` starts near -14 LUFS; after it, a tiny call grabs the cover fra
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -21,8 +20,7 @@ import ffmpeg
 from temporalio import activity
 
 from activities.artifacts import ArtifactStore, to_path, to_uri
-from activities.assets import FONTS_DIR
-from activities.captions import group_captions, load_words, to_ass
+from activities.captions import fonts_dir_for, group_captions, load_words, to_ass
 from activities.encoders import SOFTWARE, pick_encoder, video_args
 from activities.errors import bad_input
 from activities.ffmpeg_run import out_seconds, run_ffmpeg
@@ -81,7 +79,7 @@ class ComposeActivities:
                 clips=clips,
                 voice=voice,
                 captions=_filter_safe(captions, scratch),
-                fonts=_fonts_dir(req.look, scratch),
+                fonts=fonts_dir_for(req.look, scratch),
                 out=out,
                 total=total,
                 encoder=encoder,
@@ -363,17 +361,6 @@ def _cover_args(video: Path, cover: Path, look: LookConfig, total: float) -> lis
 
 def _span_len(span: SceneSpan) -> float:
     return span.end - span.start
-
-
-def _fonts_dir(look: LookConfig, scratch: Path) -> Path:
-    """libass loads fonts from one folder: the shipped ones, plus the channel's own font."""
-    if not look.caption_font or Path(look.caption_font).parent == FONTS_DIR:
-        return FONTS_DIR
-    fonts = scratch / "fonts"
-    fonts.mkdir()
-    for font in [*FONTS_DIR.glob("*.ttf"), Path(look.caption_font)]:
-        os.symlink(font.resolve(), fonts / font.name)
-    return fonts
 
 
 def _filter_safe(path: Path, scratch: Path) -> Path:

@@ -256,7 +256,7 @@ class _Look(_Strict):
     encoder: Literal["auto", "libx264", "h264_videotoolbox", "h264_nvenc"] = "auto"
     transition: str = "fade"
     caption_font: str = ""
-    caption_size: float = Field(0.075, ge=0.03, le=0.15)
+    caption_size: float = Field(0.065, ge=0.03, le=0.15)
     caption_outline_color: str = "#000000"
     caption_box: bool = False
     caption_position: float = Field(0.63, ge=0.2, le=0.8)

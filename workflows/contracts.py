@@ -41,7 +41,7 @@ class LookConfig:
     transition: str = "fade"  # an ffmpeg xfade transition between scenes
     encoder: str = "auto"  # auto | libx264 | h264_videotoolbox | h264_nvenc
     caption_font: str = ""  # a font file; "" = the shipped DejaVu Sans Bold
-    caption_size: float = 0.075  # font size as a fraction of the frame's shorter side
+    caption_size: float = 0.065  # font size as a fraction of the frame's shorter side
     caption_outline_color: str = "#000000"
     caption_box: bool = False  # an opaque box behind the words instead of an outline
     caption_position: float = 0.63  # the caption block's centre, as a fraction of the height
