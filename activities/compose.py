@@ -4,12 +4,14 @@ One ffmpeg command per reel, built as a graph with ffmpeg-python and run through
 so it heartbeats, stops on cancel and is billed by its exact CPU time: every scene (a
 generated clip, the channel's own footage cover-cropped and looped, or a still with a slow
 zoom) is fitted to its narration, cross-faded into the next, captioned by libass and encoded
-once. Before it, one short audio-only pass measures the voice (and music file) loudness so the
-final `loudnorm` starts near -14 LUFS; after it, a tiny call grabs the cover frame.
+once. Before it, one short audio-only pass measures the mix for a two-pass, linear `loudnorm`
+to -14 LUFS (and, with a music file, one more levels the file against the voice); after it,
+a tiny call grabs the cover frame.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -35,6 +37,7 @@ AUDIO_RATE = 48000
 FADE_S = 0.5
 MUSIC_FADE_IN_S = 1.0
 MUSIC_UNDER_VOICE_LU = 18.0  # a music file's bed sits this far under the voice before ducking
+LRA = 11  # loudness range target: wide enough that speech is never squashed
 TRUE_PEAK_TARGET = -1.5  # loudnorm's ceiling; AAC adds a few tenths, the check allows -1.0
 COVER_AT_S = 1.0
 STILL_ZOOM = 0.10  # a still grows (or shrinks) by 10% over its scene
@@ -73,7 +76,9 @@ class ComposeActivities:
         total = round(req.voice.duration_s + TAIL_S, 3)
         with tempfile.TemporaryDirectory(prefix="compose-") as tmp:
             scratch = Path(tmp)
-            levels = measure_inputs(voice, music)
+            levels = (
+                measure_inputs(voice, music) if music else InputLevels(TARGET_LUFS, TARGET_LUFS, 0)
+            )
             meter.add_child_cpu(levels.cpu_seconds)
             plan = CompositionPlan(
                 clips=clips,
@@ -87,6 +92,8 @@ class ComposeActivities:
                 music=music,
                 music_lufs=levels.music_lufs,
             )
+            plan.mix_levels, cpu = measure_mix(plan, req.look)
+            meter.add_child_cpu(cpu)
 
             def tick(progress: dict[str, str]) -> None:
                 heartbeat({"progress": round(min(1.0, out_seconds(progress) / total), 3)})
@@ -122,6 +129,7 @@ class CompositionPlan:
     voice_lufs: float = TARGET_LUFS
     music: Path | None = None
     music_lufs: float = TARGET_LUFS
+    mix_levels: dict[str, str] | None = None  # loudnorm's first-pass measurement of the mix
 
 
 @dataclass
@@ -245,7 +253,8 @@ def _cover(stream: Stream, width: int, height: int) -> Stream:
     what keeps landscape footage cheap to turn vertical."""
     return (
         stream.filter("crop", f"min(iw,ih*{width}/{height})", f"min(ih,iw*{height}/{width})")
-        .filter("scale", width, height, flags="bicubic")
+        # Photos are full-range (yuvj); the reel is limited-range like all broadcast video.
+        .filter("scale", width, height, flags="bicubic", out_range="tv")
         .filter("setsar", 1)
     )
 
@@ -284,6 +293,40 @@ def _exactly(stream: Stream, seconds: float) -> Stream:
 
 
 def _sound(plan: CompositionPlan, look: LookConfig) -> Stream:
+    """The mix normalised to -14 LUFS: linearly from the measured pass when there is one
+    (exact, and nothing pumps), by loudnorm's dynamic mode otherwise."""
+    options: dict[str, object] = {"I": TARGET_LUFS, "TP": TRUE_PEAK_TARGET, "LRA": LRA}
+    if plan.mix_levels:
+        levels = plan.mix_levels
+        options |= {
+            "measured_I": levels["input_i"], "measured_TP": levels["input_tp"],
+            "measured_LRA": levels["input_lra"], "measured_thresh": levels["input_thresh"],
+            "offset": levels["target_offset"], "linear": "true",
+        }  # fmt: skip
+    return _mix(plan, look).filter("loudnorm", **options).filter("aresample", AUDIO_RATE)
+
+
+def measure_mix(plan: CompositionPlan, look: LookConfig) -> tuple[dict[str, str], float]:
+    """loudnorm's first pass over the mix alone (no picture: a second or two of CPU)."""
+    probe_args = ffmpeg.output(
+        _mix(plan, look).filter(
+            "loudnorm", I=TARGET_LUFS, TP=TRUE_PEAK_TARGET, LRA=LRA, print_format="json"
+        ),
+        "-",
+        f="null",
+    ).get_args()
+    run = run_ffmpeg(probe_args, what="loudness measurement")
+    start, end = run.stderr.rfind("{"), run.stderr.rfind("}")
+    try:
+        levels = json.loads(run.stderr[start : end + 1])
+    except ValueError as err:
+        raise bad_input(f"voice {plan.voice}: loudness could not be measured: {err}") from err
+    if float(levels.get("input_i", "-inf")) < -70:
+        raise bad_input(f"voice {plan.voice}: the mix is silent")
+    return levels, run.cpu_seconds
+
+
+def _mix(plan: CompositionPlan, look: LookConfig) -> Stream:
     total = plan.total
     speech = (
         ffmpeg.input(str(plan.voice))
@@ -301,16 +344,10 @@ def _sound(plan: CompositionPlan, look: LookConfig) -> Stream:
             [bed, split[1]], "sidechaincompress", threshold=0.02, ratio=8, attack=30, release=500
         )
         mixed = ffmpeg.filter([split[0], ducked], "amix", inputs=2, duration="first", normalize=0)
-    # Measured gain first so loudnorm only trims: its dynamic mode then lands within a
-    # fraction of a LU of the target for quiet and loud voices alike.
-    gain = max(-30.0, min(30.0, TARGET_LUFS - plan.voice_lufs))
     return (
         mixed.filter("atrim", duration=f"{total:.3f}")
         .filter("afade", t="in", d=0.05)
         .filter("afade", t="out", st=f"{max(0.0, total - FADE_S):.3f}", d=FADE_S)
-        .filter("volume", f"{gain:.2f}dB")
-        .filter("loudnorm", I=TARGET_LUFS, TP=TRUE_PEAK_TARGET, LRA=11)
-        .filter("aresample", AUDIO_RATE)
     )
 
 

@@ -250,9 +250,8 @@ class _Look(_Strict):
     music_file: str = ""
     aspect: Literal["9:16", "1:1", "16:9"] = "9:16"
     fps: Literal[24, 25, 30] = 30
-    x264_preset: Literal[
-        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"
-    ] = "veryfast"
+    # No ultrafast: it turns off CABAC, and the stream is no longer H.264 High.
+    x264_preset: Literal["superfast", "veryfast", "faster", "fast", "medium", "slow"] = "veryfast"
     encoder: Literal["auto", "libx264", "h264_videotoolbox", "h264_nvenc"] = "auto"
     transition: str = "fade"
     caption_font: str = ""

@@ -28,17 +28,19 @@ class MediaItem:
     tags: frozenset[str] = field(default_factory=frozenset)
 
 
-def normalise(word: str) -> str:
-    """Lower case, and a plural's trailing s dropped, so "octopus" meets "Octopuses"."""
+def forms(word: str) -> set[str]:
+    """A word in lower case with and without a plural ending, so "octopus" meets "Octopuses"
+    and "shell" meets "shells" (two words match when their forms meet)."""
     word = word.lower()
+    found = {word}
     for suffix in ("es", "s"):
-        if len(word) > 4 and word.endswith(suffix) and not word.endswith("ss"):
-            return word[: -len(suffix)]
-    return word
+        if len(word) > len(suffix) + 2 and word.endswith(suffix) and not word.endswith("ss"):
+            found.add(word[: -len(suffix)])
+    return found
 
 
 def words(text: str) -> set[str]:
-    return {normalise(w) for w in _WORD.findall(text) if len(w) > 1}
+    return {form for w in _WORD.findall(text) if len(w) > 1 for form in forms(w)}
 
 
 def scan(folder: Path) -> list[MediaItem]:
@@ -74,8 +76,8 @@ def match(scene_keywords: list[list[str]], items: list[MediaItem]) -> list[Media
     used: set[Path] = set()
     chosen: list[MediaItem | None] = []
     for keywords in scene_keywords:
-        wanted = words(" ".join(keywords))
-        scored = [(len(wanted & item.tags), item) for item in items]
+        wanted = [forms(w) for w in _WORD.findall(" ".join(keywords)) if len(w) > 1]
+        scored = [(sum(1 for f in wanted if f & item.tags), item) for item in items]
         scored = [(score, item) for score, item in scored if score > 0]
         if not scored:
             chosen.append(None)

@@ -152,7 +152,17 @@ def test_caption_blocks_stay_inside_the_safe_area(aspect: str, position: float) 
     look = _look(aspect, caption_position=position)
     style = caption_style(look)
     area = safe_area(look)
-    texts = "Some octopuses carry coconut shells around as portable armour".split()
+    texts = [
+        "Some",
+        "octopuses",
+        "carry",
+        "coconut",
+        "shells",
+        "around",
+        "as",
+        "portable",
+        "armour",
+    ]
     for n in (1, 3, len(texts)):
         box = layout_event(texts[:n], style)
         assert area.left * look.width <= box.x - box.width / 2
