@@ -133,7 +133,7 @@ async def observed(dev_env: WorkflowEnvironment, tmp_path_factory) -> AsyncItera
     config = load_channel(settings, "demo")
     # A small frame keeps the test quick; the stages and their metrics are the real ones.
     small = dataclasses.replace(config.look, width=360, height=640, fps=24,
-                                x264_preset="ultrafast")
+                                x264_preset="superfast")
     config = dataclasses.replace(config, look=small)
     Path(config.out_dir).parent.mkdir(parents=True, exist_ok=True)
     blocker = Path(config.out_dir)
