@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from functools import cache
@@ -164,12 +163,3 @@ def _start(settings: Settings, queues: list[str], port: int, sdk_port: int) -> T
     traces = tracer_provider(service, settings.otlp_endpoint)
     return Telemetry(settings, service, list(queues), provider, traces, interceptor, runtime,
                      port, server, handler)
-
-
-@contextlib.contextmanager
-def telemetry_for(settings: Settings, queues: list[str]):  # type: ignore[no-untyped-def]
-    telemetry = start_telemetry(settings, queues)
-    try:
-        yield telemetry
-    finally:
-        telemetry.shutdown()
