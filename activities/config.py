@@ -89,6 +89,7 @@ class _Metrics(_Strict):
 
 class _YouTubeApi(_Strict):
     api_endpoint: str = ""  # empty = Google's; a loopback fake in tests
+    token_uri: str = "https://oauth2.googleapis.com/token"  # where refresh tokens go
     daily_quota_units: int = Field(10_000, ge=1)  # the Cloud project's YouTube quota
 
 
@@ -122,6 +123,7 @@ class PublishingSettings:
     secrets_dir: Path = Path("~/.config/monolathe").expanduser()
     ca_bundle: str = ""
     youtube_api_endpoint: str = ""
+    youtube_token_uri: str = "https://oauth2.googleapis.com/token"
     youtube_daily_quota_units: int = 10_000
     instagram_graph_url: str = "https://graph.facebook.com"
     instagram_upload_url: str = "https://rupload.facebook.com"
@@ -242,6 +244,7 @@ def load_settings(path: Path | None = None) -> Settings:
             ca_bundle=str(_resolve(base, raw.publishing.ca_bundle))
             if raw.publishing.ca_bundle else "",
             youtube_api_endpoint=raw.publishing.youtube.api_endpoint,
+            youtube_token_uri=raw.publishing.youtube.token_uri,
             youtube_daily_quota_units=raw.publishing.youtube.daily_quota_units,
             instagram_graph_url=raw.publishing.instagram.graph_url.rstrip("/"),
             instagram_upload_url=raw.publishing.instagram.upload_url.rstrip("/"),
