@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -116,11 +116,14 @@ class _SettingsFile(_Strict):
     publishing: _Publishing = _Publishing()
 
 
+DEFAULT_SECRETS_DIR = Path("~/.config/monolathe").expanduser()
+
+
 @dataclass(frozen=True)
 class PublishingSettings:
     """Where platform tokens live and which API hosts the publishers talk to."""
 
-    secrets_dir: Path = Path("~/.config/monolathe").expanduser()
+    secrets_dir: Path = DEFAULT_SECRETS_DIR
     ca_bundle: str = ""
     youtube_api_endpoint: str = ""
     youtube_token_uri: str = "https://oauth2.googleapis.com/token"
@@ -158,7 +161,7 @@ class Settings:
     cpu_second_usd: float
     metrics_host: str
     metrics_port: int
-    publishing: PublishingSettings = PublishingSettings()
+    publishing: PublishingSettings = field(default_factory=PublishingSettings)
 
     @property
     def ui_url(self) -> str:

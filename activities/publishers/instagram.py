@@ -141,7 +141,8 @@ class InstagramPublisher:
         self.poll_s = poll_s
         self.max_wait_s = max_wait_s
         self.http = requests.Session()
-        self.http.verify = settings.ca_bundle or True
+        # Passed on each call: requests lets REQUESTS_CA_BUNDLE override Session.verify.
+        self.verify: str | bool = settings.ca_bundle or True
 
     # --- the publish flow ---
 
@@ -289,7 +290,7 @@ class InstagramPublisher:
         if auth_param:
             params = {**(params or {}), "access_token": token["access_token"]}
         resp = self.http.request(method, url, params=params, data=data, headers=headers,
-                                 timeout=(10, 120))
+                                 timeout=(10, 120), verify=self.verify)
         try:
             answer = resp.json()
         except ValueError:

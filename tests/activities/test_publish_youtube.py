@@ -13,14 +13,7 @@ from temporalio.exceptions import ApplicationError
 from activities.publish import PublishActivities
 from activities.publishers import reel_marker
 from activities.publishers.youtube import INSERT_UNITS, THUMBNAIL_UNITS, YouTubePublisher, quota_day
-from tests.fakes.fixtures import (  # noqa: F401  (fixtures)
-    CHUNK,
-    World,
-    fake_cert,
-    instagram_fake,
-    world,
-    youtube_fake,
-)
+from tests.fakes.fixtures import CHUNK, World
 from tests.fakes.server import Fault
 from tests.fakes.youtube_api import FakeYouTube
 

@@ -53,6 +53,7 @@ class FakeInstagram(FakeServer):
         self.media: dict[str, dict[str, Any]] = {}
         self.limit = limit
         self.usage_header = ""  # X-App-Usage on every answer when set
+        self.fail_processing = ""  # a container `status` to end processing with ERROR
         self._ids = itertools.count(1)
 
     def handle(self, req: Request) -> Response:
@@ -166,9 +167,10 @@ class FakeInstagram(FakeServer):
         if uploaded and container.status == "IN_PROGRESS":
             container.polls_left -= 1
             if container.polls_left <= 0:
-                container.status = "FINISHED"
+                container.status = "ERROR" if self.fail_processing else "FINISHED"
+        status = self.fail_processing if container.status == "ERROR" else container.status
         return Response(200, {"id": container.id, "status_code": container.status,
-                              "status": container.status.title(),
+                              "status": status,
                               "video_status": {"uploading_phase": {
                                   "status": "complete" if uploaded else "in_progress",
                                   "bytes_transferred": len(container.data)}}})
