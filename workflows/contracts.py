@@ -381,6 +381,7 @@ class ReelProgress:
     topic: str
     stage: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    platforms: dict[str, str] = field(default_factory=dict)  # platform -> publishing|done|failed
 
 
 @dataclass
