@@ -29,7 +29,7 @@ from temporalio.service import RPCError
 from activities.config import ConfigError, Settings, load_channel, load_settings
 from workers.devserver import DevServer, DevServerError
 from workers.run import QUEUES, run_workers
-from workers.watch import ProgressPrinter, follow_channel, follow_reel
+from workers.watch import ProgressPrinter, activity_waits, follow_channel, follow_reel
 from workflows.contracts import (
     BudgetUpdate,
     ChannelInput,
@@ -200,10 +200,14 @@ async def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
             print_status(status)
         else:
             status = await handle.query("status", result_type=ChannelStatus)
+            waits = {r: await activity_waits(client, r) for r in status.in_flight}
             if args.json:
-                print(json.dumps(asdict(status), indent=2))
+                print(json.dumps({**asdict(status), "waits": waits}, indent=2))
             else:
                 print_status(status)
+                for reel_id, lines in waits.items():
+                    for line in lines:
+                        print(f"  waiting: {reel_id}  {line}")
     except RPCError as exc:
         raise CliError(f"{handle.id}: {exc.message}") from None
     return 0

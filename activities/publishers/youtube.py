@@ -21,7 +21,7 @@ import json
 import logging
 import socket
 import ssl
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +33,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload
+from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.artifacts import to_path
@@ -69,6 +70,17 @@ RATE_LIMIT_S = 60.0  # when YouTube says "slow down" without a Retry-After
 QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded"}
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 NETWORK_ERRORS = (OSError, socket.timeout, ssl.SSLError, httplib2.HttpLib2Error, TransportError)
+
+
+def attempt_time() -> datetime:
+    """When the server scheduled this attempt (the wall clock outside an activity).
+
+    The quota day follows the server's clock, so a retry after the reset wait is in the new
+    quota day even on a test server that skips time.
+    """
+    if activity.in_activity():
+        return activity.info().current_attempt_scheduled_time
+    return datetime.now(UTC)
 
 
 def quota_day(now: datetime) -> str:
@@ -129,7 +141,7 @@ class YouTubePublisher:
         self.ledger = ledger
         self.settings = settings
         self.chunk_bytes = chunk_bytes
-        self.clock = clock or (lambda: datetime.now(QUOTA_TZ))
+        self.clock = clock or attempt_time
 
     # --- the publish flow ---
 
