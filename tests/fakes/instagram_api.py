@@ -53,6 +53,7 @@ class FakeInstagram(FakeServer):
         self.media: dict[str, dict[str, Any]] = {}
         self.limit = limit
         self.usage_header = ""  # X-App-Usage on every answer when set
+        self.app_id, self.app_secret, self.short_token = "4242", "app-secret", "short-1"
         self.fail_processing = ""  # a container `status` to end processing with ERROR
         self._ids = itertools.count(1)
 
@@ -70,6 +71,8 @@ class FakeInstagram(FakeServer):
                 return graph_error(400, 190, "Invalid OAuth access token.")
             return self._upload(req, parts[-1])
         form = req.form() if req.method == "POST" else {k: v[0] for k, v in req.query.items()}
+        if parts[1:] == ["oauth", "access_token"]:
+            return self._exchange(form)
         if form.get("access_token") != self.token:
             return graph_error(400, 190, "Error validating access token: Session has expired.",
                                subcode=463)
@@ -92,12 +95,23 @@ class FakeInstagram(FakeServer):
             return self._fault("limit") or Response(200, {"data": [{
                 "config": {"quota_total": self.limit, "quota_duration": 86400},
                 "quota_usage": len(self.media)}]})
+        if node == self.user_id and not edge:
+            return Response(200, {"id": self.user_id, "username": "monolathe.demo"})
         if node in self.containers:
             return self._fault("status") or self._status(self.containers[node])
         if node in self.media:
             return self._fault("permalink") or Response(200, {
                 "id": node, "permalink": self.media[node]["permalink"]})
         return graph_error(400, 100, f"Unsupported request: {req.method} {req.path}")
+
+    def _exchange(self, form: dict[str, str]) -> Response:
+        """fb_exchange_token: a short-lived token and the app's secret -> a long-lived one."""
+        if (form.get("grant_type") != "fb_exchange_token" or form.get("client_id") != self.app_id
+                or form.get("client_secret") != self.app_secret
+                or form.get("fb_exchange_token") != self.short_token):
+            return graph_error(400, 190, "Error validating client secret or token.")
+        return Response(200, {"access_token": self.token, "token_type": "bearer",
+                              "expires_in": 5183944})
 
     def _fault(self, kind: str) -> Response | None:
         fault = self.fault(kind)
