@@ -113,7 +113,7 @@ class PublishActivities:
         if unknown:
             raise bad_input(f"channel {req.channel}: platforms: {unknown} not available")
         sidecar = sidecar_of(req)
-        publications = list(req.published)
+        publications = []
         for platform in req.platforms:
             heartbeat({"platform": platform})
             done = self.ledger.publication_intent(req.reel_id, platform)
@@ -121,6 +121,7 @@ class PublishActivities:
                 done = self.publishers[platform].publish(req, sidecar)
                 self.ledger.publication_done(req.reel_id, platform, done.external_id, done.url)
             publications.append(done)
+        publications += req.published  # local first: `monolathe demo` prints urls[0] as a path
         sidecar["publications"] = [asdict(p) for p in publications]
         folder = Path(req.out_dir)
         folder.mkdir(parents=True, exist_ok=True)
