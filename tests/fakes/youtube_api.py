@@ -1,6 +1,7 @@
 """A loopback YouTube Data API v3 that speaks the protocol google-api-python-client uses.
 
-- POST /token                                   OAuth refresh_token grant
+- GET  /o/oauth2/auth                           consent: 302 back to the loopback redirect
+- POST /token                                   OAuth authorization_code and refresh_token
 - POST /upload/youtube/v3/videos?uploadType=resumable   starts a session (Location header)
 - PUT  <session>  Content-Range: bytes a-b/N    a chunk: 308 + Range, or 200 + the video
 - PUT  <session>  Content-Range: bytes */N      status query: 308 + Range, or 200 + video
@@ -12,6 +13,7 @@ Fault kinds: token, initiate, chunk, final-chunk, status, list, thumbnail, any-a
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import json
@@ -19,6 +21,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from tests.fakes.server import FakeServer, Request, Reset, Response
 
@@ -52,6 +55,7 @@ class FakeYouTube(FakeServer):
         self.quota_limit = quota_limit
         self.quota_used = 0
         self.refreshes = 0
+        self.grants: dict[str, dict[str, str]] = {}  # authorization code -> its request
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -60,6 +64,8 @@ class FakeYouTube(FakeServer):
     def handle(self, req: Request) -> Response:
         if req.path == "/token":
             return self._token(req)
+        if req.path == "/o/oauth2/auth":
+            return self._consent(req)
         if req.bearer() not in self.access_tokens:
             return google_error(401, "authError", "Invalid Credentials")
         if req.path == "/upload/youtube/v3/videos" and req.method == "POST":
@@ -89,6 +95,8 @@ class FakeYouTube(FakeServer):
         fault = self.fault("token")
         if fault:
             return self._apply(fault, req)
+        if form.get("grant_type") == "authorization_code":
+            return self._exchange_code(form)
         if form.get("grant_type") != "refresh_token" or form.get("refresh_token") not in \
                 self.refresh_tokens:
             return Response(400, {"error": "invalid_grant",
@@ -97,6 +105,28 @@ class FakeYouTube(FakeServer):
         token = f"access-{self.refreshes}"
         self.access_tokens.add(token)
         return Response(200, {"access_token": token, "expires_in": 3600,
+                              "token_type": "Bearer"})
+
+    def _consent(self, req: Request) -> Response:
+        """The user said yes in the browser: back to the app's loopback redirect."""
+        code = f"code-{next(self._ids)}"
+        self.grants[code] = {"challenge": req.arg("code_challenge"), "scope": req.arg("scope"),
+                             "redirect_uri": req.arg("redirect_uri")}
+        query = urlencode({"state": req.arg("state"), "code": code, "scope": req.arg("scope")})
+        return Response(302, b"", {"Location": f"{req.arg('redirect_uri')}?{query}"})
+
+    def _exchange_code(self, form: dict[str, str]) -> Response:
+        grant = self.grants.pop(form.get("code", ""), None)
+        verifier = form.get("code_verifier", "")
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+        if grant is None or grant["redirect_uri"] != form.get("redirect_uri") or (
+                grant["challenge"] and challenge.decode().rstrip("=") != grant["challenge"]):
+            return Response(400, {"error": "invalid_grant", "error_description": "Bad code."})
+        refresh = f"refresh-{len(self.refresh_tokens) + 1}"
+        self.refresh_tokens.add(refresh)
+        self.access_tokens.add("access-consent")
+        return Response(200, {"access_token": "access-consent", "refresh_token": refresh,
+                              "expires_in": 3599, "scope": grant["scope"],
                               "token_type": "Bearer"})
 
     def _initiate(self, req: Request) -> Response:

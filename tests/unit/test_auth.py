@@ -7,12 +7,16 @@ import json
 import shutil
 import stat
 import sys
+import threading
+import webbrowser
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 from tests.fakes.instagram_api import FakeInstagram
+from tests.fakes.youtube_api import FakeYouTube
 from workers.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -102,3 +106,33 @@ monolathe, tmp_path: Path,
     run = monolathe(tmp_path, "auth", "youtube", "demo")
     assert run.returncode == 2
     assert "OAuth client file not found" in run.stderr and "--client-secrets" in run.stderr
+
+
+def test_youtube_installed_app_flow_stores_a_refresh_token(
+        monolathe, tmp_path: Path, youtube_fake: FakeYouTube, fake_cert: tuple[Path, Path],
+        monkeypatch: pytest.MonkeyPatch):
+    """The real google-auth-oauthlib flow: loopback redirect, PKCE, code exchange."""
+    folder = _project(tmp_path, fake_cert[0])
+    client = tmp_path / "client_secret.json"
+    client.write_text(json.dumps({"installed": {
+        "client_id": "client-1.apps.googleusercontent.com", "client_secret": "s3cret",
+        "auth_uri": f"{youtube_fake.url}/o/oauth2/auth", "token_uri": f"{youtube_fake.url}/token",
+        "redirect_uris": ["http://localhost"]}}))
+    # requests-oauthlib posts the code with requests, which trusts REQUESTS_CA_BUNDLE.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake_cert[0]))
+
+    class Browser:
+        """The operator's browser: opens the consent page and follows its redirect."""
+
+        def open(self, url: str, new: int = 0, autoraise: bool = True) -> bool:
+            threading.Thread(target=requests.get, args=(url,),
+                             kwargs={"verify": str(fake_cert[0]), "timeout": 30}).start()
+            return True
+
+    monkeypatch.setattr(webbrowser, "get", lambda *a, **k: Browser())
+    run = monolathe(tmp_path, "auth", "youtube", "demo", "--client-secrets", str(client))
+    assert run.returncode == 0, run.stderr
+    saved = json.loads((folder / "youtube.json").read_text())
+    assert saved["refresh_token"] in youtube_fake.refresh_tokens
+    assert saved["client_id"] == "client-1.apps.googleusercontent.com"
+    assert stat.S_IMODE((folder / "youtube.json").stat().st_mode) == 0o600
