@@ -128,3 +128,27 @@ async def test_spent_quota_waits_for_the_reset_visibly_and_instagram_goes_ahead(
         result = await handle.result()  # the server skips the hours of waiting
     assert len(youtube_fake.videos) == 1
     assert {p.platform for p in result.publications} == {"youtube", "instagram"}
+
+
+async def test_channel_status_shows_when_the_quota_wait_ends(
+        dev_env: WorkflowEnvironment, world: World, youtube_fake: FakeYouTube,
+        instagram_fake: FakeInstagram):
+    """On a real dev server the wait line carries the server's next attempt time."""
+    youtube_fake.quota_used = youtube_fake.quota_limit
+    name = unique("quota-dev")
+    async with publishing_worker(dev_env.client, world):
+        handle = await dev_env.client.start_workflow(
+            ReelWorkflow.run, _input(name, world, ["youtube"]),
+            id=f"reel/{name}", task_queue=QUEUE, result_type=ReelResult)
+        try:
+            waits: list[str] = []
+            for _ in range(200):
+                waits = await activity_waits(dev_env.client, handle.id)
+                if waits:
+                    break
+                await asyncio.sleep(0.05)
+            assert len(waits) == 1
+            assert "publish_to_platform attempt 2: QuotaExceeded until 20" in waits[0]
+            assert "midnight Pacific time" in waits[0]
+        finally:
+            await handle.terminate("test over")
