@@ -108,7 +108,7 @@ class PublishActivities:
 
     @activity.defn(name="publish_reel")
     def publish_reel(self, req: PublishRequest) -> PublishResult:
-        meter = Meter("publish", "+".join(req.platforms), self.cpu_second_usd)
+        meter = Meter("publish", "+".join(req.platforms) or "sidecar", self.cpu_second_usd)
         unknown = [p for p in req.platforms if p not in self.publishers]
         if unknown:
             raise bad_input(f"channel {req.channel}: platforms: {unknown} not available")

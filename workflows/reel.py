@@ -1,7 +1,8 @@
 """ReelWorkflow: one topic in, one published reel out.
 
 write_script -> synthesize_voice -> make_visuals -> compose_reel -> check_quality
--> publish_reel -> record_reel. A failed quality check recomposes once with safe settings.
+-> publish_to_platform (one per remote platform, side by side) -> publish_reel (local
+folder and sidecar) -> record_reel. A failed quality check recomposes once with safe settings.
 Any other failure is recorded in the ledger and ends the reel with a `ReelFailed` error
 that names the stage and the reason.
 """

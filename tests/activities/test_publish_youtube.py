@@ -210,3 +210,10 @@ def test_token_readable_by_others_is_refused(world: World):
     with pytest.raises(ApplicationError) as failed:
         publish(world)
     assert "chmod 600" in failed.value.message
+
+
+def test_refused_thumbnail_leaves_the_video_published(world: World, youtube_fake: FakeYouTube):
+    youtube_fake.faults.append(Fault("thumbnail", 403, "forbidden"))  # unverified channel
+    pub = publish(world)
+    assert pub.external_id in youtube_fake.videos and youtube_fake.thumbnails == {}
+    assert world.ledger.publications(REEL)[0].status == "published"
