@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test up lint install clean replay-histories
+.PHONY: demo test up lint install clean replay-histories bench-compose
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflows activities workers tests benchmarks
+
+# Compose speed against the x264 floor at veryfast and medium; prints and writes var/bench/.
+bench-compose: $(STAMP)
+	$(BIN)/python -m benchmarks.compose
 
 # Re-record the replay histories after an intended, patched workflow change.
 replay-histories: $(STAMP)

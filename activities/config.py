@@ -30,6 +30,14 @@ CONFIG_ENV = "MONOLATHE_CONFIG"  # path to temporal.yaml; default ./temporal.yam
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# Output profiles: the platforms' recommended sizes for each aspect ratio.
+ASPECT_SIZES = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
+# The ffmpeg xfade transitions offered per channel: the calm ones that suit narration.
+TRANSITIONS = (
+    "fade", "fadeblack", "fadewhite", "dissolve", "wipeleft", "wiperight", "wipeup", "wipedown",
+    "slideleft", "slideright", "slideup", "slidedown", "smoothleft", "smoothright", "smoothup",
+    "smoothdown", "circleopen", "circleclose", "radial", "zoomin", "hblur", "none",
+)  # fmt: skip
 
 
 class ConfigError(Exception):
@@ -269,7 +277,7 @@ class _Cadence(_Strict):
     def _times_are_quoted(cls, value: object) -> object:
         if isinstance(value, list) and any(isinstance(item, int) for item in value):
             # YAML 1.1 reads an unquoted 18:30 as the number 1110.
-            raise ValueError("write times of day in quotes, e.g. \"18:30\"")
+            raise ValueError('write times of day in quotes, e.g. "18:30"')
         return value
 
     @field_validator("times")
@@ -295,11 +303,25 @@ class _Look(_Strict):
     highlight_color: str = "#ffd23f"
     caption_words: int = Field(3, ge=1, le=8)
     music: Literal["calm", "bright", "none"] = "calm"
-    aspect: Literal["9:16"] = "9:16"
+    music_file: str = ""
+    aspect: Literal["9:16", "1:1", "16:9"] = "9:16"
     fps: Literal[24, 25, 30] = 30
-    x264_preset: Literal[
-        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"
-    ] = "veryfast"
+    # No ultrafast: it turns off CABAC, and the stream is no longer H.264 High.
+    x264_preset: Literal["superfast", "veryfast", "faster", "fast", "medium", "slow"] = "veryfast"
+    encoder: Literal["auto", "libx264", "h264_videotoolbox", "h264_nvenc"] = "auto"
+    transition: str = "fade"
+    caption_font: str = ""
+    caption_size: float = Field(0.065, ge=0.03, le=0.15)
+    caption_outline_color: str = "#000000"
+    caption_box: bool = False
+    caption_position: float = Field(0.63, ge=0.2, le=0.8)
+
+    @field_validator("transition")
+    @classmethod
+    def _transition(cls, value: str) -> str:
+        if value not in TRANSITIONS:
+            raise ValueError(f"{value!r} is not one of {', '.join(TRANSITIONS)}")
+        return value
 
     @field_validator("palette")
     @classmethod
@@ -309,7 +331,7 @@ class _Look(_Strict):
                 raise ValueError(f"{item!r} is not a colour as #rrggbb")
         return value
 
-    @field_validator("caption_color", "highlight_color")
+    @field_validator("caption_color", "highlight_color", "caption_outline_color")
     @classmethod
     def _color(cls, value: str) -> str:
         if not _COLOR.match(value):
@@ -373,6 +395,7 @@ class _Channel(_Strict):
     trends: _Trends = _Trends()
     hashtags: list[str] = []
     out_dir: str = ""
+    media_dir: str = ""
 
     @field_validator("platforms")
     @classmethod
@@ -413,6 +436,15 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
     if feed is None and not raw.trends.rss:
         raise ConfigError(f"{shown}: trends: give a local feed file or at least one rss URL")
     out_dir = _resolve(path.parent, raw.out_dir) if raw.out_dir else settings.out_dir / name
+    files = {
+        field: _existing(shown, path.parent, field, value, want_dir=field == "media_dir")
+        for field, value in (
+            ("look.caption_font", raw.look.caption_font),
+            ("look.music_file", raw.look.music_file),
+            ("media_dir", raw.media_dir),
+        )
+    }
+    width, height = ASPECT_SIZES[raw.look.aspect]
     return ChannelConfig(
         name=raw.name,
         niche=raw.niche,
@@ -424,8 +456,19 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
             highlight_color=raw.look.highlight_color,
             caption_words=raw.look.caption_words,
             music=raw.look.music,
+            width=width,
+            height=height,
             fps=raw.look.fps,
             x264_preset=raw.look.x264_preset,
+            aspect=raw.look.aspect,
+            transition=raw.look.transition,
+            encoder=raw.look.encoder,
+            caption_font=files["look.caption_font"],
+            caption_size=raw.look.caption_size,
+            caption_outline_color=raw.look.caption_outline_color,
+            caption_box=raw.look.caption_box,
+            caption_position=raw.look.caption_position,
+            music_file=files["look.music_file"],
         ),
         cadence=Cadence(**raw.cadence.model_dump()),
         platforms=list(raw.platforms),
@@ -435,10 +478,23 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         rss_urls=raw.trends.rss,
         hashtags=raw.hashtags,
         out_dir=str(out_dir),
+        media_dir=files["media_dir"],
         source_file=str(path),
         youtube=YouTubeOptions(**raw.youtube.model_dump()),
         instagram=InstagramOptions(**raw.instagram.model_dump()),
     )
+
+
+def _existing(shown: str, base: Path, field: str, value: str, want_dir: bool) -> str:
+    """An optional path field, resolved against the channel file's folder; "" stays ""."""
+    if not value:
+        return ""
+    path = _resolve(base, value)
+    if want_dir and not path.is_dir():
+        raise ConfigError(f"{shown}: {field}: folder {path} not found")
+    if not want_dir and not path.is_file():
+        raise ConfigError(f"{shown}: {field}: file {path} not found")
+    return str(path)
 
 
 def _display(path: Path) -> str:

@@ -37,6 +37,15 @@ class LookConfig:
     height: int = 1920
     fps: int = 30
     x264_preset: str = "veryfast"
+    aspect: str = "9:16"  # 9:16 | 1:1 | 16:9; width and height follow from it
+    transition: str = "fade"  # an ffmpeg xfade transition between scenes
+    encoder: str = "auto"  # auto | libx264 | h264_videotoolbox | h264_nvenc
+    caption_font: str = ""  # a font file; "" = the shipped DejaVu Sans Bold
+    caption_size: float = 0.065  # font size as a fraction of the frame's shorter side
+    caption_outline_color: str = "#000000"
+    caption_box: bool = False  # an opaque box behind the words instead of an outline
+    caption_position: float = 0.63  # the caption block's centre, as a fraction of the height
+    music_file: str = ""  # a music file to loop under the voice instead of the synth pad
 
 
 @dataclass
@@ -71,6 +80,7 @@ class ChannelConfig:
     rss_urls: list[str] = field(default_factory=list)
     hashtags: list[str] = field(default_factory=list)
     out_dir: str = ""  # where the local publisher writes; default <out>/<channel>
+    media_dir: str = ""  # the channel's own clips and images, matched to scenes by keyword
     source_file: str = ""  # the YAML the config came from, for error messages
     youtube: YouTubeOptions = field(default_factory=YouTubeOptions)
     instagram: InstagramOptions = field(default_factory=InstagramOptions)
@@ -250,12 +260,15 @@ class VisualsRequest:
     look: LookConfig
     script: Script
     scenes: list[SceneSpan]
+    media_dir: str = ""  # the channel's own media, tried before generated scenes
 
 
 @dataclass
 class SceneClip:
     uri: str
-    duration_s: float
+    duration_s: float  # how long the clip plays before compose loops or holds it
+    kind: str = "generated"  # generated | video | still
+    source: str = ""  # own media: the file's name, for the sidecar and logs
 
 
 @dataclass
@@ -279,6 +292,8 @@ class ComposedReel:
     cover_uri: str
     duration_s: float
     cost: StageCost
+    captions_uri: str = ""  # the ASS file burnt in, which the quality stage checks
+    encoder: str = ""  # the video encoder that actually ran
 
 
 @dataclass
@@ -287,6 +302,7 @@ class QualityRequest:
     video_uri: str
     look: LookConfig
     voice_duration_s: float
+    captions_uri: str = ""
 
 
 @dataclass
@@ -301,6 +317,9 @@ class QualityReport:
     mean_volume_db: float
     checks: dict[str, str]  # check name -> "ok" or the reason it failed
     cost: StageCost | None = None
+    loudness_lufs: float | None = None  # integrated, EBU R128
+    true_peak_dbtp: float | None = None
+    av_gap_ms: float | None = None  # |video duration - audio duration|
 
 
 @dataclass
@@ -367,6 +386,7 @@ class ReelRecord:
     costs: list[StageCost]
     publications: list[Publication]
     error: str = ""
+    quality: QualityReport | None = None
 
 
 @dataclass

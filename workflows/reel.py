@@ -106,7 +106,7 @@ class ReelWorkflow:
         self.assets["voice"] = voice.audio_uri
         visuals = await self._stage(
             MAKE_VISUALS,
-            VisualsRequest(input.reel_id, channel.look, script, voice.scenes),
+            VisualsRequest(input.reel_id, channel.look, script, voice.scenes, channel.media_dir),
             Visuals,
         )
         composed, quality = await self._compose_checked(input, voice, visuals)
@@ -138,7 +138,7 @@ class ReelWorkflow:
         )
         self.assets["sidecar"] = published.sidecar_uri
         record = await self._record(input, script.title, "published", composed.video_uri,
-                                    published.publications)
+                                    published.publications, quality=quality)
         self.progress_state.stage = "done"
         return ReelResult(
             reel_id=input.reel_id,
@@ -166,7 +166,8 @@ class ReelWorkflow:
             try:
                 quality = await self._stage(
                     CHECK_QUALITY,
-                    QualityRequest(input.reel_id, composed.video_uri, look, voice.duration_s),
+                    QualityRequest(input.reel_id, composed.video_uri, look, voice.duration_s,
+                                   composed.captions_uri),
                     QualityReport,
                 )
                 return composed, quality
@@ -232,7 +233,7 @@ class ReelWorkflow:
 
     async def _record(
         self, input: ReelInput, title: str, status: str, video_uri: str,
-        publications: list[Publication], error: str = "",
+        publications: list[Publication], error: str = "", quality: QualityReport | None = None,
     ) -> RecordResult:
         record = ReelRecord(
             reel_id=input.reel_id,
@@ -245,6 +246,7 @@ class ReelWorkflow:
             costs=list(self.costs),
             publications=publications,
             error=error,
+            quality=quality,
         )
         return await RECORD_REEL.execute(record, RecordResult, self.input.queues)
 
