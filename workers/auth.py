@@ -102,4 +102,6 @@ def auth_instagram(settings: Settings, channel: str, ig_user_id: str, app_id: st
                         f" {check['error'].get('message')}")
     info = {"access_token": token, "ig_user_id": ig_user_id,
             "username": check.get("username", ""), "expires_at": expires_at}
+    if app_id:  # kept so the publish worker can renew the token before it expires
+        info.update(app_id=app_id, app_secret=secret)
     return _store(settings).save(channel, "instagram", info)

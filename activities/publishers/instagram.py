@@ -25,6 +25,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,7 @@ AUTH_CODES = {102, 190}
 PUBLISH_LIMIT_SUBCODE = 2207042  # content_publishing_limit reached
 LIMIT_WAIT_S = 3600.0  # the limit is a moving 24 h window: look again in an hour
 RATE_WAIT_S = 300.0
+REFRESH_BEFORE = timedelta(days=7)  # long-lived tokens last ~60 days; renew in the last week
 USAGE_CEILING = 95  # percent of an app/business usage header at which we stop calling
 
 
@@ -318,12 +320,49 @@ class InstagramPublisher:
 
     def _token(self, channel: str) -> dict[str, str]:
         data = self.secrets.load(channel, PLATFORM)
+        path = self.secrets.path(channel, PLATFORM)
         missing = [k for k in ("access_token", "ig_user_id") if not data.get(k)]
         if missing:
-            path = self.secrets.path(channel, PLATFORM)
             raise bad_input(f"{path}: {', '.join(missing)}: missing; run "
                             f"`monolathe auth instagram {channel}`")
+        if data.get("app_id") and data.get("app_secret") and _expires_soon(data, path):
+            data = self._refresh(channel, data)
         return {k: str(v) for k, v in data.items()}
+
+    def _refresh(self, channel: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Exchange a long-lived token that nears its end for a fresh one (about 60 days).
+
+        An expired token cannot be exchanged; it fails later with AuthFailed, naming the
+        command that gets a new one.
+        """
+        try:
+            answer = self._call("GET", f"{self._graph()}/oauth/access_token", {
+                "access_token": data["access_token"]}, params={
+                "grant_type": "fb_exchange_token", "client_id": data["app_id"],
+                "client_secret": data["app_secret"], "fb_exchange_token": data["access_token"]},
+                auth_param=False)
+        except (GraphError, requests.RequestException) as error:
+            log.warning("instagram token of %s not refreshed: %s", channel, error)
+            return data
+        data = {**data, "access_token": answer["access_token"]}
+        if answer.get("expires_in"):
+            data["expires_at"] = (datetime.now(UTC) + timedelta(
+                seconds=int(answer["expires_in"]))).isoformat(timespec="seconds")
+        self.secrets.save(channel, PLATFORM, data)
+        log.info("instagram token of %s refreshed until %s", channel, data.get("expires_at"))
+        return data
+
+
+def _expires_soon(data: dict[str, Any], path: Path) -> bool:
+    if not data.get("expires_at"):
+        return False
+    try:
+        expires = datetime.fromisoformat(str(data["expires_at"]))
+    except ValueError:
+        raise bad_input(f"{path}: expires_at: {data['expires_at']!r} is not an ISO time") from None
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    return expires - datetime.now(UTC) < REFRESH_BEFORE
 
 
 def _publish_copy(req: PlatformPublishRequest) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -170,3 +172,18 @@ def test_a_finished_container_is_published_without_uploading_again(
     assert not pub.reused and len(instagram_fake.media) == 1
     assert instagram_fake.count("POST", "/ig-api-upload") == 1
     assert instagram_fake.count("POST", "/v21.0/17841400000000001/media_publish") == 2
+
+
+def test_token_near_its_end_is_renewed_before_publishing(world: World,
+                                                        instagram_fake: FakeInstagram):
+    path = world.secrets.path("demo", "instagram")
+    soon = (datetime.now(UTC) + timedelta(days=2)).isoformat(timespec="seconds")
+    world.secrets.save("demo", "instagram", {
+        **json.loads(path.read_text()), "app_id": instagram_fake.app_id,
+        "app_secret": instagram_fake.app_secret, "expires_at": soon})
+    pub = publish(world)
+    assert pub.external_id in instagram_fake.media
+    saved = json.loads(path.read_text())
+    assert instagram_fake.renewals == 1 and saved["access_token"] == instagram_fake.token
+    assert saved["expires_at"] > soon
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

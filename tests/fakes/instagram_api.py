@@ -54,6 +54,7 @@ class FakeInstagram(FakeServer):
         self.limit = limit
         self.usage_header = ""  # X-App-Usage on every answer when set
         self.app_id, self.app_secret, self.short_token = "4242", "app-secret", "short-1"
+        self.renewals = 0
         self.fail_processing = ""  # a container `status` to end processing with ERROR
         self._ids = itertools.count(1)
 
@@ -108,8 +109,11 @@ class FakeInstagram(FakeServer):
         """fb_exchange_token: a short-lived token and the app's secret -> a long-lived one."""
         if (form.get("grant_type") != "fb_exchange_token" or form.get("client_id") != self.app_id
                 or form.get("client_secret") != self.app_secret
-                or form.get("fb_exchange_token") != self.short_token):
+                or form.get("fb_exchange_token") not in (self.short_token, self.token)):
             return graph_error(400, 190, "Error validating client secret or token.")
+        if form["fb_exchange_token"] == self.token:  # renewing a long-lived token
+            self.renewals += 1
+            self.token = f"ig-long-lived-{self.renewals + 1}"
         return Response(200, {"access_token": self.token, "token_type": "bearer",
                               "expires_in": 5183944})
 
