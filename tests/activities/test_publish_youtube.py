@@ -217,3 +217,17 @@ def test_refused_thumbnail_leaves_the_video_published(world: World, youtube_fake
     pub = publish(world)
     assert pub.external_id in youtube_fake.videos and youtube_fake.thumbnails == {}
     assert world.ledger.publications(REEL)[0].status == "published"
+
+
+def test_failed_status_query_is_retried_and_then_resumes(world: World,
+                                                         youtube_fake: FakeYouTube):
+    youtube_fake.faults.append(Fault("chunk", 500, "backendError"))
+    with pytest.raises(ApplicationError):
+        publish(world)
+    youtube_fake.faults.append(Fault("status", 503, "backendError"))
+    with pytest.raises(ApplicationError) as failed:
+        publish(world)  # could not learn where the session stands: retry, do not restart
+    assert failed.value.type == "PlatformUnavailable"
+    pub = publish(world)
+    assert youtube_fake.count("POST", "/upload/youtube/v3/videos") == 1
+    assert youtube_fake.videos[pub.external_id]["sha256"] == sha(world)
