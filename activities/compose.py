@@ -11,6 +11,7 @@ a tiny call grabs the cover frame.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import tempfile
@@ -40,6 +41,9 @@ MUSIC_UNDER_VOICE_LU = 18.0  # a music file's bed sits this far under the voice 
 LRA = 11  # loudness range target: wide enough that speech is never squashed
 TRUE_PEAK_TARGET = -1.5  # loudnorm's ceiling; AAC adds a few tenths, the check allows -1.0
 COVER_AT_S = 1.0
+# Every scene's decoder is open for the whole render; frame threads each hold a set of
+# reference frames, so one thread per input keeps memory flat while x264 has the cores.
+DECODE_THREADS = 1
 STILL_ZOOM = 0.10  # a still grows (or shrinks) by 10% over its scene
 # Soft pads: two chords that slowly trade places, each a few sines with a slow tremolo.
 CHORDS = {
@@ -207,33 +211,54 @@ def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
 
 
 def _picture(req: ComposeRequest, plan: CompositionPlan) -> Stream:
-    """Scenes cut to their voice spans: joined by the channel's transition when every scene
-    has room for it (visuals renders a handle past each generated scene; own media loops or
-    holds), else butt-joined; either way scene k starts when its narration does and the
-    picture lasts `total` seconds."""
+    """Scenes cut to their narration and joined by the channel's transition (or butt-joined
+    when a scene has no room for it, or in safe mode); scene k starts when its narration does
+    and the picture lasts `total` seconds.
+
+    A chain of xfade filters would make every later scene's frames queue up from the first
+    second (xfade pulls both inputs), costing hundreds of MB at 1080x1920 and a sixth more
+    CPU. So the picture is one concat of segments instead: each scene's body, and between
+    two scenes a short xfade of the first one's tail with the second one's head. concat pulls
+    one segment at a time, so a scene is decoded only when it is about to be seen."""
     spans = req.voice.scenes
     look = req.look
+    starts = [s.start - spans[0].start for s in spans]
+    lengths = [b - a for a, b in itertools.pairwise(starts)] + [plan.total - starts[-1]]
     fade = 0.0 if req.safe or look.transition == "none" else XFADE_S
-    if any(
-        c.kind == "generated" and c.duration_s < _span_len(s) + fade
-        for c, s in zip(req.visuals.clips, spans)
+    if any(length < 2 * fade for length in lengths) or any(
+        c.kind == "generated" and c.duration_s < length + fade
+        for c, length in zip(req.visuals.clips, lengths)
     ):
         fade = 0.0
-    starts = [s.start - spans[0].start for s in spans]
-    streams = []
-    for k, (path, clip, span) in enumerate(zip(plan.clips, req.visuals.clips, spans, strict=True)):
-        last = k == len(spans) - 1
-        need = (plan.total - starts[k]) if last else _span_len(span) + fade
-        streams.append(scene_stream(path, clip, need, look, k))
+    count = len(spans)
+    scenes = []
+    for k, (path, clip) in enumerate(zip(plan.clips, req.visuals.clips, strict=True)):
+        need = lengths[k] + (fade if k < count - 1 else 0.0)
+        scenes.append(scene_stream(path, clip, need, look, k))
     if fade == 0.0:
-        return ffmpeg.concat(*streams, v=1, a=0)
-    joined = streams[0]
-    for k in range(1, len(streams)):
-        joined = ffmpeg.filter(
-            [joined, streams[k]], "xfade", transition=look.transition, duration=fade,
-            offset=f"{starts[k]:.3f}",
-        )  # fmt: skip
-    return joined
+        return ffmpeg.concat(*scenes, v=1, a=0)
+    segments = []
+    tails: list[Stream] = []
+    for k, scene in enumerate(scenes):
+        head_len = fade if k > 0 else 0.0
+        parts = scene.filter_multi_output("split", 1 + (k > 0) + (k < count - 1))
+        nth = iter(range(3))
+        if k > 0:
+            head = _window(parts[next(nth)], 0.0, fade)
+            segments.append(
+                ffmpeg.filter([tails[-1], head], "xfade", transition=look.transition,
+                              duration=fade, offset=0)
+            )  # fmt: skip
+        segments.append(_window(parts[next(nth)], head_len, lengths[k]))
+        if k < count - 1:
+            tails.append(_window(parts[next(nth)], lengths[k], lengths[k] + fade))
+    return ffmpeg.concat(*segments, v=1, a=0)
+
+
+def _window(stream: Stream, start: float, end: float) -> Stream:
+    return stream.filter("trim", start=f"{start:.3f}", end=f"{end:.3f}").filter(
+        "setpts", "PTS-STARTPTS"
+    )
 
 
 def scene_stream(path: Path, clip: SceneClip, seconds: float, look: LookConfig, k: int) -> Stream:
@@ -241,9 +266,9 @@ def scene_stream(path: Path, clip: SceneClip, seconds: float, look: LookConfig, 
     if clip.kind == "still":
         return _still(path, seconds, look, k)
     # Own footage loops when shorter than its scene; a generated clip holds its last frame.
-    source = (
-        ffmpeg.input(str(path), stream_loop=-1) if clip.kind == "video" else ffmpeg.input(str(path))
-    )
+    loop = {"stream_loop": -1} if clip.kind == "video" else {}
+    # Reading stops at the scene's length: nothing past it is demuxed, decoded or scaled.
+    source = ffmpeg.input(str(path), threads=DECODE_THREADS, t=f"{seconds:.3f}", **loop)
     stream = _cover(source.video, look.width, look.height).filter("fps", look.fps)
     return _exactly(stream, seconds)
 

@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from workflows.contracts import Cadence, ChannelConfig, LookConfig, VoiceConfig
+from workflows.contracts import (
+    Cadence,
+    ChannelConfig,
+    InstagramOptions,
+    LookConfig,
+    VoiceConfig,
+    YouTubeOptions,
+)
 
 CONFIG_ENV = "MONOLATHE_CONFIG"  # path to temporal.yaml; default ./temporal.yaml
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
@@ -106,6 +113,25 @@ class _Logs(_Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+class _YouTubeApi(_Strict):
+    api_endpoint: str = ""  # empty = Google's; a loopback fake in tests
+    token_uri: str = "https://oauth2.googleapis.com/token"  # where refresh tokens go
+    daily_quota_units: int = Field(10_000, ge=1)  # the Cloud project's YouTube quota
+
+
+class _InstagramApi(_Strict):
+    graph_url: str = "https://graph.facebook.com"
+    upload_url: str = "https://rupload.facebook.com"
+    api_version: str = "v21.0"
+
+
+class _Publishing(_Strict):
+    secrets_dir: str = "~/.config/monolathe"  # per-channel tokens, mode 0600, never in git
+    ca_bundle: str = ""  # extra CA file to trust (a TLS-intercepting proxy, the test fakes)
+    youtube: _YouTubeApi = _YouTubeApi()
+    instagram: _InstagramApi = _InstagramApi()
+
+
 class _SettingsFile(_Strict):
     server: _Server = _Server()
     queues: _Queues = _Queues()
@@ -115,6 +141,24 @@ class _SettingsFile(_Strict):
     metrics: _Metrics = _Metrics()
     tracing: _Tracing = _Tracing()
     logs: _Logs = _Logs()
+    publishing: _Publishing = _Publishing()
+
+
+DEFAULT_SECRETS_DIR = Path("~/.config/monolathe").expanduser()
+
+
+@dataclass(frozen=True)
+class PublishingSettings:
+    """Where platform tokens live and which API hosts the publishers talk to."""
+
+    secrets_dir: Path = DEFAULT_SECRETS_DIR
+    ca_bundle: str = ""
+    youtube_api_endpoint: str = ""
+    youtube_token_uri: str = "https://oauth2.googleapis.com/token"
+    youtube_daily_quota_units: int = 10_000
+    instagram_graph_url: str = "https://graph.facebook.com"
+    instagram_upload_url: str = "https://rupload.facebook.com"
+    instagram_api_version: str = "v21.0"
 
 
 @dataclass(frozen=True)
@@ -150,6 +194,7 @@ class Settings:
     otlp_endpoint: str = ""
     log_json_file: Path | None = None
     log_level: str = "INFO"
+    publishing: PublishingSettings = field(default_factory=PublishingSettings)
 
     @property
     def ui_url(self) -> str:
@@ -235,6 +280,17 @@ def load_settings(path: Path | None = None) -> Settings:
         otlp_endpoint=raw.tracing.otlp_endpoint,
         log_json_file=_resolve(base, raw.logs.json_file) if raw.logs.json_file else None,
         log_level=raw.logs.level,
+        publishing=PublishingSettings(
+            secrets_dir=_resolve(base, raw.publishing.secrets_dir),
+            ca_bundle=str(_resolve(base, raw.publishing.ca_bundle))
+            if raw.publishing.ca_bundle else "",
+            youtube_api_endpoint=raw.publishing.youtube.api_endpoint,
+            youtube_token_uri=raw.publishing.youtube.token_uri,
+            youtube_daily_quota_units=raw.publishing.youtube.daily_quota_units,
+            instagram_graph_url=raw.publishing.instagram.graph_url.rstrip("/"),
+            instagram_upload_url=raw.publishing.instagram.upload_url.rstrip("/"),
+            instagram_api_version=raw.publishing.instagram.api_version,
+        ),
     )
 
 
@@ -326,6 +382,28 @@ class _Trends(_Strict):
         return value
 
 
+class _YouTube(_Strict):
+    privacy: Literal["public", "unlisted", "private"] = "public"
+    category_id: str = Field("28", pattern=r"^[0-9]{1,3}$")
+    made_for_kids: bool = False
+    synthetic_media: bool = True
+    schedule_minutes: int = Field(0, ge=0, le=60 * 24 * 180)
+    thumbnail: bool = True
+
+
+class _Instagram(_Strict):
+    share_to_feed: bool = True
+    video_url_base: str = ""
+    thumb_offset_ms: int = Field(0, ge=0)
+
+    @field_validator("video_url_base")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if value and not re.match(r"^https://", value):
+            raise ValueError(f"{value!r} is not an https:// URL Instagram can fetch")
+        return value.rstrip("/")
+
+
 class _Budget(_Strict):
     daily_usd: float = Field(1.0, gt=0)
 
@@ -337,13 +415,24 @@ class _Channel(_Strict):
     voice: _Voice = _Voice()
     look: _Look = _Look()
     cadence: _Cadence = _Cadence()
-    platforms: list[Literal["local"]] = Field(default_factory=lambda: ["local"], min_length=1)
+    platforms: list[Literal["local", "youtube", "instagram"]] = Field(
+        default_factory=lambda: ["local"], min_length=1
+    )
+    youtube: _YouTube = _YouTube()
+    instagram: _Instagram = _Instagram()
     budget: _Budget = _Budget()
     max_in_flight: int = Field(1, ge=1, le=16)
     trends: _Trends = _Trends()
     hashtags: list[str] = []
     out_dir: str = ""
     media_dir: str = ""
+
+    @field_validator("platforms")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each platform at most once")
+        return value
 
     @field_validator("name")
     @classmethod
@@ -421,6 +510,8 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         out_dir=str(out_dir),
         media_dir=files["media_dir"],
         source_file=str(path),
+        youtube=YouTubeOptions(**raw.youtube.model_dump()),
+        instagram=InstagramOptions(**raw.instagram.model_dump()),
     )
 
 

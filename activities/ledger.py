@@ -79,6 +79,31 @@ class PublicationRow(SQLModel, table=True):
     published_at: datetime | None = None
 
 
+class UploadSessionRow(SQLModel, table=True):
+    """A platform's upload in progress, so a retry on any worker resumes it."""
+
+    __tablename__ = "upload_sessions"
+    __table_args__ = (UniqueConstraint("reel_id", "platform"),)
+    id: int | None = Field(default=None, primary_key=True)
+    reel_id: str = Field(index=True)
+    platform: str
+    session: str = ""  # YouTube resumable session URI, Instagram container id
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class QuotaRow(SQLModel, table=True):
+    """Units a platform's API quota has spent in one quota day (YouTube: Pacific time)."""
+
+    __tablename__ = "quota_usage"
+    __table_args__ = (UniqueConstraint("platform", "account", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    account: str  # the OAuth client (YouTube quota is per Cloud project)
+    day: str
+    units: int = 0
+    exhausted: bool = False  # the API said so, whatever our count says
+
+
 class QualityCheckRow(SQLModel, table=True):
     __tablename__ = "quality_checks"
     __table_args__ = (UniqueConstraint("reel_id", "name"),)
@@ -237,6 +262,43 @@ class Ledger:
             ).one()
             row.status, row.external_id, row.url = "published", external_id, url
             row.published_at = _now()
+            s.add(row)
+
+    # --- upload sessions and quota ---
+
+    def upload_session(self, reel_id: str, platform: str) -> str:
+        with self.session() as s:
+            row = s.exec(select(UploadSessionRow).where(
+                UploadSessionRow.reel_id == reel_id, UploadSessionRow.platform == platform
+            )).first()
+            return row.session if row else ""
+
+    def save_upload_session(self, reel_id: str, platform: str, session: str) -> None:
+        with self.session() as s:
+            row = s.exec(select(UploadSessionRow).where(
+                UploadSessionRow.reel_id == reel_id, UploadSessionRow.platform == platform
+            )).first() or UploadSessionRow(reel_id=reel_id, platform=platform)
+            row.session, row.updated_at = session, _now()
+            s.add(row)
+
+    def _quota_row(self, s: Session, platform: str, account: str, day: str) -> QuotaRow:
+        row = s.exec(select(QuotaRow).where(
+            QuotaRow.platform == platform, QuotaRow.account == account, QuotaRow.day == day
+        )).first()
+        return row or QuotaRow(platform=platform, account=account, day=day)
+
+    def quota_used(self, platform: str, account: str, day: str) -> tuple[int, bool]:
+        """(units spent, exhausted flag) for the quota day."""
+        with self.session() as s:
+            row = self._quota_row(s, platform, account, day)
+            return row.units, row.exhausted
+
+    def spend_quota(self, platform: str, account: str, day: str, units: int,
+                    exhausted: bool = False) -> None:
+        with self.session() as s:
+            row = self._quota_row(s, platform, account, day)
+            row.units += units
+            row.exhausted = row.exhausted or exhausted
             s.add(row)
 
     def publications(self, reel_id: str) -> list[PublicationRow]:

@@ -42,12 +42,12 @@ from workflows.contracts import (
 
 VOICE_S = 30.0
 CLIP_S = 8.0
-SOURCES = (  # five kinds of motion and detail, all deterministic
+SOURCES = (  # five kinds of motion and detail, all deterministic, at camera-like bitrates
     "testsrc2=s=1920x1080:r=30",
-    "life=s=1920x1080:r=30:seed=7:mold=10:ratio=0.3",
-    "cellauto=s=1920x1080:r=30:rule=110:seed=3:random_fill_ratio=0.4",
+    "life=s=480x270:r=30:seed=7:mold=10:ratio=0.3,scale=1920:1080:flags=neighbor",
+    "cellauto=s=480x270:r=30:rule=110:seed=3:random_fill_ratio=0.4,scale=1920:1080:flags=neighbor",
     "gradients=s=1920x1080:r=30:speed=0.05:seed=11:type=spiral",
-    "smptehdbars=s=1920x1080:r=30,noise=alls=20:allf=t",
+    "smptehdbars=s=1920x1080:r=30,noise=alls=6:allf=t",
 )
 TARGET_RATIO = 1.3
 TARGET_PEAK_MB = 600
@@ -124,7 +124,7 @@ def make_inputs(folder: Path) -> tuple[list[Path], Path, Path, list[SceneSpan]]:
         clip = folder / f"clip-{k}.mp4"
         if not clip.exists():
             _ffmpeg("-f", "lavfi", "-i", source, "-t", str(CLIP_S), "-c:v", "libx264",
-                    "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", str(clip))  # fmt: skip
+                    "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p", str(clip))  # fmt: skip
         clips.append(clip)
     voice = folder / "voice.wav"
     expr = "0.3*sin(2*PI*(170+40*sin(2*PI*3*t))*t)*(0.55+0.45*sin(2*PI*4*t))"

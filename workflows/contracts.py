@@ -49,6 +49,23 @@ class LookConfig:
 
 
 @dataclass
+class YouTubeOptions:
+    privacy: str = "public"  # public | unlisted | private
+    category_id: str = "28"  # Science & Technology
+    made_for_kids: bool = False  # always sent explicitly (selfDeclaredMadeForKids)
+    synthetic_media: bool = True  # the altered/synthetic content disclosure
+    schedule_minutes: int = 0  # >0: upload private with publishAt this long after the slot
+    thumbnail: bool = True  # set the cover as thumbnail (needs a verified channel)
+
+
+@dataclass
+class InstagramOptions:
+    share_to_feed: bool = True
+    video_url_base: str = ""  # public URL of the channel's out_dir; empty = upload the file
+    thumb_offset_ms: int = 0  # cover frame when no public cover URL exists
+
+
+@dataclass
 class ChannelConfig:
     name: str
     niche: str
@@ -65,6 +82,8 @@ class ChannelConfig:
     out_dir: str = ""  # where the local publisher writes; default <out>/<channel>
     media_dir: str = ""  # the channel's own clips and images, matched to scenes by keyword
     source_file: str = ""  # the YAML the config came from, for error messages
+    youtube: YouTubeOptions = field(default_factory=YouTubeOptions)
+    instagram: InstagramOptions = field(default_factory=InstagramOptions)
 
 
 # --- channel workflow ---
@@ -326,6 +345,26 @@ class PublishRequest:
     costs: list[StageCost]
     stage_seconds: dict[str, float]
     quality: QualityReport
+    published: list[Publication] = field(default_factory=list)  # by publish_to_platform
+
+
+@dataclass
+class PlatformPublishRequest:
+    """One reel to one platform (youtube, instagram): one activity call per platform."""
+
+    reel_id: str
+    channel: str
+    platform: str
+    video_uri: str
+    cover_uri: str
+    title: str
+    description: str
+    hashtags: list[str]
+    language: str = "en"
+    out_dir: str = ""
+    publish_at: str = ""  # ISO time; YouTube schedules a private upload to go public then
+    youtube: YouTubeOptions = field(default_factory=YouTubeOptions)
+    instagram: InstagramOptions = field(default_factory=InstagramOptions)
 
 
 @dataclass
@@ -362,6 +401,7 @@ class ReelProgress:
     topic: str
     stage: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    platforms: dict[str, str] = field(default_factory=dict)  # platform -> publishing|done|failed
 
 
 @dataclass

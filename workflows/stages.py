@@ -69,6 +69,10 @@ COMPOSE_REEL = Stage("compose_reel", "media", timedelta(minutes=20), timedelta(s
 CHECK_QUALITY = Stage("check_quality", "media", timedelta(minutes=10), timedelta(seconds=10))
 PUBLISH_REEL = Stage("publish_reel", "publish", timedelta(minutes=30), timedelta(seconds=30), 5)
 RECORD_REEL = Stage("record_reel", "reels", timedelta(seconds=60), attempts=10)
+# One call per platform; its retries resume the upload. Quota and rate-limit waits come as
+# `next_retry_delay` from the activity and count as attempts, hence the generous number.
+PUBLISH_TO_PLATFORM = Stage("publish_to_platform", "publish", timedelta(minutes=30),
+                            timedelta(seconds=60), attempts=30)
 
 REEL_STAGES = [WRITE_SCRIPT, SYNTHESIZE_VOICE, MAKE_VISUALS, COMPOSE_REEL, CHECK_QUALITY,
                PUBLISH_REEL]

@@ -127,11 +127,13 @@ def test_graph_fits_each_scene_kind_its_own_way(tmp_path: Path, media: Path) -> 
     args = compose_args(req, plan)
     graph = args[args.index("-filter_complex") + 1]
     loop = args.index("-stream_loop")
-    assert args[loop + 3].endswith("octopus-reef.mp4")  # footage loops to fill its scene
+    assert args[args.index("-i", loop) + 1].endswith("octopus-reef.mp4")  # footage loops
     # The still closes the reel: 2 s of scene plus the 0.4 s tail, zoomed at 30 fps.
     assert graph.count("zoompan") == 1 and "d=72" in graph
     assert graph.count("crop=") == 3 and graph.count("scale=1080:1920") == 2
     assert graph.count("xfade") == 2 and "transition=slideup" in graph
+    # Transitions are short segments between scene bodies, all in one concat.
+    assert graph.count("concat=a=0:n=5:v=1") == 1
     assert "sidechaincompress" in graph and "loudnorm" in graph
 
     safe = compose_args(ComposeRequest(REEL, req.look, voice, visuals, safe=True), plan)
