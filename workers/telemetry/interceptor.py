@@ -1,9 +1,10 @@
 """A worker interceptor that measures every activity without touching activity modules.
 
 Duration and outcome per stage and backend, retries, activities running now, and for
-publishing and quality checks the verdicts their results carry. The backend label comes
-from what the activity reports (`cost.backend`, `Script.backend`); a failed run has no
-result, so it takes the backend its request names, or the one this stage last reported.
+publishing (publish_reel, publish_to_platform) and quality checks the verdicts their
+results carry. The backend label comes from what the activity reports (`cost.backend`,
+`Script.backend`); a failed run has no result, so it takes the backend its request names
+(voice backend, platform), or the one this stage last reported.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ def requested_backend(arg: Any) -> str | None:
     backend = getattr(getattr(arg, "voice", None), "backend", None)
     if isinstance(backend, str) and backend:
         return backend
+    platform = getattr(arg, "platform", None)  # publish_to_platform: one platform
+    if isinstance(platform, str) and platform:
+        return platform
     platforms = getattr(arg, "platforms", None)
     if isinstance(platforms, list) and platforms:
         return "+".join(str(p) for p in platforms)  # as publish_reel's cost names it
@@ -107,27 +111,35 @@ class _MetricsActivityInbound(ActivityInboundInterceptor):
                     backend, info.attempt)
             if info.attempt > 1:
                 m.stage_retries.add(1, {"stage": stage, "backend": backend, "channel": channel})
-            if stage == "publish_reel":
-                self._publications(arg, result, outcome, channel, elapsed)
+            if stage in ("publish_reel", "publish_to_platform"):
+                self._publications(stage, arg, result, outcome, channel, elapsed)
             elif stage == "check_quality":
                 self._quality(result, error, channel)
 
-    def _publications(self, arg: Any, result: Any, outcome: str, channel: str,
+    def _publications(self, stage: str, arg: Any, result: Any, outcome: str, channel: str,
                       elapsed: float) -> None:
+        """publish_to_platform uploads one reel to one platform (YouTube, Instagram);
+        publish_reel copies to the local folder(s) in `platforms` and writes the sidecar,
+        and its result also lists the per-platform publications, counted where they ran."""
         m = self.root.instruments
-        platforms = list(getattr(arg, "platforms", []) or [UNKNOWN])
+        if stage == "publish_to_platform":
+            platforms = [str(getattr(arg, "platform", "") or UNKNOWN)]
+            done = [result] if outcome == "ok" else []
+        else:
+            platforms = [str(p) for p in getattr(arg, "platforms", []) or []]
+            done = [p for p in getattr(result, "publications", []) if p.platform in platforms]
+        if not platforms:
+            return  # only the sidecar was written: no upload
         for platform in platforms:
             # Every outcome exists from the first upload on, so failure rates read 0, not empty.
             for name in PUBLICATION_OUTCOMES:
                 m.publications.add(0, {"channel": channel, "platform": platform, "outcome": name})
-        # publish_reel uploads to every platform of the reel in one run.
         m.upload_duration.record(elapsed, {"channel": channel, "platform": "+".join(platforms),
                                            "outcome": outcome})
-        if outcome == "ok":
-            for pub in result.publications:
-                m.publications.add(1, {"channel": channel, "platform": pub.platform,
-                                       "outcome": "reused" if pub.reused else "published"})
-        elif outcome == "failed":
+        for pub in done:
+            m.publications.add(1, {"channel": channel, "platform": pub.platform,
+                                   "outcome": "reused" if pub.reused else "published"})
+        if outcome == "failed":
             for platform in platforms:
                 m.publications.add(1, {"channel": channel, "platform": platform,
                                        "outcome": "failed"})
