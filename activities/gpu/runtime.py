@@ -46,12 +46,19 @@ def configure(limits: GpuLimits) -> None:
     if limits.memory_limit_gb > 0:
         mx.set_memory_limit(int(limits.memory_limit_gb * 2**30))
     mx.set_cache_limit(int(limits.cache_limit_gb * 2**30))
-    for shelf in _shelves.values():
-        shelf.capacity = limits.resident_per_kind
-    log.info("MLX %s on %s; BLAS: %s; memory limit %s, cache limit %.1f GB",
-             mx.__version__, mx.default_device(), blas_in_use(),
-             f"{limits.memory_limit_gb:.1f} GB" if limits.memory_limit_gb else "MLX default",
-             limits.cache_limit_gb)
+    for each in _shelves.values():
+        each.capacity = limits.resident_per_kind
+    log.info(describe())
+
+
+def describe() -> str:
+    """One line for the startup log: MLX version, device, BLAS and limits."""
+    import mlx.core as mx
+
+    memory = f"{_limits.memory_limit_gb:.1f} GB" if _limits.memory_limit_gb else "MLX default"
+    return (f"MLX {mx.__version__} on {mx.default_device()}; BLAS: {blas_in_use()}; "
+            f"memory limit {memory}, cache limit {_limits.cache_limit_gb:.1f} GB, "
+            f"{_limits.resident_per_kind} resident model(s) per kind")
 
 
 def blas_in_use() -> str:

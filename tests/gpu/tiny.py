@@ -95,8 +95,8 @@ def build_scripted_llama(folder: Path, prompt: str, chunks: list[str], hidden: i
     weights = dict(tree_flatten(model.parameters()))
     weights["model.embed_tokens.weight"] = embed
     weights["lm_head.weight"] = head
-    for name in weights:
+    for name, value in list(weights.items()):
         if name.endswith(("o_proj.weight", "down_proj.weight")):
-            weights[name] = mx.zeros_like(weights[name])
+            weights[name] = mx.zeros_like(value)
     mx.save_safetensors(str(folder / "model.safetensors"), weights)
     return folder
