@@ -63,13 +63,15 @@ def build_llama(folder: Path, hidden: int = 64, layers: int = 2, vocab_size: int
 
 
 
-def build_scripted_llama(folder: Path, prompt: str, chunks: list[str], hidden: int = 128) -> Path:
+def build_scripted_llama(folder: Path, prompt: str, chunks: list[str], hidden: int = 128,
+                         endless: bool = False) -> Path:
     """A llama whose weights are wired so that greedy decoding after `prompt` says `chunks`.
 
     Each chunk is a token of its own (added to the trained tokenizer). Attention and MLP
     outputs are zeroed, so the last hidden state is the current token's embedding, and the
     untied output head maps each token's embedding to the next token of the chain: prompt's
-    last token -> chunk 0 -> chunk 1 ... -> end of sequence. Everything else is the real
+    last token -> chunk 0 -> chunk 1 ... -> end of sequence (or back to chunk 0 when
+    `endless`, for tests that need a generation to outlast them). Everything else is the real
     mlx-lm architecture, loader, tokenizer and sampler.
     """
     import mlx.core as mx
@@ -86,7 +88,8 @@ def build_scripted_llama(folder: Path, prompt: str, chunks: list[str], hidden: i
     build_llama(folder, hidden=hidden, layers=2, vocab_size=vocab, tied=False, retrain=False)
     model, wrapper = mlx_lm.load(str(folder))
     last = wrapper.encode(prompt)[-1]
-    chain = [last, *(tokenizer.token_to_id(c) for c in chunks), wrapper.eos_token_id]
+    ids = [tokenizer.token_to_id(c) for c in chunks]
+    chain = [last, *ids, ids[0] if endless else wrapper.eos_token_id]
     mx.random.seed(1)
     embed = mx.random.normal((vocab, hidden))
     head = mx.random.normal((vocab, hidden)) * 0.01
