@@ -18,11 +18,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.gpu import runtime
+from activities.gpu.embeddings import EmbeddingActivities
 from activities.gpu.llm_script import LlmScriptActivities
 from tests.gpu.conftest import TOPIC, script_request
 from tests.workflows.doubles import QUEUE, Doubles, channel_config, unique
 from workflows.channel import ChannelWorkflow
-from workflows.contracts import ReelInput
+from workflows.contracts import ChannelInput, ReelInput, TopicConfig
 from workflows.reel import ReelWorkflow
 
 QUEUES = {q: QUEUE for q in ("reels", "media", "gpu", "publish")}
@@ -68,6 +69,26 @@ async def test_template_channels_never_ask_the_gpu_writer(time_env: WorkflowEnvi
         await time_env.client.execute_workflow(
             ReelWorkflow.run, reel, id=reel.reel_id, task_queue=QUEUE)
     assert doubles.calls["write_script"] == 1
+
+
+async def test_channel_skips_a_topic_that_means_the_same_as_a_recent_one(
+        time_env: WorkflowEnvironment, tmp_path: Path):
+    feed = tmp_path / "feed.yaml"
+    feed.write_text(
+        "topics:\n"
+        "  - {title: Octopuses have three hearts, facts: [A fact here., Another one.]}\n"
+        "  - {title: An octopus has 3 hearts, facts: [A fact here., Another one.]}\n"
+        "  - {title: Why the sky is blue, facts: [A fact here., Another one.]}\n")
+    config = channel_config(name=unique("novel"), trends_feed=str(feed),
+                            topics=TopicConfig(avoid_similar=True, max_similarity=0.8))
+    doubles = Doubles(config)
+    async with gpu_worker(time_env.client, doubles, [EmbeddingActivities(0.0).pick_novel_topic]):
+        result = await time_env.client.execute_workflow(
+            ChannelWorkflow.run, ChannelInput(channel=config.name, max_reels=2),
+            id=f"channel/{config.name}", task_queue=QUEUE)
+    assert [r.topic for r in result.reels] == ["Octopuses have three hearts",
+                                               "Why the sky is blue"]
+    assert "pick_topic" not in doubles.calls
 
 
 @pytest.mark.integration
