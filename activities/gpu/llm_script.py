@@ -89,7 +89,8 @@ class Generation:
     text: str
     tokens: int
     seconds: float
-    tokens_per_s: float
+    tokens_per_s: float  # mlx-lm's own figure: generated tokens over generation time
+    cpu_seconds: float  # this process's CPU time while generating (all threads)
 
 
 def generate(model: Any, tokenizer: Any, prompt: str, config: ScriptConfig) -> Generation:
@@ -100,7 +101,7 @@ def generate(model: Any, tokenizer: Any, prompt: str, config: ScriptConfig) -> G
     pieces: list[str] = []
     count = 0
     tps = 0.0
-    started = time.monotonic()
+    started, cpu0 = time.monotonic(), time.process_time()
     with runtime.heartbeating(lambda: {"tokens": count}), runtime.compute_lock:
         for response in mlx_lm.stream_generate(
             model, tokenizer, prompt, max_tokens=config.max_tokens,
@@ -110,7 +111,8 @@ def generate(model: Any, tokenizer: Any, prompt: str, config: ScriptConfig) -> G
             pieces.append(response.text)
             count = response.generation_tokens
             tps = response.generation_tps
-    return Generation("".join(pieces), count, time.monotonic() - started, tps)
+    return Generation("".join(pieces), count, time.monotonic() - started, tps,
+                      time.process_time() - cpu0)
 
 
 def write_with_llm(req: ScriptRequest) -> tuple[Script, Generation]:
