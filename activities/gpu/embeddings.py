@@ -205,10 +205,13 @@ def rank(query: str, candidates: list[str], model: str = BUNDLED) -> list[tuple[
 
 def novel_first(candidates: list[Topic], recent: list[str], max_similarity: float,
                 model: str = BUNDLED) -> list[Topic]:
-    """Candidates whose title and summary are not too close to a recent topic, in order."""
+    """Candidates whose title is not too close in meaning to a recent one, in order.
+
+    Titles against titles: the channel remembers only the titles it used.
+    """
     if not recent or not candidates:
         return list(candidates)
-    texts = [f"{t.title}. {t.summary}".strip(". ") for t in candidates]
+    texts = [t.title for t in candidates]
     vectors = embed([*texts, *recent], model)
     closest = similarity(vectors[: len(texts)], vectors[len(texts) :]).max(axis=1)
     return [t for t, score in zip(candidates, closest, strict=True) if score < max_similarity]

@@ -153,7 +153,9 @@ def speak(voice: VoiceConfig, text: str, seed: int = 0) -> np.ndarray:
     import mlx.core as mx
     from f5_tts_mlx.utils import convert_char_to_pinyin, lens_to_mask, list_str_to_idx
 
-    f5 = load(check_folder(voice.model)).model
+    folder = check_folder(voice.model)
+    with runtime.heartbeating(lambda: {"loading": folder.name}):  # ~1.4 GB for F5 v1 base
+        f5 = load(folder).model
     ref = read_reference(voice.reference_audio)
     cond = f5._mel_spec(mx.array(ref))  # (1, frames, mels)
     ref_frames = cond.shape[1]

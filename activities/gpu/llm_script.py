@@ -118,7 +118,8 @@ def generate(model: Any, tokenizer: Any, prompt: str, config: ScriptConfig) -> G
 def write_with_llm(req: ScriptRequest) -> tuple[Script, Generation]:
     config = req.channel.script
     path = check_model_folder(config.model)
-    model, tokenizer = load_llm(path)
+    with runtime.heartbeating(lambda: {"loading": path.name}):  # GBs of weights take a while
+        model, tokenizer = load_llm(path)
     raise_if_cancelled()
     generation = generate(model, tokenizer, render_prompt(tokenizer, req.topic, req.channel.niche),
                           config)
