@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test up lint install clean replay-histories bench-mlx
+.PHONY: demo test up lint install clean replay-histories bench-compose bench-mlx
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflows activities workers tests benchmarks
+
+# Compose speed against the x264 floor at veryfast and medium; prints and writes var/bench/.
+bench-compose: $(STAMP)
+	$(BIN)/python -m benchmarks.compose
 
 # tokens/s of the script activity vs raw mlx_lm, embeddings/s, BLAS with and without OpenBLAS.
 bench-mlx: $(STAMP)

@@ -1,25 +1,31 @@
-"""Word-timed captions: group the voice's word timings into short events and write them as ASS.
+"""Word-timed captions: group the voice's word timings into short events, lay them out inside
+the platform safe area and write them as ASS.
 
 Pure functions: the compose stage writes the returned text next to the reel and burns it in
-with ffmpeg's `ass` filter, so everything here is testable without ffmpeg.
+with ffmpeg's `ass` filter (libass), so everything here is testable without ffmpeg. Layout
+measures words with the font's own advance widths, breaks lines only between words, and
+positions every event explicitly, so what libass draws is what was checked here.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+from fontTools.ttLib import TTFont, TTLibError
+
+from activities.assets import CAPTION_FONT, FALLBACK_FONT, FONTS_DIR
 from activities.errors import bad_input
 from workflows.contracts import LookConfig, WordTiming
 
 SENTENCE_END = (".", "!", "?", "…", ";", ":")
 HOLD_S = 0.35  # how long the last caption of a phrase stays after its last word
 MAX_LINGER_S = 1.0  # a caption stays through a pause this long; longer pauses clear it
-# Vertical placement: the text's middle at ~63% of the height keeps it out of the top 12%
-# (status bar, channel name) and the bottom 20% (title, buttons) that the apps draw over.
-TEXT_CENTER = 0.63
-FONT_SCALE = 0.045
+LINE_SPACING = 1.0  # libass stacks lines at the font's ascent + descent
+MAX_LINES = 3
 
 
 @dataclass
@@ -90,26 +96,176 @@ def _breaks_before(current: list[WordTiming], word: WordTiming, max_words: int) 
     )
 
 
-def to_ass(events: list[CaptionEvent], look: LookConfig, font_name: str = "DejaVu Sans") -> str:
+@dataclass(frozen=True)
+class SafeArea:
+    """Fractions of the frame the apps leave uncovered; captions stay inside."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def box(self, width: int, height: int) -> tuple[float, float, float, float]:
+        return (self.left * width, self.top * height, self.right * width, self.bottom * height)
+
+
+# Vertical reels: the top 14% holds the status bar and channel name; the bottom 25% the
+# title, description and audio line; the right 14% the like/comment/share column.
+# Square and landscape posts sit in a feed with the UI outside the picture.
+SAFE_AREAS = {
+    "9:16": SafeArea(left=0.06, top=0.14, right=0.86, bottom=0.75),
+    "1:1": SafeArea(left=0.05, top=0.05, right=0.95, bottom=0.95),
+    "16:9": SafeArea(left=0.05, top=0.05, right=0.95, bottom=0.95),
+}
+
+
+def safe_area(look: LookConfig) -> SafeArea:
+    return SAFE_AREAS.get(look.aspect, SAFE_AREAS["9:16"])
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """What layout needs of a font file: its family for libass, and its metrics."""
+
+    path: str
+    family: str
+    bold: bool
+    units_per_height: float  # font units in one ASS font-size unit (winAscent + winDescent)
+    advances: dict[int, int]  # code point -> advance width in font units
+    space: int
+
+    def covers(self, text: str) -> bool:
+        return all(ord(ch) in self.advances for ch in text if not ch.isspace())
+
+    def width(self, text: str, size: float) -> float:
+        units = sum(self.advances.get(ord(ch), self.space) for ch in text)
+        return units * size / self.units_per_height
+
+
+@lru_cache(maxsize=8)
+def load_face(path: str) -> FontFace:
+    try:
+        font = TTFont(path, lazy=True, fontNumber=0)
+        cmap = font.getBestCmap() or {}
+        metrics = font["hmtx"].metrics
+        os2 = font["OS/2"]
+        family = font["name"].getBestFamilyName() or Path(path).stem
+        advances = {cp: metrics[glyph][0] for cp, glyph in cmap.items() if glyph in metrics}
+        height = float(os2.usWinAscent + os2.usWinDescent) or float(font["head"].unitsPerEm)
+        bold = os2.usWeightClass >= 600
+    except (OSError, KeyError, AttributeError, ValueError, TTLibError) as err:
+        raise bad_input(f"look.caption_font {path}: not a usable TrueType/OpenType font: {err}")
+    return FontFace(path, family, bold, height, advances, advances.get(32, int(height / 4)))
+
+
+@dataclass
+class CaptionStyle:
+    face: FontFace
+    fallback: FontFace
+    size: int
+    outline: int
+    shadow: int
+    area: tuple[float, float, float, float]  # x0, y0, x1, y1 in pixels
+    centre_y: float
+
+
+def caption_style(look: LookConfig) -> CaptionStyle:
+    face = load_face(look.caption_font or str(CAPTION_FONT))
+    size = max(12, round(look.caption_size * min(look.width, look.height)))
+    outline = max(2, round(size * 0.08))
+    x0, y0, x1, y1 = safe_area(look).box(look.width, look.height)
+    # The outline and shadow are drawn outside the glyphs and must stay inside too.
+    pad = outline + max(1, round(size * 0.035))
+    return CaptionStyle(
+        face=face,
+        fallback=load_face(str(FALLBACK_FONT)),
+        size=size,
+        outline=outline,
+        shadow=max(1, round(size * 0.035)),
+        area=(x0 + pad, y0 + pad, x1 - pad, y1 - pad),
+        centre_y=look.caption_position * look.height,
+    )
+
+
+@dataclass
+class EventLayout:
+    lines: list[list[int]]  # word indexes per line
+    face: FontFace
+    size: int  # may be smaller than the style's when one word alone is too wide
+    x: float  # centre of the block
+    y: float
+    width: float
+    height: float
+
+
+def layout_event(texts: list[str], style: CaptionStyle) -> EventLayout:
+    """Lines for one event's words: one line if it fits, else the most even split that fits,
+    never breaking inside a word; a word too wide for the area on its own shrinks the size."""
+    joined = " ".join(texts)
+    face = style.face if style.face.covers(joined) else style.fallback
+    x0, y0, x1, y1 = style.area
+    max_width = x1 - x0
+    size = style.size
+    widest = max((face.width(t, size) for t in texts), default=0.0)
+    if widest > max_width:
+        size = max(8, int(size * max_width / widest))
+    lines = _break_lines(texts, face, size, max_width)
+    line_height = size * LINE_SPACING
+    height = line_height * len(lines)
+    while height > y1 - y0 and size > 8:  # only with absurd sizes; keep inside regardless
+        size = max(8, int(size * 0.9))
+        lines = _break_lines(texts, face, size, max_width)
+        height = size * LINE_SPACING * len(lines)
+    width = max(face.width(" ".join(texts[i] for i in line), size) for line in lines)
+    y = min(max(style.centre_y, y0 + height / 2), y1 - height / 2)
+    return EventLayout(lines, face, size, (x0 + x1) / 2, y, width, height)
+
+
+def _break_lines(
+    texts: list[str], face: FontFace, size: float, max_width: float
+) -> list[list[int]]:
+    def width(indexes: range) -> float:
+        return face.width(" ".join(texts[i] for i in indexes), size)
+
+    n = len(texts)
+    if n == 0 or width(range(n)) <= max_width:
+        return [list(range(n))]
+    best: list[list[int]] | None = None
+    best_width = float("inf")
+    for cut in range(1, n):  # two lines: the cut that makes the longer line shortest
+        longest = max(width(range(cut)), width(range(cut, n)))
+        if longest <= max_width and longest < best_width:
+            best, best_width = [list(range(cut)), list(range(cut, n))], longest
+    if best is not None:
+        return best
+    lines: list[list[int]] = [[]]  # greedy fill for anything longer
+    for i in range(n):
+        if lines[-1] and width(range(lines[-1][0], i + 1)) > max_width:
+            lines.append([])
+        lines[-1].append(i)
+    return lines
+
+
+def to_ass(events: list[CaptionEvent], look: LookConfig) -> str:
     """A complete ASS script; each event becomes one Dialogue per spoken word, in which that
     word alone is drawn in the highlight colour (exact, unlike `\\k`, which keeps spoken words
-    lit)."""
-    size = round(FONT_SCALE * look.height)
-    margin_v = max(0, round((1 - TEXT_CENTER) * look.height - size / 2))
-    margin_h = round(0.08 * look.width)
-    outline = max(2, round(size * 0.07))
-    shadow = max(1, round(size * 0.035))
+    lit). Every Dialogue is placed with `\\an5\\pos` and broken with `\\N` by `layout_event`."""
+    style = caption_style(look)
     primary = ass_color(look.caption_color)
     highlight = ass_color(look.highlight_color)
+    edge = ass_color(look.caption_outline_color)
     # Inline \c takes &HBBGGRR& without the alpha byte the style lines carry.
     lit, unlit = f"&H{highlight[4:]}&", f"&H{primary[4:]}&"
+    # BorderStyle 3 draws the outline colour as an opaque box behind each line.
+    border_style, back = (3, edge) if look.caption_box else (1, "&H96000000")
+    face = style.face
     header = "\n".join(
         [
             "[Script Info]",
             "ScriptType: v4.00+",
             f"PlayResX: {look.width}",
             f"PlayResY: {look.height}",
-            "WrapStyle: 0",
+            "WrapStyle: 2",
             "ScaledBorderAndShadow: yes",
             "YCbCr Matrix: TV.709",
             "",
@@ -121,8 +277,9 @@ def to_ass(events: list[CaptionEvent], look: LookConfig, font_name: str = "DejaV
                 " MarginV, Encoding"
             ),
             (
-                f"Style: Caption,{font_name},{size},{primary},{highlight},&H00000000,&H96000000,"
-                f"-1,0,0,0,100,100,0,0,1,{outline},{shadow},2,{margin_h},{margin_h},{margin_v},1"
+                f"Style: Caption,{face.family},{style.size},{primary},{highlight},{edge},{back},"
+                f"{-1 if face.bold else 0},0,0,0,100,100,0,0,{border_style},{style.outline},"
+                f"{style.shadow},5,0,0,0,1"
             ),
             "",
             "[Events]",
@@ -131,16 +288,30 @@ def to_ass(events: list[CaptionEvent], look: LookConfig, font_name: str = "DejaV
     )
     lines = [header]
     for event in events:
+        box = layout_event([w.text for w in event.words], style)
+        prefix = f"{{\\an5\\pos({box.x:.0f},{box.y:.0f})"
+        if box.face is not face:
+            prefix += f"\\fn{box.face.family}\\b{1 if box.face.bold else 0}"
+        if box.size != style.size:
+            prefix += f"\\fs{box.size}"
+        prefix += "}"
         for k, word in enumerate(event.words):
             start = event.start if k == 0 else word.start
             end = event.words[k + 1].start if k + 1 < len(event.words) else event.end
             if _centis(end) <= _centis(start):
                 continue
-            text = " ".join(
-                f"{{\\c{lit}}}{escape(w.text)}{{\\c{unlit}}}" if j == k else escape(w.text)
-                for j, w in enumerate(event.words)
+            text = "\\N".join(
+                " ".join(
+                    f"{{\\c{lit}}}{escape(event.words[j].text)}{{\\c{unlit}}}"
+                    if j == k
+                    else escape(event.words[j].text)
+                    for j in line
+                )
+                for line in box.lines
             )
-            lines.append(f"Dialogue: 0,{ass_time(start)},{ass_time(end)},Caption,,0,0,0,,{text}")
+            lines.append(
+                f"Dialogue: 0,{ass_time(start)},{ass_time(end)},Caption,,0,0,0,,{prefix}{text}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -171,3 +342,14 @@ def ass_time(seconds: float) -> str:
 
 def _centis(seconds: float) -> int:
     return max(0, round(seconds * 100))
+
+
+def fonts_dir_for(look: LookConfig, scratch: Path) -> Path:
+    """libass loads fonts from one folder: the shipped ones, plus the channel's own font."""
+    if not look.caption_font or Path(look.caption_font).parent == FONTS_DIR:
+        return FONTS_DIR
+    fonts = scratch / "fonts"
+    fonts.mkdir()
+    for font in [*FONTS_DIR.glob("*.ttf"), Path(look.caption_font)]:
+        os.symlink(font.resolve(), fonts / font.name)
+    return fonts

@@ -1,14 +1,21 @@
-"""The compose stage: scene clips + voice + captions + a music bed -> one vertical H.264 reel.
+"""The compose stage: scenes + voice + captions + a music bed -> one H.264 reel and its cover.
 
-One ffmpeg command, built as a graph with ffmpeg-python and run through `run_ffmpeg` so it
-heartbeats, stops on cancel and is billed by its exact CPU time. A second tiny call grabs the
-cover frame.
+One ffmpeg command per reel, built as a graph with ffmpeg-python and run through `run_ffmpeg`
+so it heartbeats, stops on cancel and is billed by its exact CPU time: every scene (a
+generated clip, the channel's own footage cover-cropped and looped, or a still with a slow
+zoom) is fitted to its narration, cross-faded into the next, captioned by libass and encoded
+once. Before it, one short audio-only pass measures the mix for a two-pass, linear `loudnorm`
+to -14 LUFS (and, with a music file, one more levels the file against the voice); after it,
+a tiny call grabs the cover frame.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +23,28 @@ import ffmpeg
 from temporalio import activity
 
 from activities.artifacts import ArtifactStore, to_path, to_uri
-from activities.assets import FONTS_DIR
-from activities.captions import group_captions, load_words, to_ass
+from activities.captions import fonts_dir_for, group_captions, load_words, to_ass
+from activities.encoders import SOFTWARE, pick_encoder, video_args
 from activities.errors import bad_input
 from activities.ffmpeg_run import out_seconds, run_ffmpeg
+from activities.loudness import TARGET_LUFS, parse_ebur128
 from activities.metering import Meter
 from activities.progress import heartbeat
-from workflows.contracts import ComposedReel, ComposeRequest, LookConfig, SceneSpan
+from workflows.contracts import ComposedReel, ComposeRequest, LookConfig, SceneClip, SceneSpan
 
 TAIL_S = 0.4  # picture and music run on briefly after the last word
 XFADE_S = 0.3
 AUDIO_RATE = 48000
 FADE_S = 0.5
+MUSIC_FADE_IN_S = 1.0
+MUSIC_UNDER_VOICE_LU = 18.0  # a music file's bed sits this far under the voice before ducking
+LRA = 11  # loudness range target: wide enough that speech is never squashed
+TRUE_PEAK_TARGET = -1.5  # loudnorm's ceiling; AAC adds a few tenths, the check allows -1.0
 COVER_AT_S = 1.0
+# Every scene's decoder is open for the whole render; frame threads each hold a set of
+# reference frames, so one thread per input keeps memory flat while x264 has the cores.
+DECODE_THREADS = 1
+STILL_ZOOM = 0.10  # a still grows (or shrinks) by 10% over its scene
 # Soft pads: two chords that slowly trade places, each a few sines with a slow tremolo.
 CHORDS = {
     "calm": ((110.0, 220.0, 261.63, 329.63), (98.0, 196.0, 246.94, 293.66)),
@@ -47,27 +63,46 @@ class ComposeActivities:
     # See VisualsActivities.make_visuals for why cancel is polled rather than injected.
     @activity.defn(name="compose_reel", no_thread_cancel_exception=True)
     def compose_reel(self, req: ComposeRequest) -> ComposedReel:
-        meter = Meter("compose", "ffmpeg", self.cpu_second_usd)
+        _validate(req)
+        encoder = SOFTWARE if req.safe else pick_encoder(req.look.encoder)
+        meter = Meter("compose", f"ffmpeg/{encoder}", self.cpu_second_usd)
         clips = [to_path(clip.uri) for clip in req.visuals.clips]
         voice = to_path(req.voice.audio_uri)
-        alignment = to_path(req.voice.alignment_uri)
-        _validate(req)
+        music = Path(req.look.music_file) if req.look.music_file else None
 
         out = self.store.path_for(req.reel_id, "reel.mp4")
         captions = self.store.path_for(req.reel_id, "captions.ass")
-        events = group_captions(load_words(alignment), req.look.caption_words)
+        events = group_captions(
+            load_words(to_path(req.voice.alignment_uri)), req.look.caption_words
+        )
         captions.write_text(to_ass(events, req.look), encoding="utf-8")
 
         total = round(req.voice.duration_s + TAIL_S, 3)
-        with tempfile.TemporaryDirectory(prefix="compose-") as scratch:
-            args = compose_args(
-                req, clips, voice, _filter_safe(captions, Path(scratch)), out, total
+        with tempfile.TemporaryDirectory(prefix="compose-") as tmp:
+            scratch = Path(tmp)
+            levels = (
+                measure_inputs(voice, music) if music else InputLevels(TARGET_LUFS, TARGET_LUFS, 0)
             )
+            meter.add_child_cpu(levels.cpu_seconds)
+            plan = CompositionPlan(
+                clips=clips,
+                voice=voice,
+                captions=_filter_safe(captions, scratch),
+                fonts=fonts_dir_for(req.look, scratch),
+                out=out,
+                total=total,
+                encoder=encoder,
+                voice_lufs=levels.voice_lufs,
+                music=music,
+                music_lufs=levels.music_lufs,
+            )
+            plan.mix_levels, cpu = measure_mix(plan, req.look)
+            meter.add_child_cpu(cpu)
 
             def tick(progress: dict[str, str]) -> None:
                 heartbeat({"progress": round(min(1.0, out_seconds(progress) / total), 3)})
 
-            run = run_ffmpeg(args, tick, what="compose")
+            run = run_ffmpeg(compose_args(req, plan), tick, what=f"compose ({encoder})")
         meter.add_child_cpu(run.cpu_seconds)
 
         cover = self.store.path_for(req.reel_id, "cover.jpg")
@@ -75,8 +110,56 @@ class ComposeActivities:
         meter.add_child_cpu(run.cpu_seconds)
         heartbeat({"progress": 1.0})
         return ComposedReel(
-            video_uri=to_uri(out), cover_uri=to_uri(cover), duration_s=total, cost=meter.cost()
+            video_uri=to_uri(out),
+            cover_uri=to_uri(cover),
+            duration_s=total,
+            cost=meter.cost(),
+            captions_uri=to_uri(captions),
+            encoder=encoder,
         )
+
+
+@dataclass
+class CompositionPlan:
+    """Everything `compose_args` needs beyond the request: resolved paths and measurements."""
+
+    clips: list[Path]
+    voice: Path
+    captions: Path
+    fonts: Path
+    out: Path
+    total: float
+    encoder: str = SOFTWARE
+    voice_lufs: float = TARGET_LUFS
+    music: Path | None = None
+    music_lufs: float = TARGET_LUFS
+    mix_levels: dict[str, str] | None = None  # loudnorm's first-pass measurement of the mix
+
+
+@dataclass
+class InputLevels:
+    voice_lufs: float
+    music_lufs: float
+    cpu_seconds: float
+
+
+def measure_inputs(voice: Path, music: Path | None) -> InputLevels:
+    """Integrated loudness of the voice and the music file in one audio-only ffmpeg pass."""
+    args = ["-i", str(voice)]
+    graph = "[0:a]ebur128[m0]"
+    if music is not None:
+        args += ["-i", str(music)]
+        graph += ";[1:a]ebur128[m1]"
+    args += ["-filter_complex", graph, "-map", "[m0]", "-f", "null", "-"]
+    if music is not None:
+        args += ["-map", "[m1]", "-f", "null", "-"]
+    run = run_ffmpeg(args, what="loudness measurement")
+    found = parse_ebur128(run.stderr)
+    if not found:
+        raise bad_input(f"voice {voice}: no audio to measure")
+    # Summaries print in filter order: the voice's, then the music's.
+    music_lufs = found[1].integrated_lufs if music is not None and len(found) > 1 else TARGET_LUFS
+    return InputLevels(found[0].integrated_lufs, music_lufs, run.cpu_seconds)
 
 
 def _validate(req: ComposeRequest) -> None:
@@ -91,69 +174,142 @@ def _validate(req: ComposeRequest) -> None:
         raise bad_input("compose request: voice.duration_s must be positive")
     if req.look.music not in (*CHORDS, "none"):
         raise bad_input(f"look.music {req.look.music!r}: expected one of {[*CHORDS, 'none']}")
+    for i, clip in enumerate(req.visuals.clips):
+        if clip.kind not in SCENE_KINDS:
+            raise bad_input(f"visuals.clips[{i}].kind {clip.kind!r}: expected one of {SCENE_KINDS}")
+        if not to_path(clip.uri).is_file():
+            raise bad_input(f"visuals.clips[{i}]: {clip.uri} does not exist")
+    if req.look.music_file and not Path(req.look.music_file).is_file():
+        raise bad_input(f"look.music_file: {req.look.music_file} does not exist")
 
 
-def compose_args(
-    req: ComposeRequest, clips: list[Path], voice: Path, captions: Path, out: Path, total: float
-) -> list[str]:
+SCENE_KINDS = ("generated", "video", "still")
+
+
+def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
     look = req.look
-    video = _picture(req, clips, total)
     video = (
-        video.filter("scale", look.width, look.height, flags="bicubic")
-        .filter("setsar", 1)
-        .filter("ass", filename=str(captions), fontsdir=str(FONTS_DIR))
+        _picture(req, plan)
+        .filter("ass", filename=str(plan.captions), fontsdir=str(plan.fonts))
         .filter("format", "yuv420p")
     )
-    audio = _sound(voice, look, total)
+    audio = _sound(plan, look)
     preset = "veryfast" if req.safe else look.x264_preset
     output = ffmpeg.output(
         video,
         audio,
-        str(out),
-        t=f"{total:.3f}",
+        str(plan.out),
+        t=f"{plan.total:.3f}",
         r=look.fps,
-        vcodec="libx264",
-        preset=preset,
-        profile="high",
-        crf=20,
-        pix_fmt="yuv420p",
         acodec="aac",
         ar=AUDIO_RATE,
         ac=2,
+        **video_args(plan.encoder, preset, look.fps),
         **{"b:a": "160k", "movflags": "+faststart"},
     )
     return output.get_args()
 
 
-def _picture(req: ComposeRequest, clips: list[Path], total: float) -> Stream:
-    """Scene clips cut to their voice spans: cross-faded when every clip has room for the
-    fade (visuals renders a handle past each scene), else butt-joined; either way scene k
-    starts when its narration does and the picture lasts `total` seconds."""
+def _picture(req: ComposeRequest, plan: CompositionPlan) -> Stream:
+    """Scenes cut to their narration and joined by the channel's transition (or butt-joined
+    when a scene has no room for it, or in safe mode); scene k starts when its narration does
+    and the picture lasts `total` seconds.
+
+    A chain of xfade filters would make every later scene's frames queue up from the first
+    second (xfade pulls both inputs), costing hundreds of MB at 1080x1920 and a sixth more
+    CPU. So the picture is one concat of segments instead: each scene's body, and between
+    two scenes a short xfade of the first one's tail with the second one's head. concat pulls
+    one segment at a time, so a scene is decoded only when it is about to be seen."""
     spans = req.voice.scenes
-    fade = 0.0 if req.safe else XFADE_S
-    if any(c.duration_s < _span_len(s) + fade for c, s in zip(req.visuals.clips, spans)):
-        fade = 0.0
+    look = req.look
     starts = [s.start - spans[0].start for s in spans]
-    streams = []
-    for k, (path, span) in enumerate(zip(clips, spans, strict=True)):
-        last = k == len(spans) - 1
-        need = (total - starts[k]) if last else _span_len(span) + fade
-        streams.append(_fit(ffmpeg.input(str(path)).video, need, req.look.fps))
+    lengths = [b - a for a, b in itertools.pairwise(starts)] + [plan.total - starts[-1]]
+    fade = 0.0 if req.safe or look.transition == "none" else XFADE_S
+    if any(length < 2 * fade for length in lengths) or any(
+        c.kind == "generated" and c.duration_s < length + fade
+        for c, length in zip(req.visuals.clips, lengths)
+    ):
+        fade = 0.0
+    count = len(spans)
+    scenes = []
+    for k, (path, clip) in enumerate(zip(plan.clips, req.visuals.clips, strict=True)):
+        need = lengths[k] + (fade if k < count - 1 else 0.0)
+        scenes.append(scene_stream(path, clip, need, look, k))
     if fade == 0.0:
-        return ffmpeg.concat(*streams, v=1, a=0)
-    joined = streams[0]
-    for k in range(1, len(streams)):
-        joined = ffmpeg.filter(
-            [joined, streams[k]], "xfade", transition="fade", duration=fade, offset=starts[k]
-        )
-    return joined
+        return ffmpeg.concat(*scenes, v=1, a=0)
+    segments = []
+    tails: list[Stream] = []
+    for k, scene in enumerate(scenes):
+        head_len = fade if k > 0 else 0.0
+        parts = scene.filter_multi_output("split", 1 + (k > 0) + (k < count - 1))
+        nth = iter(range(3))
+        if k > 0:
+            head = _window(parts[next(nth)], 0.0, fade)
+            segments.append(
+                ffmpeg.filter([tails[-1], head], "xfade", transition=look.transition,
+                              duration=fade, offset=0)
+            )  # fmt: skip
+        segments.append(_window(parts[next(nth)], head_len, lengths[k]))
+        if k < count - 1:
+            tails.append(_window(parts[next(nth)], lengths[k], lengths[k] + fade))
+    return ffmpeg.concat(*segments, v=1, a=0)
 
 
-def _fit(stream: Stream, seconds: float, fps: int) -> Stream:
-    """Exactly `seconds` of a clip at the reel's rate; a short clip holds its last frame."""
+def _window(stream: Stream, start: float, end: float) -> Stream:
+    return stream.filter("trim", start=f"{start:.3f}", end=f"{end:.3f}").filter(
+        "setpts", "PTS-STARTPTS"
+    )
+
+
+def scene_stream(path: Path, clip: SceneClip, seconds: float, look: LookConfig, k: int) -> Stream:
+    """Exactly `seconds` of one scene at the reel's size and rate."""
+    if clip.kind == "still":
+        return _still(path, seconds, look, k)
+    # Own footage loops when shorter than its scene; a generated clip holds its last frame.
+    loop = {"stream_loop": -1} if clip.kind == "video" else {}
+    # Reading stops at the scene's length: nothing past it is demuxed, decoded or scaled.
+    source = ffmpeg.input(str(path), threads=DECODE_THREADS, t=f"{seconds:.3f}", **loop)
+    stream = _cover(source.video, look.width, look.height).filter("fps", look.fps)
+    return _exactly(stream, seconds)
+
+
+def _cover(stream: Stream, width: int, height: int) -> Stream:
+    """Crop to the frame's aspect first, then scale: scaling only the pixels that are kept is
+    what keeps landscape footage cheap to turn vertical."""
     return (
-        stream.filter("fps", fps)
-        .filter("tpad", stop_mode="clone", stop_duration=f"{seconds:.3f}")
+        stream.filter("crop", f"min(iw,ih*{width}/{height})", f"min(ih,iw*{height}/{width})")
+        # Photos are full-range (yuvj); the reel is limited-range like all broadcast video.
+        .filter("scale", width, height, flags="bicubic", out_range="tv")
+        .filter("setsar", 1)
+    )
+
+
+def _still(path: Path, seconds: float, look: LookConfig, k: int) -> Stream:
+    """A slow zoom (in on even scenes, out on odd ones) drifting toward a corner; zoompan
+    makes every output frame from the one decoded image."""
+    frames = max(1, round(seconds * look.fps))
+    # Oversampling by 2 keeps zoompan's whole-pixel crop steps from showing as jitter.
+    big = _cover(ffmpeg.input(str(path)).video, look.width * 2, look.height * 2)
+    progress = f"(on/{frames})"
+    zoom = (
+        f"1+{STILL_ZOOM}*{progress}" if k % 2 == 0 else f"{1 + STILL_ZOOM}-{STILL_ZOOM}*{progress}"
+    )
+    drift = ("0.5", "0.35", "0.65")[k % 3]
+    stream = big.filter(
+        "zoompan",
+        z=zoom,
+        x=f"(iw-iw/zoom)*{drift}",
+        y="(ih-ih/zoom)/2",
+        d=frames,
+        s=f"{look.width}x{look.height}",
+        fps=look.fps,
+    )
+    return _exactly(stream, seconds)
+
+
+def _exactly(stream: Stream, seconds: float) -> Stream:
+    return (
+        stream.filter("tpad", stop_mode="clone", stop_duration=f"{seconds:.3f}")
         .filter("trim", duration=f"{seconds:.3f}")
         .filter("setpts", "PTS-STARTPTS")
         .filter("format", "yuv420p")
@@ -161,29 +317,85 @@ def _fit(stream: Stream, seconds: float, fps: int) -> Stream:
     )
 
 
-def _sound(voice: Path, look: LookConfig, total: float) -> Stream:
+def _sound(plan: CompositionPlan, look: LookConfig) -> Stream:
+    """The mix normalised to -14 LUFS: linearly from the measured pass when there is one
+    (exact, and nothing pumps), by loudnorm's dynamic mode otherwise."""
+    options: dict[str, object] = {"I": TARGET_LUFS, "TP": TRUE_PEAK_TARGET, "LRA": LRA}
+    if plan.mix_levels:
+        levels = plan.mix_levels
+        options |= {
+            "measured_I": levels["input_i"], "measured_TP": levels["input_tp"],
+            "measured_LRA": levels["input_lra"], "measured_thresh": levels["input_thresh"],
+            "offset": levels["target_offset"], "linear": "true",
+        }  # fmt: skip
+    return _mix(plan, look).filter("loudnorm", **options).filter("aresample", AUDIO_RATE)
+
+
+def measure_mix(plan: CompositionPlan, look: LookConfig) -> tuple[dict[str, str], float]:
+    """loudnorm's first pass over the mix alone (no picture: a second or two of CPU)."""
+    probe_args = ffmpeg.output(
+        _mix(plan, look).filter(
+            "loudnorm", I=TARGET_LUFS, TP=TRUE_PEAK_TARGET, LRA=LRA, print_format="json"
+        ),
+        "-",
+        f="null",
+    ).get_args()
+    run = run_ffmpeg(probe_args, what="loudness measurement")
+    start, end = run.stderr.rfind("{"), run.stderr.rfind("}")
+    try:
+        levels = json.loads(run.stderr[start : end + 1])
+    except ValueError as err:
+        raise bad_input(f"voice {plan.voice}: loudness could not be measured: {err}") from err
+    if float(levels.get("input_i", "-inf")) < -70:
+        raise bad_input(f"voice {plan.voice}: the mix is silent")
+    return levels, run.cpu_seconds
+
+
+def _mix(plan: CompositionPlan, look: LookConfig) -> Stream:
+    total = plan.total
     speech = (
-        ffmpeg.input(str(voice))
+        ffmpeg.input(str(plan.voice))
         .audio.filter("aresample", AUDIO_RATE)
-        .filter("aformat", sample_fmts="fltp", channel_layouts="mono")
+        .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
         .filter("apad", whole_dur=f"{total:.3f}")
     )
-    if look.music == "none":
+    bed = _music(plan, look)
+    if bed is None:
         mixed = speech
     else:
         split = speech.filter_multi_output("asplit", 2)
-        pad = ffmpeg.input(_pad_source(look.music, total), f="lavfi").audio
         # The bed is the compressed input and the voice its key: music dips while words play.
-        bed = ffmpeg.filter(
-            [pad, split[1]], "sidechaincompress", threshold=0.02, ratio=8, attack=30, release=500
+        ducked = ffmpeg.filter(
+            [bed, split[1]], "sidechaincompress", threshold=0.02, ratio=8, attack=30, release=500
         )
-        mixed = ffmpeg.filter([split[0], bed], "amix", inputs=2, duration="first", normalize=0)
+        mixed = ffmpeg.filter([split[0], ducked], "amix", inputs=2, duration="first", normalize=0)
     return (
         mixed.filter("atrim", duration=f"{total:.3f}")
         .filter("afade", t="in", d=0.05)
         .filter("afade", t="out", st=f"{max(0.0, total - FADE_S):.3f}", d=FADE_S)
-        .filter("loudnorm", I=-14, TP=-1.5, LRA=11)
-        .filter("aresample", AUDIO_RATE)
+    )
+
+
+def _music(plan: CompositionPlan, look: LookConfig) -> Stream | None:
+    total = plan.total
+    if plan.music is not None:
+        # Level the file against the voice as measured, whatever it was mastered at.
+        gain = (plan.voice_lufs - MUSIC_UNDER_VOICE_LU) - plan.music_lufs
+        bed = (
+            ffmpeg.input(str(plan.music), stream_loop=-1)
+            .audio.filter("aresample", AUDIO_RATE)
+            .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+            .filter("atrim", duration=f"{total:.3f}")
+            .filter("volume", f"{max(-40.0, min(20.0, gain)):.2f}dB")
+        )
+    elif look.music != "none":
+        bed = ffmpeg.input(_pad_source(look.music, total), f="lavfi").audio.filter(
+            "aformat", sample_fmts="fltp", channel_layouts="stereo"
+        )
+    else:
+        return None
+    return bed.filter("afade", t="in", d=MUSIC_FADE_IN_S).filter(
+        "afade", t="out", st=f"{max(0.0, total - 1.5):.3f}", d=1.5
     )
 
 

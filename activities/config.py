@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,16 +20,26 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from workflows.contracts import (
     Cadence,
     ChannelConfig,
+    InstagramOptions,
     LookConfig,
     ScriptConfig,
     TopicConfig,
     VoiceConfig,
+    YouTubeOptions,
 )
 
 CONFIG_ENV = "MONOLATHE_CONFIG"  # path to temporal.yaml; default ./temporal.yaml
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# Output profiles: the platforms' recommended sizes for each aspect ratio.
+ASPECT_SIZES = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
+# The ffmpeg xfade transitions offered per channel: the calm ones that suit narration.
+TRANSITIONS = (
+    "fade", "fadeblack", "fadewhite", "dissolve", "wipeleft", "wiperight", "wipeup", "wipedown",
+    "slideleft", "slideright", "slideup", "slidedown", "smoothleft", "smoothright", "smoothup",
+    "smoothdown", "circleopen", "circleclose", "radial", "zoomin", "hblur", "none",
+)  # fmt: skip
 
 
 class ConfigError(Exception):
@@ -87,6 +97,25 @@ class _Metrics(_Strict):
     port: int = Field(9464, ge=0, le=65535)
 
 
+class _YouTubeApi(_Strict):
+    api_endpoint: str = ""  # empty = Google's; a loopback fake in tests
+    token_uri: str = "https://oauth2.googleapis.com/token"  # where refresh tokens go
+    daily_quota_units: int = Field(10_000, ge=1)  # the Cloud project's YouTube quota
+
+
+class _InstagramApi(_Strict):
+    graph_url: str = "https://graph.facebook.com"
+    upload_url: str = "https://rupload.facebook.com"
+    api_version: str = "v21.0"
+
+
+class _Publishing(_Strict):
+    secrets_dir: str = "~/.config/monolathe"  # per-channel tokens, mode 0600, never in git
+    ca_bundle: str = ""  # extra CA file to trust (a TLS-intercepting proxy, the test fakes)
+    youtube: _YouTubeApi = _YouTubeApi()
+    instagram: _InstagramApi = _InstagramApi()
+
+
 class _Gpu(_Strict):
     memory_limit_gb: float = Field(0.0, ge=0)  # 0: MLX's default
     cache_limit_gb: float = Field(1.0, ge=0)
@@ -101,7 +130,25 @@ class _SettingsFile(_Strict):
     data: _Data = _Data()
     costs: _Costs = _Costs()
     metrics: _Metrics = _Metrics()
+    publishing: _Publishing = _Publishing()
     gpu: _Gpu = _Gpu()
+
+
+DEFAULT_SECRETS_DIR = Path("~/.config/monolathe").expanduser()
+
+
+@dataclass(frozen=True)
+class PublishingSettings:
+    """Where platform tokens live and which API hosts the publishers talk to."""
+
+    secrets_dir: Path = DEFAULT_SECRETS_DIR
+    ca_bundle: str = ""
+    youtube_api_endpoint: str = ""
+    youtube_token_uri: str = "https://oauth2.googleapis.com/token"
+    youtube_daily_quota_units: int = 10_000
+    instagram_graph_url: str = "https://graph.facebook.com"
+    instagram_upload_url: str = "https://rupload.facebook.com"
+    instagram_api_version: str = "v21.0"
 
 
 @dataclass(frozen=True)
@@ -140,6 +187,7 @@ class Settings:
     cpu_second_usd: float
     metrics_host: str
     metrics_port: int
+    publishing: PublishingSettings = field(default_factory=PublishingSettings)
     gpu: GpuSettings = GpuSettings()
 
     @property
@@ -221,6 +269,17 @@ def load_settings(path: Path | None = None) -> Settings:
         cpu_second_usd=raw.costs.cpu_second_usd,
         metrics_host=raw.metrics.host,
         metrics_port=raw.metrics.port,
+        publishing=PublishingSettings(
+            secrets_dir=_resolve(base, raw.publishing.secrets_dir),
+            ca_bundle=str(_resolve(base, raw.publishing.ca_bundle))
+            if raw.publishing.ca_bundle else "",
+            youtube_api_endpoint=raw.publishing.youtube.api_endpoint,
+            youtube_token_uri=raw.publishing.youtube.token_uri,
+            youtube_daily_quota_units=raw.publishing.youtube.daily_quota_units,
+            instagram_graph_url=raw.publishing.instagram.graph_url.rstrip("/"),
+            instagram_upload_url=raw.publishing.instagram.upload_url.rstrip("/"),
+            instagram_api_version=raw.publishing.instagram.api_version,
+        ),
         gpu=GpuSettings(
             memory_limit_gb=raw.gpu.memory_limit_gb,
             cache_limit_gb=raw.gpu.cache_limit_gb,
@@ -244,7 +303,7 @@ class _Cadence(_Strict):
     def _times_are_quoted(cls, value: object) -> object:
         if isinstance(value, list) and any(isinstance(item, int) for item in value):
             # YAML 1.1 reads an unquoted 18:30 as the number 1110.
-            raise ValueError("write times of day in quotes, e.g. \"18:30\"")
+            raise ValueError('write times of day in quotes, e.g. "18:30"')
         return value
 
     @field_validator("times")
@@ -284,11 +343,25 @@ class _Look(_Strict):
     highlight_color: str = "#ffd23f"
     caption_words: int = Field(3, ge=1, le=8)
     music: Literal["calm", "bright", "none"] = "calm"
-    aspect: Literal["9:16"] = "9:16"
+    music_file: str = ""
+    aspect: Literal["9:16", "1:1", "16:9"] = "9:16"
     fps: Literal[24, 25, 30] = 30
-    x264_preset: Literal[
-        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow"
-    ] = "veryfast"
+    # No ultrafast: it turns off CABAC, and the stream is no longer H.264 High.
+    x264_preset: Literal["superfast", "veryfast", "faster", "fast", "medium", "slow"] = "veryfast"
+    encoder: Literal["auto", "libx264", "h264_videotoolbox", "h264_nvenc"] = "auto"
+    transition: str = "fade"
+    caption_font: str = ""
+    caption_size: float = Field(0.065, ge=0.03, le=0.15)
+    caption_outline_color: str = "#000000"
+    caption_box: bool = False
+    caption_position: float = Field(0.63, ge=0.2, le=0.8)
+
+    @field_validator("transition")
+    @classmethod
+    def _transition(cls, value: str) -> str:
+        if value not in TRANSITIONS:
+            raise ValueError(f"{value!r} is not one of {', '.join(TRANSITIONS)}")
+        return value
 
     @field_validator("palette")
     @classmethod
@@ -298,7 +371,7 @@ class _Look(_Strict):
                 raise ValueError(f"{item!r} is not a colour as #rrggbb")
         return value
 
-    @field_validator("caption_color", "highlight_color")
+    @field_validator("caption_color", "highlight_color", "caption_outline_color")
     @classmethod
     def _color(cls, value: str) -> str:
         if not _COLOR.match(value):
@@ -319,6 +392,28 @@ class _Trends(_Strict):
         return value
 
 
+class _YouTube(_Strict):
+    privacy: Literal["public", "unlisted", "private"] = "public"
+    category_id: str = Field("28", pattern=r"^[0-9]{1,3}$")
+    made_for_kids: bool = False
+    synthetic_media: bool = True
+    schedule_minutes: int = Field(0, ge=0, le=60 * 24 * 180)
+    thumbnail: bool = True
+
+
+class _Instagram(_Strict):
+    share_to_feed: bool = True
+    video_url_base: str = ""
+    thumb_offset_ms: int = Field(0, ge=0)
+
+    @field_validator("video_url_base")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if value and not re.match(r"^https://", value):
+            raise ValueError(f"{value!r} is not an https:// URL Instagram can fetch")
+        return value.rstrip("/")
+
+
 class _Budget(_Strict):
     daily_usd: float = Field(1.0, gt=0)
 
@@ -330,7 +425,11 @@ class _Channel(_Strict):
     voice: _Voice = _Voice()
     look: _Look = _Look()
     cadence: _Cadence = _Cadence()
-    platforms: list[Literal["local"]] = Field(default_factory=lambda: ["local"], min_length=1)
+    platforms: list[Literal["local", "youtube", "instagram"]] = Field(
+        default_factory=lambda: ["local"], min_length=1
+    )
+    youtube: _YouTube = _YouTube()
+    instagram: _Instagram = _Instagram()
     budget: _Budget = _Budget()
     max_in_flight: int = Field(1, ge=1, le=16)
     trends: _Trends = _Trends()
@@ -338,6 +437,14 @@ class _Channel(_Strict):
     out_dir: str = ""
     script: _Script = _Script()
     topics: _Topics = _Topics()
+    media_dir: str = ""
+
+    @field_validator("platforms")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each platform at most once")
+        return value
 
     @field_validator("name")
     @classmethod
@@ -372,6 +479,15 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         raise ConfigError(f"{shown}: trends: give a local feed file or at least one rss URL")
     out_dir = _resolve(path.parent, raw.out_dir) if raw.out_dir else settings.out_dir / name
     script = _script_config(shown, path.parent, raw.script)
+    files = {
+        field: _existing(shown, path.parent, field, value, want_dir=field == "media_dir")
+        for field, value in (
+            ("look.caption_font", raw.look.caption_font),
+            ("look.music_file", raw.look.music_file),
+            ("media_dir", raw.media_dir),
+        )
+    }
+    width, height = ASPECT_SIZES[raw.look.aspect]
     return ChannelConfig(
         name=raw.name,
         niche=raw.niche,
@@ -383,8 +499,19 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
             highlight_color=raw.look.highlight_color,
             caption_words=raw.look.caption_words,
             music=raw.look.music,
+            width=width,
+            height=height,
             fps=raw.look.fps,
             x264_preset=raw.look.x264_preset,
+            aspect=raw.look.aspect,
+            transition=raw.look.transition,
+            encoder=raw.look.encoder,
+            caption_font=files["look.caption_font"],
+            caption_size=raw.look.caption_size,
+            caption_outline_color=raw.look.caption_outline_color,
+            caption_box=raw.look.caption_box,
+            caption_position=raw.look.caption_position,
+            music_file=files["look.music_file"],
         ),
         cadence=Cadence(**raw.cadence.model_dump()),
         platforms=list(raw.platforms),
@@ -394,10 +521,25 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         rss_urls=raw.trends.rss,
         hashtags=raw.hashtags,
         out_dir=str(out_dir),
+        media_dir=files["media_dir"],
         source_file=str(path),
         script=script,
         topics=TopicConfig(**raw.topics.model_dump()),
+        youtube=YouTubeOptions(**raw.youtube.model_dump()),
+        instagram=InstagramOptions(**raw.instagram.model_dump()),
     )
+
+
+def _existing(shown: str, base: Path, field: str, value: str, want_dir: bool) -> str:
+    """An optional path field, resolved against the channel file's folder; "" stays ""."""
+    if not value:
+        return ""
+    path = _resolve(base, value)
+    if want_dir and not path.is_dir():
+        raise ConfigError(f"{shown}: {field}: folder {path} not found")
+    if not want_dir and not path.is_file():
+        raise ConfigError(f"{shown}: {field}: file {path} not found")
+    return str(path)
 
 
 def _voice_config(shown: str, base: Path, raw: _Voice) -> VoiceConfig:
@@ -427,7 +569,6 @@ def _script_config(shown: str, base: Path, raw: _Script) -> ScriptConfig:
         raise ConfigError(f"{shown}: script.model: {folder} has no config.json (not an mlx-lm"
                           " model folder)")
     return ScriptConfig(**{**raw.model_dump(), "model": str(folder)})
-
 
 
 def _display(path: Path) -> str:

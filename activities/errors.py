@@ -13,6 +13,10 @@ BAD_INPUT = "BadInput"  # retrying cannot fix it: a broken config, an empty scri
 QUALITY_FAILED = "QualityFailed"  # the reel was produced but failed a check
 TOOL_FAILED = "ToolFailed"  # an external program (ffmpeg) failed; may be transient
 RATE_LIMITED = "RateLimited"  # retry after the delay the backend asked for
+PLATFORM_UNAVAILABLE = "PlatformUnavailable"  # 5xx, reset connection: retry, resuming
+QUOTA_EXCEEDED = "QuotaExceeded"  # a platform's daily quota is spent: wait for the reset
+PUBLISH_REJECTED = "PublishRejected"  # the platform refused the reel's metadata or file
+AUTH_FAILED = "AuthFailed"  # the token is revoked or cannot be refreshed
 NON_RETRYABLE_TYPES = [BAD_INPUT, QUALITY_FAILED]
 
 
@@ -32,3 +36,21 @@ def rate_limited(message: str, retry_after_s: float) -> ApplicationError:
     return ApplicationError(
         message, type=RATE_LIMITED, next_retry_delay=timedelta(seconds=retry_after_s)
     )
+
+
+def platform_unavailable(message: str) -> ApplicationError:
+    return ApplicationError(message, type=PLATFORM_UNAVAILABLE)
+
+
+def quota_exceeded(message: str, retry_after_s: float) -> ApplicationError:
+    return ApplicationError(
+        message, type=QUOTA_EXCEEDED, next_retry_delay=timedelta(seconds=retry_after_s)
+    )
+
+
+def publish_rejected(message: str) -> ApplicationError:
+    return ApplicationError(message, type=PUBLISH_REJECTED, non_retryable=True)
+
+
+def auth_failed(message: str) -> ApplicationError:
+    return ApplicationError(message, type=AUTH_FAILED, non_retryable=True)

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from temporalio.exceptions import CancelledError
 
@@ -102,3 +103,13 @@ def out_seconds(progress: dict[str, str]) -> float:
         return max(0.0, int(progress.get("out_time_us", "0")) / 1e6)
     except ValueError:
         return 0.0
+
+
+def filter_path(path: Path) -> str:
+    """Escape a path for a filter option inside a filtergraph (two levels of quoting)."""
+    text = str(path.resolve())
+    for ch in "\\':":
+        text = text.replace(ch, "\\" + ch)
+    for ch in "\\'[],;":
+        text = text.replace(ch, "\\" + ch)
+    return text

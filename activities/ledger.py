@@ -16,7 +16,7 @@ from sqlalchemy import UniqueConstraint, event
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine, func, select
 
-from workflows.contracts import Publication, ReelRecord
+from workflows.contracts import Publication, QualityReport, ReelRecord
 
 
 def _now() -> datetime:
@@ -79,6 +79,41 @@ class PublicationRow(SQLModel, table=True):
     published_at: datetime | None = None
 
 
+class UploadSessionRow(SQLModel, table=True):
+    """A platform's upload in progress, so a retry on any worker resumes it."""
+
+    __tablename__ = "upload_sessions"
+    __table_args__ = (UniqueConstraint("reel_id", "platform"),)
+    id: int | None = Field(default=None, primary_key=True)
+    reel_id: str = Field(index=True)
+    platform: str
+    session: str = ""  # YouTube resumable session URI, Instagram container id
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class QuotaRow(SQLModel, table=True):
+    """Units a platform's API quota has spent in one quota day (YouTube: Pacific time)."""
+
+    __tablename__ = "quota_usage"
+    __table_args__ = (UniqueConstraint("platform", "account", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    account: str  # the OAuth client (YouTube quota is per Cloud project)
+    day: str
+    units: int = 0
+    exhausted: bool = False  # the API said so, whatever our count says
+
+
+class QualityCheckRow(SQLModel, table=True):
+    __tablename__ = "quality_checks"
+    __table_args__ = (UniqueConstraint("reel_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    reel_id: str = Field(index=True)
+    name: str  # streams, size, loudness, av_sync, captions, black, ...
+    result: str  # "ok" or why it failed
+    value: float | None = None  # the measurement, where the check has one number
+
+
 def _sqlite_wal(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -96,6 +131,21 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, pool_pre_ping=True)
     SQLModel.metadata.create_all(engine)
     return engine
+
+
+def quality_rows(report: QualityReport) -> list[tuple[str, str, float | None]]:
+    """A report's checks with the number each one judged, for the quality_checks table."""
+    values: dict[str, float | None] = {
+        "loudness": report.loudness_lufs,
+        "av_sync": report.av_gap_ms,
+        "duration": report.duration_s,
+        "fps": report.fps,
+        "audio": report.mean_volume_db,
+    }
+    rows = [(name, result, values.get(name)) for name, result in report.checks.items()]
+    if report.true_peak_dbtp is not None:
+        rows.append(("true_peak", report.checks.get("loudness", "ok"), report.true_peak_dbtp))
+    return rows
 
 
 def day_of_reel(reel_id: str) -> str:
@@ -162,7 +212,20 @@ class Ledger:
                               cpu_seconds=cost.cpu_seconds, usd=cost.usd))
             for kind, uri in record.asset_uris.items():
                 s.add(AssetRow(reel_id=reel_id, kind=kind, uri=uri))
+            if record.quality is not None:
+                for old_check in s.exec(
+                    select(QualityCheckRow).where(QualityCheckRow.reel_id == reel_id)
+                ):
+                    s.delete(old_check)
+                s.flush()
+                for name, result, value in quality_rows(record.quality):
+                    s.add(QualityCheckRow(reel_id=reel_id, name=name, result=result, value=value))
         return total
+
+    def quality_checks(self, reel_id: str) -> dict[str, tuple[str, float | None]]:
+        with self.session() as s:
+            rows = s.exec(select(QualityCheckRow).where(QualityCheckRow.reel_id == reel_id))
+            return {row.name: (row.result, row.value) for row in rows}
 
     def spend_on(self, channel: str, day: str) -> float:
         with self.session() as s:
@@ -199,6 +262,43 @@ class Ledger:
             ).one()
             row.status, row.external_id, row.url = "published", external_id, url
             row.published_at = _now()
+            s.add(row)
+
+    # --- upload sessions and quota ---
+
+    def upload_session(self, reel_id: str, platform: str) -> str:
+        with self.session() as s:
+            row = s.exec(select(UploadSessionRow).where(
+                UploadSessionRow.reel_id == reel_id, UploadSessionRow.platform == platform
+            )).first()
+            return row.session if row else ""
+
+    def save_upload_session(self, reel_id: str, platform: str, session: str) -> None:
+        with self.session() as s:
+            row = s.exec(select(UploadSessionRow).where(
+                UploadSessionRow.reel_id == reel_id, UploadSessionRow.platform == platform
+            )).first() or UploadSessionRow(reel_id=reel_id, platform=platform)
+            row.session, row.updated_at = session, _now()
+            s.add(row)
+
+    def _quota_row(self, s: Session, platform: str, account: str, day: str) -> QuotaRow:
+        row = s.exec(select(QuotaRow).where(
+            QuotaRow.platform == platform, QuotaRow.account == account, QuotaRow.day == day
+        )).first()
+        return row or QuotaRow(platform=platform, account=account, day=day)
+
+    def quota_used(self, platform: str, account: str, day: str) -> tuple[int, bool]:
+        """(units spent, exhausted flag) for the quota day."""
+        with self.session() as s:
+            row = self._quota_row(s, platform, account, day)
+            return row.units, row.exhausted
+
+    def spend_quota(self, platform: str, account: str, day: str, units: int,
+                    exhausted: bool = False) -> None:
+        with self.session() as s:
+            row = self._quota_row(s, platform, account, day)
+            row.units += units
+            row.exhausted = row.exhausted or exhausted
             s.add(row)
 
     def publications(self, reel_id: str) -> list[PublicationRow]:

@@ -1,9 +1,12 @@
-"""publish_reel: put the reel on each of the channel's platforms, at most once each.
+"""publish_reel and publish_to_platform: put the reel on each platform, at most once each.
 
 The local-folder publisher (the default, offline) copies the MP4 and cover to
-`out/<channel>/` and writes a JSON sidecar beside them. The ledger's publication row is the
-idempotency guard: an intent before the upload, the platform id right after; a retry that
-finds a finished row returns it instead of publishing again.
+`out/<channel>/` and writes a JSON sidecar beside them. YouTube and Instagram
+(`activities/publishers/`) get one `publish_to_platform` call each, so one platform waiting
+for its quota never re-uploads to another. The ledger's publication row is the idempotency
+guard: an intent before the upload, the platform id right after; a retry that finds a
+finished row returns it instead of publishing again, and a retry that finds only the
+intent tells the publisher to resume or look for the earlier post.
 """
 
 from __future__ import annotations
@@ -23,7 +26,13 @@ from activities.errors import bad_input
 from activities.ledger import Ledger
 from activities.metering import Meter
 from activities.progress import heartbeat
-from workflows.contracts import Publication, PublishRequest, PublishResult
+from activities.publishers import PlatformPublisher
+from workflows.contracts import (
+    PlatformPublishRequest,
+    Publication,
+    PublishRequest,
+    PublishResult,
+)
 
 
 class Publisher(Protocol):
@@ -73,14 +82,33 @@ def sidecar_of(req: PublishRequest) -> dict[str, object]:
 
 
 class PublishActivities:
-    def __init__(self, ledger: Ledger, cpu_second_usd: float) -> None:
+    def __init__(self, ledger: Ledger, cpu_second_usd: float,
+                 platforms: dict[str, PlatformPublisher] | None = None) -> None:
         self.ledger = ledger
         self.cpu_second_usd = cpu_second_usd
         self.publishers: dict[str, Publisher] = {"local": LocalFolderPublisher()}
+        self.platforms = platforms or {}
+
+    @activity.defn(name="publish_to_platform")
+    def publish_to_platform(self, req: PlatformPublishRequest) -> Publication:
+        publisher = self.platforms.get(req.platform)
+        if publisher is None:
+            raise bad_input(f"channel {req.channel}: platforms: {req.platform!r} has no"
+                            " publisher on this worker")
+        heartbeat({"platform": req.platform})
+        # An intent row left by an earlier attempt (or worker) means a post may exist.
+        retrying = any(row.platform == req.platform for row in
+                       self.ledger.publications(req.reel_id))
+        done = self.ledger.publication_intent(req.reel_id, req.platform)
+        if done is not None:
+            return done
+        done = publisher.publish(req, retrying=retrying)
+        self.ledger.publication_done(req.reel_id, req.platform, done.external_id, done.url)
+        return done
 
     @activity.defn(name="publish_reel")
     def publish_reel(self, req: PublishRequest) -> PublishResult:
-        meter = Meter("publish", "+".join(req.platforms), self.cpu_second_usd)
+        meter = Meter("publish", "+".join(req.platforms) or "sidecar", self.cpu_second_usd)
         unknown = [p for p in req.platforms if p not in self.publishers]
         if unknown:
             raise bad_input(f"channel {req.channel}: platforms: {unknown} not available")
@@ -93,6 +121,7 @@ class PublishActivities:
                 done = self.publishers[platform].publish(req, sidecar)
                 self.ledger.publication_done(req.reel_id, platform, done.external_id, done.url)
             publications.append(done)
+        publications += req.published  # local first: `monolathe demo` prints urls[0] as a path
         sidecar["publications"] = [asdict(p) for p in publications]
         folder = Path(req.out_dir)
         folder.mkdir(parents=True, exist_ok=True)

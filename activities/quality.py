@@ -1,38 +1,47 @@
-"""The quality stage: probe the composed reel and scan it for black, frozen and silent stretches.
+"""The quality stage: measure the composed reel before anyone sees it.
 
-There is no ffprobe in the shipped ffmpeg build, so streams come from `ffmpeg -i`'s banner
-and defects from one decoding pass through analysis filters whose log lines are parsed.
+There is no ffprobe in the shipped ffmpeg build, so streams come from `ffmpeg -i`'s banner,
+track durations from the MP4's own boxes, and defects and loudness from one decoding pass
+through analysis filters whose log lines are parsed. Captions are checked by rendering the
+reel's ASS file alone with libass and measuring where its pixels land (`bbox`).
 """
 
 from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from temporalio import activity
 
 from activities.artifacts import ArtifactStore, to_path
+from activities.captions import fonts_dir_for, safe_area
 from activities.errors import bad_input, quality_failed
-from activities.ffmpeg_run import ffmpeg_exe, out_seconds, run_ffmpeg
+from activities.ffmpeg_run import ffmpeg_exe, filter_path, out_seconds, run_ffmpeg
+from activities.loudness import MAX_TRUE_PEAK_DBTP, TARGET_LUFS, parse_ebur128
 from activities.metering import Meter
+from activities.mp4info import track_durations
 from activities.progress import heartbeat
-from workflows.contracts import QualityReport, QualityRequest
+from workflows.contracts import LookConfig, QualityReport, QualityRequest
 
 MIN_DURATION_S, MAX_DURATION_S = 15.0, 60.0
 DURATION_SLACK_S = 1.0
 MIN_MEAN_VOLUME_DB = -40.0
+LOUDNESS_TOLERANCE_LU = 1.0
+MAX_AV_GAP_MS = 50.0
 MAX_BLACK_S = 0.5
-MAX_FROZEN_S = 1.0
-MAX_SILENCE_S = 2.0
+MAX_FROZEN_S = 0.5
+MAX_SILENCE_S = 1.0
 # Defects are judged on a small, 10 fps copy: decoding dominates and full size finds nothing
 # more for stretches measured in tenths of a second.
 ANALYSIS_VIDEO = (
     "fps=10,scale=270:480:flags=fast_bilinear,"
-    "blackdetect=d=0.5:pix_th=0.10,freezedetect=n=-60dB:d=1.0"
+    f"blackdetect=d={MAX_BLACK_S}:pix_th=0.10,freezedetect=n=-60dB:d={MAX_FROZEN_S}"
 )
-ANALYSIS_AUDIO = "volumedetect,silencedetect=n=-50dB:d=1.0"
+ANALYSIS_AUDIO = f"ebur128=peak=true,volumedetect,silencedetect=n=-50dB:d={MAX_SILENCE_S}"
+CAPTION_SAMPLE_FPS = 5  # caption events last at least a few tenths of a second
 
 
 @dataclass
@@ -51,6 +60,8 @@ class MediaInfo:
 @dataclass
 class Defects:
     mean_volume_db: float = -91.0
+    loudness_lufs: float | None = None
+    true_peak_dbtp: float | None = None
     black: list[tuple[float, float]] = field(default_factory=list)  # (start, duration)
     frozen: list[tuple[float, float]] = field(default_factory=list)
     silence: list[tuple[float, float]] = field(default_factory=list)
@@ -105,6 +116,9 @@ def parse_defects(log: str, duration_s: float) -> Defects:
     defects = Defects()
     if m := re.search(r"mean_volume: (-?[\d.]+|-inf) dB", log):
         defects.mean_volume_db = -91.0 if m[1] == "-inf" else float(m[1])
+    if loudness := parse_ebur128(log):
+        defects.loudness_lufs = loudness[-1].integrated_lufs
+        defects.true_peak_dbtp = loudness[-1].true_peak_dbtp
     for m in re.finditer(r"black_start:\s*([\d.]+)\s+black_end:\s*([\d.]+)", log):
         defects.black.append((float(m[1]), float(m[2]) - float(m[1])))
     defects.frozen = _paired(log, r"freeze_start: ([\d.]+)", r"freeze_end: ([\d.]+)", duration_s)
@@ -156,8 +170,18 @@ class QualityActivities:
         run = run_ffmpeg(args, tick, what="quality analysis")
         meter.add_child_cpu(run.cpu_seconds)
         defects = parse_defects(run.stderr, info.duration_s)
+        tracks = track_durations(video)
+        av_gap_ms = (
+            round(abs(tracks["video"] - tracks["audio"]) * 1000, 1)
+            if {"video", "audio"} <= tracks.keys()
+            else None
+        )
+        boxes: list[CaptionBox] | None = None
+        if req.captions_uri:
+            boxes, cpu = caption_boxes(to_path(req.captions_uri), req.look, info.duration_s)
+            meter.add_child_cpu(cpu)
 
-        checks = judge(info, defects, req)
+        checks = judge(info, defects, req, av_gap_ms, boxes)
         report = QualityReport(
             passed=all(v == "ok" for v in checks.values()),
             width=info.width,
@@ -169,6 +193,9 @@ class QualityActivities:
             mean_volume_db=defects.mean_volume_db,
             checks=checks,
             cost=meter.cost(),
+            loudness_lufs=defects.loudness_lufs,
+            true_peak_dbtp=defects.true_peak_dbtp,
+            av_gap_ms=av_gap_ms,
         )
         if not report.passed:
             failed = {name: why for name, why in checks.items() if why != "ok"}
@@ -178,7 +205,47 @@ class QualityActivities:
         return report
 
 
-def judge(info: MediaInfo, defects: Defects, req: QualityRequest) -> dict[str, str]:
+@dataclass
+class CaptionBox:
+    at_s: float
+    x0: float  # fractions of the frame
+    y0: float
+    x1: float
+    y1: float
+
+
+_BBOX = re.compile(r"pts_time:([\d.]+) x1:(\d+) x2:(\d+) y1:(\d+) y2:(\d+)")
+
+
+def caption_boxes(
+    captions: Path, look: LookConfig, duration_s: float
+) -> tuple[list[CaptionBox], float]:
+    """Where libass draws the reel's captions, sampled a few times a second: the ASS file
+    rendered at half size on black, each frame's bounding box of lit pixels as fractions."""
+    if not captions.is_file():
+        raise bad_input(f"quality request: captions file {captions} not found")
+    width, height = look.width // 2, look.height // 2
+    source = f"color=c=black:s={width}x{height}:r={CAPTION_SAMPLE_FPS}:d={duration_s:.3f}"
+    with tempfile.TemporaryDirectory(prefix="quality-") as scratch:
+        fonts = fonts_dir_for(look, Path(scratch))
+        graph = f"ass=filename={filter_path(captions)}:fontsdir={filter_path(fonts)},bbox"
+        run = run_ffmpeg(["-f", "lavfi", "-i", source, "-vf", graph, "-f", "null", "-"],
+                         what="caption placement check")  # fmt: skip
+    boxes = [
+        CaptionBox(float(m[1]), int(m[2]) / width, int(m[4]) / height,
+                   (int(m[3]) + 1) / width, (int(m[5]) + 1) / height)
+        for m in _BBOX.finditer(run.stderr)
+    ]  # fmt: skip
+    return boxes, run.cpu_seconds
+
+
+def judge(
+    info: MediaInfo,
+    defects: Defects,
+    req: QualityRequest,
+    av_gap_ms: float | None = None,
+    captions: list[CaptionBox] | None = None,
+) -> dict[str, str]:
     """Each named check -> "ok" or why it failed."""
     look = req.look
     checks: dict[str, str] = {}
@@ -211,10 +278,54 @@ def judge(info: MediaInfo, defects: Defects, req: QualityRequest) -> dict[str, s
         if defects.mean_volume_db > MIN_MEAN_VOLUME_DB
         else f"mean volume {defects.mean_volume_db:.1f} dB, want above {MIN_MEAN_VOLUME_DB:g} dB"
     )
+    checks["loudness"] = _loudness_check(defects)
+    checks["av_sync"] = (
+        "no separate audio and video tracks to compare"
+        if av_gap_ms is None
+        else "ok"
+        if av_gap_ms <= MAX_AV_GAP_MS
+        else f"audio and video differ by {av_gap_ms:.0f} ms (limit {MAX_AV_GAP_MS:g} ms)"
+    )
+    if captions is not None:
+        checks["captions"] = _captions_check(captions, req.look)
     checks["black"] = _segments_check("black", defects.black, MAX_BLACK_S)
     checks["frozen"] = _segments_check("frozen", defects.frozen, MAX_FROZEN_S)
     checks["silence"] = _segments_check("silent", defects.silence, MAX_SILENCE_S)
     return checks
+
+
+def _loudness_check(defects: Defects) -> str:
+    lufs, peak = defects.loudness_lufs, defects.true_peak_dbtp
+    if lufs is None:
+        return "no loudness measurement (no audio?)"
+    problems = []
+    if abs(lufs - TARGET_LUFS) > LOUDNESS_TOLERANCE_LU:
+        problems.append(
+            f"integrated {lufs:.1f} LUFS, want {TARGET_LUFS:g} +/- {LOUDNESS_TOLERANCE_LU:g}"
+        )
+    if peak is not None and peak > MAX_TRUE_PEAK_DBTP:
+        problems.append(f"true peak {peak:.1f} dBTP, want at most {MAX_TRUE_PEAK_DBTP:g}")
+    return "; ".join(problems) or "ok"
+
+
+def _captions_check(boxes: list[CaptionBox], look: LookConfig) -> str:
+    area = safe_area(look)
+    # One pixel of the half-size render is the rounding of the measurement.
+    slack_x, slack_y = 2 / look.width, 2 / look.height
+    for box in boxes:
+        outside = [
+            f"{side} {value:.3f} beyond {limit:.3f}"
+            for side, value, limit, bad in (
+                ("left", box.x0, area.left, box.x0 < area.left - slack_x),
+                ("top", box.y0, area.top, box.y0 < area.top - slack_y),
+                ("right", box.x1, area.right, box.x1 > area.right + slack_x),
+                ("bottom", box.y1, area.bottom, box.y1 > area.bottom + slack_y),
+            )
+            if bad
+        ]
+        if outside:
+            return f"caption at {box.at_s:.1f} s leaves the safe area: {', '.join(outside)}"
+    return "ok"
 
 
 def _segments_check(what: str, segments: list[tuple[float, float]], limit: float) -> str:

@@ -8,6 +8,7 @@ pictures.
 
 from __future__ import annotations
 
+import logging
 import re
 import zlib
 from collections.abc import Callable
@@ -15,23 +16,27 @@ from pathlib import Path
 
 from temporalio import activity
 
+from activities import media_library
 from activities.artifacts import ArtifactStore, to_uri
 from activities.assets import CAPTION_FONT
 from activities.errors import bad_input
-from activities.ffmpeg_run import out_seconds, run_ffmpeg
+from activities.ffmpeg_run import filter_path, out_seconds, run_ffmpeg
 from activities.metering import Meter
 from activities.progress import heartbeat
+from activities.quality import probe
 from workflows.contracts import LookConfig, Scene, SceneClip, Visuals, VisualsRequest
 
+log = logging.getLogger(__name__)
+Size = tuple[int, int]
+
 HANDLE_S = 0.5  # extra seconds rendered past each scene, consumed by compose's cross-fades
-CLIP_WIDTH, CLIP_HEIGHT = 540, 960
+SCALE = 2  # generated scenes render at half the reel's size; compose scales them up
 MAX_KEYWORD_LINES = 3
 MAX_LINE_CHARS = 14
 STYLES = ("flow", "life", "shapes", "automaton")
 GRADIENT_TYPES = ("linear", "radial", "circular", "spiral", "square")
-# Gradients are smooth, so rendering them at half size and upscaling loses nothing visible
-# and halves the single-threaded source's time.
-_UPSCALE_SMOOTH = f"scale={CLIP_WIDTH}:{CLIP_HEIGHT}:flags=bilinear"
+# Gradients are smooth, so rendering them at a quarter of the reel's size and upscaling loses
+# nothing visible and halves the single-threaded source's time.
 
 
 class VisualsActivities:
@@ -44,13 +49,19 @@ class VisualsActivities:
     @activity.defn(name="make_visuals", no_thread_cancel_exception=True)
     def make_visuals(self, req: VisualsRequest) -> Visuals:
         _validate(req)
-        meter = Meter("visuals", "procedural", self.cpu_second_usd)
+        own = _own_media(req)
+        backend = "own-media+procedural" if any(own) else "procedural"
+        meter = Meter("visuals", backend, self.cpu_second_usd)
         base_seed = _seed(" ".join(" ".join(s.keywords) or s.text for s in req.script.scenes))
         total = sum(span.end - span.start + HANDLE_S for span in req.scenes)
         done = 0.0
         clips: list[SceneClip] = []
         for i, (span, scene) in enumerate(zip(req.scenes, req.script.scenes, strict=True)):
             duration = round(span.end - span.start + HANDLE_S, 3)
+            if own[i] is not None:
+                clips.append(own[i])
+                done += duration
+                continue
             out = self.store.path_for(req.reel_id, f"scene-{i:02d}.mp4")
             text_file = self.store.path_for(req.reel_id, f"scene-{i:02d}.txt")
             text_file.write_text(keyword_text(scene), encoding="utf-8")
@@ -68,6 +79,35 @@ class VisualsActivities:
             heartbeat({"scene": i, "progress": round(done / total, 3)})
             clips.append(SceneClip(uri=to_uri(out), duration_s=duration))
         return Visuals(clips=clips, cost=meter.cost())
+
+
+def _own_media(req: VisualsRequest) -> list[SceneClip | None]:
+    """The channel's own clip or image for each scene, where one matches its keywords."""
+    if not req.media_dir:
+        return [None] * len(req.scenes)
+    try:
+        items = media_library.scan(Path(req.media_dir))
+    except FileNotFoundError as err:
+        raise bad_input(f"visuals request: {err}") from err
+    chosen: list[SceneClip | None] = []
+    picks = media_library.match([s.keywords for s in req.script.scenes], items)
+    for span, item in zip(req.scenes, picks, strict=True):
+        if item is None:
+            chosen.append(None)
+            continue
+        seconds = span.end - span.start
+        if item.kind == "video":
+            info = probe(item.path)
+            if not info.video_codec or info.duration_s <= 0:
+                log.warning("own media %s has no readable video; generating the scene", item.path)
+                chosen.append(None)
+                continue
+            seconds = info.duration_s
+        chosen.append(
+            SceneClip(uri=to_uri(item.path), duration_s=round(seconds, 3), kind=item.kind,
+                      source=item.path.name)
+        )  # fmt: skip
+    return chosen
 
 
 def _validate(req: VisualsRequest) -> None:
@@ -100,8 +140,9 @@ def scene_args(
 ) -> list[str]:
     """ffmpeg arguments rendering one scene: a lavfi source graph, the keywords, an x264 file."""
     palette = _palette(look.palette)
-    background = _BACKGROUNDS[style](seed, palette, look.fps)
-    text = _drawtext(text_file, _font_size(text_file.read_text(encoding="utf-8")))
+    size = (look.width // SCALE, look.height // SCALE)
+    background = _BACKGROUNDS[style](seed, palette, look.fps, size)
+    text = _drawtext(text_file, _font_size(text_file.read_text(encoding="utf-8"), size))
     graph = f"{background},{text},format=yuv420p"
     return [
         "-f", "lavfi", "-i", graph,
@@ -113,55 +154,59 @@ def scene_args(
     ]  # fmt: skip
 
 
-def _flow(seed: int, palette: list[str], fps: int) -> str:
+def _flow(seed: int, palette: list[str], fps: int, size: Size) -> str:
+    width, height = size
     colours = [palette[(seed + k) % len(palette)] for k in range(max(3, len(palette)))]
     kind = GRADIENT_TYPES[seed % len(GRADIENT_TYPES)]
     cs = ":".join(f"c{k}=0x{c}" for k, c in enumerate(colours[:8]))
     return (
-        f"gradients=s={CLIP_WIDTH // 2}x{CLIP_HEIGHT // 2}:r={fps}:{cs}:n={min(8, len(colours))}"
-        f":speed=0.02:seed={seed % 100000}:type={kind},{_UPSCALE_SMOOTH}"
+        f"gradients=s={width // 2}x{height // 2}:r={fps}:{cs}:n={min(8, len(colours))}"
+        f":speed=0.02:seed={seed % 100000}:type={kind},scale={width}:{height}:flags=bilinear"
     )
 
 
-def _life(seed: int, palette: list[str], fps: int) -> str:
+def _life(seed: int, palette: list[str], fps: int, size: Size) -> str:
+    width, height = size
     dark, mid, light = _three(palette)
     # Cells are 4x4 pixels: large enough to read on a phone, cheap to simulate.
     return (
-        f"life=s={CLIP_WIDTH // 4}x{CLIP_HEIGHT // 4}:r={fps}:mold=8:ratio=0.25"
+        f"life=s={width // 4}x{height // 4}:r={fps}:mold=8:ratio=0.25"
         f":seed={seed % 100000}:life_color=0x{light}:death_color=0x{dark}:mold_color=0x{mid},"
-        f"scale={CLIP_WIDTH}:{CLIP_HEIGHT}:flags=neighbor"
+        f"scale={width}:{height}:flags=neighbor"
     )
 
 
-def _automaton(seed: int, palette: list[str], fps: int) -> str:
+def _automaton(seed: int, palette: list[str], fps: int, size: Size) -> str:
+    width, height = size
     # Dark and middle tones: the 50/50 pattern is busy, full contrast fights the keywords.
     dark, light, _ = _three(palette)
     rule = (30, 90, 110, 150, 182)[seed % 5]
     dr, dg, db = _rgb(dark)
     lr, lg, lb = _rgb(light)
     return (
-        f"cellauto=s={CLIP_WIDTH // 2}x{CLIP_HEIGHT // 2}:r={fps}:rule={rule}"
+        f"cellauto=s={width // 2}x{height // 2}:r={fps}:rule={rule}"
         f":seed={seed % 100000}:random_fill_ratio=0.5:scroll=1,format=rgb24,"
         f"lutrgb=r='{dr}+({lr}-{dr})*val/255':g='{dg}+({lg}-{dg})*val/255'"
         f":b='{db}+({lb}-{db})*val/255',"
-        f"scale={CLIP_WIDTH}:{CLIP_HEIGHT}:flags=neighbor"
+        f"scale={width}:{height}:flags=neighbor"
     )
 
 
-def _shapes(seed: int, palette: list[str], fps: int) -> str:
+def _shapes(seed: int, palette: list[str], fps: int, size: Size) -> str:
+    width, height = size
     dark, mid, light = _three(palette)
     kind = GRADIENT_TYPES[seed % 2]
     graph = (
-        f"gradients=s={CLIP_WIDTH // 2}x{CLIP_HEIGHT // 2}:r={fps}:c0=0x{dark}:c1=0x{mid}:n=2"
-        f":speed=0.03:seed={seed % 100000}:type={kind},{_UPSCALE_SMOOTH}[bg]"
+        f"gradients=s={width // 2}x{height // 2}:r={fps}:c0=0x{dark}:c1=0x{mid}:n=2"
+        f":speed=0.03:seed={seed % 100000}:type={kind},scale={width}:{height}:flags=bilinear[bg]"
     )
     shapes = [(light, 170, 170), (mid, 260, 90), (light, 90, 260)]
     last = "bg"
     for k, (colour, w, h) in enumerate(shapes):
         phase = (seed >> (k * 3)) % 7
         speed = 0.6 + 0.25 * k
-        x = f"{(CLIP_WIDTH - w) / 2:.0f}+{CLIP_WIDTH * 0.32:.0f}*sin(t*{speed:.2f}+{phase})"
-        y = f"{CLIP_HEIGHT * 0.55:.0f}+{CLIP_HEIGHT * 0.25:.0f}*cos(t*{speed * 0.8:.2f}+{phase})"
+        x = f"{(width - w) / 2:.0f}+{width * 0.32:.0f}*sin(t*{speed:.2f}+{phase})"
+        y = f"{height * 0.55:.0f}+{height * 0.25:.0f}*cos(t*{speed * 0.8:.2f}+{phase})"
         graph += (
             f";color=c=0x{colour}:s={w}x{h}:r={fps}[s{k}]"
             f";[{last}][s{k}]overlay=x='{x}':y='{y}':eval=frame:shortest=1[o{k}]"
@@ -170,7 +215,7 @@ def _shapes(seed: int, palette: list[str], fps: int) -> str:
     return f"{graph};[{last}]null"
 
 
-_BACKGROUNDS: dict[str, Callable[[int, list[str], int], str]] = {
+_BACKGROUNDS: dict[str, Callable[[int, list[str], int, Size], str]] = {
     "flow": _flow,
     "life": _life,
     "shapes": _shapes,
@@ -178,11 +223,12 @@ _BACKGROUNDS: dict[str, Callable[[int, list[str], int], str]] = {
 }
 
 
-def _font_size(text: str) -> int:
+def _font_size(text: str, size: Size) -> int:
     """The largest size (at most 8.5% of the height) at which the longest line fits 88% of
     the width; DejaVu Sans Bold capitals average about 0.72 em."""
+    width, height = size
     longest = max((len(line) for line in text.splitlines()), default=1)
-    return int(min(CLIP_HEIGHT * 0.085, 0.88 * CLIP_WIDTH / (0.72 * max(1, longest))))
+    return int(min(height * 0.085, 0.88 * width / (0.72 * max(1, longest))))
 
 
 def _drawtext(text_file: Path, size: int) -> str:
@@ -192,16 +238,6 @@ def _drawtext(text_file: Path, size: int) -> str:
         ":borderw=5:bordercolor=black@0.85:shadowx=3:shadowy=3:shadowcolor=black@0.6"
         ":x=(w-text_w)/2:y=h*0.30-text_h/2:alpha='min(1,t/0.4)'"
     )
-
-
-def filter_path(path: Path) -> str:
-    """Escape a path for a filter option inside a filtergraph (two levels of quoting)."""
-    text = str(path.resolve())
-    for ch in "\\':":
-        text = text.replace(ch, "\\" + ch)
-    for ch in "\\'[],;":
-        text = text.replace(ch, "\\" + ch)
-    return text
 
 
 def _palette(colours: list[str]) -> list[str]:

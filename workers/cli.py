@@ -6,6 +6,7 @@
     monolathe channel start|pause|resume|kill|status|set-budget NAME
     monolathe reel make "topic" --channel NAME
     monolathe check                     validate temporal.yaml and every channel file
+    monolathe auth youtube|instagram NAME   store a channel's platform token on this host
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from activities.config import ConfigError, Settings, load_channel, load_settings
 from workers.blas import reexec_with_openblas
 from workers.devserver import DevServer, DevServerError
 from workers.run import QUEUES, run_workers
-from workers.watch import ProgressPrinter, follow_channel, follow_reel
+from workers.watch import ProgressPrinter, activity_waits, follow_channel, follow_reel
 from workflows.contracts import (
     BudgetUpdate,
     ChannelInput,
@@ -201,10 +202,14 @@ async def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
             print_status(status)
         else:
             status = await handle.query("status", result_type=ChannelStatus)
+            waits = {r: await activity_waits(client, r) for r in status.in_flight}
             if args.json:
-                print(json.dumps(asdict(status), indent=2))
+                print(json.dumps({**asdict(status), "waits": waits}, indent=2))
             else:
                 print_status(status)
+                for reel_id, lines in waits.items():
+                    for line in lines:
+                        print(f"  waiting: {reel_id}  {line}")
     except RPCError as exc:
         raise CliError(f"{handle.id}: {exc.message}") from None
     return 0
@@ -266,6 +271,27 @@ async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- platform tokens ---
+
+
+async def cmd_auth(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.auth import AuthError, auth_instagram, auth_youtube
+
+    try:
+        if args.platform == "youtube":
+            path = auth_youtube(settings, args.name, args.client_secrets, args.from_file,
+                                open_browser=not args.no_browser)
+        else:
+            if not args.ig_user_id:
+                raise CliError("auth instagram needs --ig-user-id (the Instagram professional"
+                               " account's id)")
+            path = auth_instagram(settings, args.name, args.ig_user_id, args.app_id)
+    except AuthError as exc:
+        raise CliError(str(exc)) from None
+    print(f"{args.platform} token for channel {args.name} saved to {path} (mode 600)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="monolathe", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -302,6 +328,20 @@ def parser() -> argparse.ArgumentParser:
                       help="a fact to narrate (repeat); needed for a topic not in the feeds")
 
     sub.add_parser("check", help="validate temporal.yaml and every channel file")
+
+    auth = sub.add_parser("auth", help="store a channel's YouTube or Instagram token here")
+    auth.add_argument("platform", choices=["youtube", "instagram"])
+    auth.add_argument("name", help="the channel")
+    auth.add_argument("--client-secrets", type=Path, default=None,
+                      help="youtube: the OAuth Desktop-app client JSON")
+    auth.add_argument("--from-file", type=Path, default=None,
+                      help="youtube: import an authorized-user token JSON instead")
+    auth.add_argument("--no-browser", action="store_true",
+                      help="youtube: print the consent URL instead of opening a browser")
+    auth.add_argument("--ig-user-id", default="", help="instagram: the account's id")
+    auth.add_argument("--app-id", default="",
+                      help="instagram: exchange a short-lived token with this app (asks for"
+                           " the app secret)")
     return p
 
 
@@ -310,7 +350,7 @@ def _runs_gpu(args: argparse.Namespace) -> bool:
 
 
 COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd_channel,
-            "reel": cmd_reel, "check": cmd_check}
+            "reel": cmd_reel, "check": cmd_check, "auth": cmd_auth}
 
 
 def main(argv: list[str] | None = None) -> int:

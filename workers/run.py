@@ -64,8 +64,18 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
                 QualityActivities(store, rate).check_quality]
     if queue == "publish":
         from activities.publish import PublishActivities
+        from activities.publishers.instagram import InstagramPublisher
+        from activities.publishers.youtube import YouTubePublisher
+        from activities.secrets import SecretStore
 
-        return [PublishActivities(ledger_for(settings.ledger_url), rate).publish_reel]
+        ledger = ledger_for(settings.ledger_url)
+        secrets = SecretStore(settings.publishing.secrets_dir)
+        platforms = {
+            "youtube": YouTubePublisher(secrets, ledger, settings.publishing),
+            "instagram": InstagramPublisher(secrets, ledger, settings.publishing),
+        }
+        publish = PublishActivities(ledger, rate, platforms)
+        return [publish.publish_reel, publish.publish_to_platform]
     raise ValueError(f"unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
 
 

@@ -85,3 +85,29 @@ async def follow_reel(
     result = result_task.result()  # raises WorkflowFailureError for a failed reel
     printer.stage(ReelProgress(result.reel_id, result.topic, "done", result.stage_seconds))
     return result
+
+
+async def activity_waits(client: Client, workflow_id: str) -> list[str]:
+    """What a reel's pending activities are waiting for: a retry after a quota or a rate
+    limit, with the server's next attempt time; empty when nothing is retrying.
+
+    The workflow cannot see its activities' retries, the server can: this reads them from
+    the reel workflow's description.
+    """
+    try:
+        description = await client.get_workflow_handle(workflow_id).describe()
+    except RPCError:
+        return []
+    waits = []
+    for pending in description.raw_description.pending_activities:
+        if pending.attempt <= 1 or not pending.HasField("last_failure"):
+            continue
+        failure = pending.last_failure
+        kind = failure.application_failure_info.type or "error"
+        when = ""
+        if pending.HasField("next_attempt_schedule_time"):
+            when = pending.next_attempt_schedule_time.ToDatetime().strftime(
+                " until %Y-%m-%d %H:%M:%S UTC")
+        waits.append(f"{pending.activity_type.name} attempt {pending.attempt}: {kind}{when}:"
+                     f" {failure.message}")
+    return waits

@@ -53,6 +53,32 @@ class LookConfig:
     height: int = 1920
     fps: int = 30
     x264_preset: str = "veryfast"
+    aspect: str = "9:16"  # 9:16 | 1:1 | 16:9; width and height follow from it
+    transition: str = "fade"  # an ffmpeg xfade transition between scenes
+    encoder: str = "auto"  # auto | libx264 | h264_videotoolbox | h264_nvenc
+    caption_font: str = ""  # a font file; "" = the shipped DejaVu Sans Bold
+    caption_size: float = 0.065  # font size as a fraction of the frame's shorter side
+    caption_outline_color: str = "#000000"
+    caption_box: bool = False  # an opaque box behind the words instead of an outline
+    caption_position: float = 0.63  # the caption block's centre, as a fraction of the height
+    music_file: str = ""  # a music file to loop under the voice instead of the synth pad
+
+
+@dataclass
+class YouTubeOptions:
+    privacy: str = "public"  # public | unlisted | private
+    category_id: str = "28"  # Science & Technology
+    made_for_kids: bool = False  # always sent explicitly (selfDeclaredMadeForKids)
+    synthetic_media: bool = True  # the altered/synthetic content disclosure
+    schedule_minutes: int = 0  # >0: upload private with publishAt this long after the slot
+    thumbnail: bool = True  # set the cover as thumbnail (needs a verified channel)
+
+
+@dataclass
+class InstagramOptions:
+    share_to_feed: bool = True
+    video_url_base: str = ""  # public URL of the channel's out_dir; empty = upload the file
+    thumb_offset_ms: int = 0  # cover frame when no public cover URL exists
 
 
 @dataclass
@@ -70,7 +96,10 @@ class ChannelConfig:
     rss_urls: list[str] = field(default_factory=list)
     hashtags: list[str] = field(default_factory=list)
     out_dir: str = ""  # where the local publisher writes; default <out>/<channel>
+    media_dir: str = ""  # the channel's own clips and images, matched to scenes by keyword
     source_file: str = ""  # the YAML the config came from, for error messages
+    youtube: YouTubeOptions = field(default_factory=YouTubeOptions)
+    instagram: InstagramOptions = field(default_factory=InstagramOptions)
     script: ScriptConfig = field(default_factory=ScriptConfig)
     topics: TopicConfig = field(default_factory=TopicConfig)
 
@@ -274,12 +303,15 @@ class VisualsRequest:
     look: LookConfig
     script: Script
     scenes: list[SceneSpan]
+    media_dir: str = ""  # the channel's own media, tried before generated scenes
 
 
 @dataclass
 class SceneClip:
     uri: str
-    duration_s: float
+    duration_s: float  # how long the clip plays before compose loops or holds it
+    kind: str = "generated"  # generated | video | still
+    source: str = ""  # own media: the file's name, for the sidecar and logs
 
 
 @dataclass
@@ -303,6 +335,8 @@ class ComposedReel:
     cover_uri: str
     duration_s: float
     cost: StageCost
+    captions_uri: str = ""  # the ASS file burnt in, which the quality stage checks
+    encoder: str = ""  # the video encoder that actually ran
 
 
 @dataclass
@@ -311,6 +345,7 @@ class QualityRequest:
     video_uri: str
     look: LookConfig
     voice_duration_s: float
+    captions_uri: str = ""
 
 
 @dataclass
@@ -325,6 +360,9 @@ class QualityReport:
     mean_volume_db: float
     checks: dict[str, str]  # check name -> "ok" or the reason it failed
     cost: StageCost | None = None
+    loudness_lufs: float | None = None  # integrated, EBU R128
+    true_peak_dbtp: float | None = None
+    av_gap_ms: float | None = None  # |video duration - audio duration|
 
 
 @dataclass
@@ -350,6 +388,26 @@ class PublishRequest:
     costs: list[StageCost]
     stage_seconds: dict[str, float]
     quality: QualityReport
+    published: list[Publication] = field(default_factory=list)  # by publish_to_platform
+
+
+@dataclass
+class PlatformPublishRequest:
+    """One reel to one platform (youtube, instagram): one activity call per platform."""
+
+    reel_id: str
+    channel: str
+    platform: str
+    video_uri: str
+    cover_uri: str
+    title: str
+    description: str
+    hashtags: list[str]
+    language: str = "en"
+    out_dir: str = ""
+    publish_at: str = ""  # ISO time; YouTube schedules a private upload to go public then
+    youtube: YouTubeOptions = field(default_factory=YouTubeOptions)
+    instagram: InstagramOptions = field(default_factory=InstagramOptions)
 
 
 @dataclass
@@ -371,6 +429,7 @@ class ReelRecord:
     costs: list[StageCost]
     publications: list[Publication]
     error: str = ""
+    quality: QualityReport | None = None
 
 
 @dataclass
@@ -385,6 +444,7 @@ class ReelProgress:
     topic: str
     stage: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    platforms: dict[str, str] = field(default_factory=dict)  # platform -> publishing|done|failed
 
 
 @dataclass

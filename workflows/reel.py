@@ -1,13 +1,16 @@
 """ReelWorkflow: one topic in, one published reel out.
 
 write_script -> synthesize_voice -> make_visuals -> compose_reel -> check_quality
--> publish_reel -> record_reel. A failed quality check recomposes once with safe settings.
+-> publish_to_platform (one per remote platform, side by side) -> publish_reel (local
+folder and sidecar) -> record_reel. A failed quality check recomposes once with safe settings.
 Any other failure is recorded in the ledger and ends the reel with a `ReelFailed` error
 that names the stage and the reason.
 """
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -17,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         ComposedReel,
         ComposeRequest,
+        PlatformPublishRequest,
         Publication,
         PublishRequest,
         PublishResult,
@@ -40,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         COMPOSE_REEL,
         MAKE_VISUALS,
         PUBLISH_REEL,
+        PUBLISH_TO_PLATFORM,
         RECORD_REEL,
         SYNTHESIZE_VOICE,
         WRITE_SCRIPT,
@@ -48,6 +53,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 T = TypeVar("T")
+# Each platform gets its own publish_to_platform call before the local publish and sidecar.
+PUBLISH_PER_PLATFORM = "publish-per-platform-v1"
 
 
 def _error_type(error: BaseException) -> str:
@@ -100,16 +107,22 @@ class ReelWorkflow:
         self.assets["voice"] = voice.audio_uri
         visuals = await self._stage(
             MAKE_VISUALS,
-            VisualsRequest(input.reel_id, channel.look, script, voice.scenes),
+            VisualsRequest(input.reel_id, channel.look, script, voice.scenes, channel.media_dir),
             Visuals,
         )
         composed, quality = await self._compose_checked(input, voice, visuals)
+        local_platforms = channel.platforms
+        elsewhere: list[Publication] = []
+        if workflow.patched(PUBLISH_PER_PLATFORM):
+            local_platforms = [p for p in channel.platforms if p == "local"]
+            elsewhere = await self._publish_to_platforms(
+                input, composed, script, [p for p in channel.platforms if p != "local"])
         published = await self._stage(
             PUBLISH_REEL,
             PublishRequest(
                 reel_id=input.reel_id,
                 channel=channel.name,
-                platforms=channel.platforms,
+                platforms=local_platforms,
                 out_dir=channel.out_dir,
                 video_uri=composed.video_uri,
                 cover_uri=composed.cover_uri,
@@ -120,12 +133,13 @@ class ReelWorkflow:
                 costs=list(self.costs),
                 stage_seconds=dict(self.progress_state.stage_seconds),
                 quality=quality,
+                published=elsewhere,
             ),
             PublishResult,
         )
         self.assets["sidecar"] = published.sidecar_uri
         record = await self._record(input, script.title, "published", composed.video_uri,
-                                    published.publications)
+                                    published.publications, quality=quality)
         self.progress_state.stage = "done"
         return ReelResult(
             reel_id=input.reel_id,
@@ -160,7 +174,8 @@ class ReelWorkflow:
             try:
                 quality = await self._stage(
                     CHECK_QUALITY,
-                    QualityRequest(input.reel_id, composed.video_uri, look, voice.duration_s),
+                    QualityRequest(input.reel_id, composed.video_uri, look, voice.duration_s,
+                                   composed.captions_uri),
                     QualityReport,
                 )
                 return composed, quality
@@ -170,6 +185,47 @@ class ReelWorkflow:
                 workflow.logger.warning("quality check failed, recomposing safely: %s",
                                         _reason(error))
         raise AssertionError("unreachable: the safe pass returns or raises")
+
+    async def _publish_to_platforms(self, input: ReelInput, composed: ComposedReel,
+                                    script: Script, platforms: list[str]) -> list[Publication]:
+        """One activity per platform, side by side: one waiting for its quota or failing
+        never holds back or re-uploads another."""
+        if not platforms:
+            return []
+        channel = input.channel
+        self.progress_state.stage = PUBLISH_TO_PLATFORM.name
+        started = workflow.now()
+        publish_at = ""
+        if channel.youtube.schedule_minutes:
+            at = workflow.now() + timedelta(minutes=channel.youtube.schedule_minutes)
+            publish_at = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        async def one(platform: str) -> Publication:
+            self.progress_state.platforms[platform] = "publishing"
+            try:
+                done = await PUBLISH_TO_PLATFORM.execute(
+                    PlatformPublishRequest(
+                        reel_id=input.reel_id, channel=channel.name, platform=platform,
+                        video_uri=composed.video_uri, cover_uri=composed.cover_uri,
+                        title=script.title, description=script.description,
+                        hashtags=script.hashtags, language=channel.language,
+                        out_dir=channel.out_dir, publish_at=publish_at,
+                        youtube=channel.youtube, instagram=channel.instagram,
+                    ),
+                    Publication, self.input.queues)
+            except BaseException:
+                self.progress_state.platforms[platform] = "failed"
+                raise
+            self.progress_state.platforms[platform] = "done"
+            return done
+
+        results = await asyncio.gather(*(one(p) for p in platforms), return_exceptions=True)
+        seconds = self.progress_state.stage_seconds
+        seconds[PUBLISH_TO_PLATFORM.name] = round((workflow.now() - started).total_seconds(), 3)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # the platforms that made it are in the ledger already
+        return [r for r in results if isinstance(r, Publication)]
 
     async def _stage(self, stage: Stage, arg: Any, result_type: type[T]) -> T:
         self.progress_state.stage = stage.name
@@ -185,7 +241,7 @@ class ReelWorkflow:
 
     async def _record(
         self, input: ReelInput, title: str, status: str, video_uri: str,
-        publications: list[Publication], error: str = "",
+        publications: list[Publication], error: str = "", quality: QualityReport | None = None,
     ) -> RecordResult:
         record = ReelRecord(
             reel_id=input.reel_id,
@@ -198,6 +254,7 @@ class ReelWorkflow:
             costs=list(self.costs),
             publications=publications,
             error=error,
+            quality=quality,
         )
         return await RECORD_REEL.execute(record, RecordResult, self.input.queues)
 

@@ -74,6 +74,10 @@ WRITE_SCRIPT_MLX = Stage("write_script_mlx", "gpu", timedelta(minutes=10), timed
 PICK_NOVEL_TOPIC = Stage("pick_novel_topic", "gpu", timedelta(minutes=2), timedelta(seconds=30))
 MATCH_MEDIA = Stage("match_media", "gpu", timedelta(minutes=2), timedelta(seconds=30))
 RECORD_REEL = Stage("record_reel", "reels", timedelta(seconds=60), attempts=10)
+# One call per platform; its retries resume the upload. Quota and rate-limit waits come as
+# `next_retry_delay` from the activity and count as attempts, hence the generous number.
+PUBLISH_TO_PLATFORM = Stage("publish_to_platform", "publish", timedelta(minutes=30),
+                            timedelta(seconds=60), attempts=30)
 
 REEL_STAGES = [WRITE_SCRIPT, SYNTHESIZE_VOICE, MAKE_VISUALS, COMPOSE_REEL, CHECK_QUALITY,
                PUBLISH_REEL]

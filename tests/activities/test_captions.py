@@ -9,8 +9,11 @@ from activities.captions import (
     HOLD_S,
     ass_color,
     ass_time,
+    caption_style,
     group_captions,
+    layout_event,
     load_words,
+    safe_area,
     to_ass,
 )
 from workflows.contracts import LookConfig, WordTiming
@@ -76,18 +79,6 @@ def test_ass_has_play_res_highlight_and_escaped_braces() -> None:
         assert f"{{\\c&H3FD2FF&}}{word}{{" in line
 
 
-def test_ass_places_captions_in_the_safe_area() -> None:
-    look = LookConfig()
-    text = to_ass([], look)
-    style = next(line for line in text.splitlines() if line.startswith("Style:"))
-    fields = style.split(",")
-    size, alignment, margin_v = int(fields[2]), int(fields[18]), int(fields[21])
-    assert alignment == 2
-    bottom = look.height - margin_v
-    assert 0.2 * look.height < margin_v  # clear of the bottom UI
-    assert 0.58 * look.height < bottom - size / 2 < 0.68 * look.height
-
-
 def test_ass_times_and_colours() -> None:
     assert ass_time(3723.456) == "1:02:03.46"
     assert ass_color("#112233") == "&H00332211"
@@ -117,3 +108,87 @@ def test_dialogue_times_are_contiguous() -> None:
     text = to_ass(events, LookConfig())
     spans = re.findall(r"Dialogue: 0,([\d:.]+),([\d:.]+)", text)
     assert all(end == next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
+
+
+ASPECTS = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
+
+
+def _look(aspect: str = "9:16", **kwargs) -> LookConfig:
+    width, height = ASPECTS[aspect]
+    return LookConfig(width=width, height=height, aspect=aspect, **kwargs)
+
+
+def test_short_phrases_stay_on_one_line() -> None:
+    box = layout_event(["Octopuses", "have", "three"], caption_style(_look()))
+    assert box.lines == [[0, 1, 2]]
+
+
+def test_long_phrases_break_between_words_into_even_lines() -> None:
+    texts = ["Octopuses", "have", "three", "extraordinarily", "beautiful"]
+    style = caption_style(_look())
+    box = layout_event(texts, style)
+    assert len(box.lines) == 2
+    assert [i for line in box.lines for i in line] == list(range(len(texts)))  # order, no loss
+    x0, _, x1, _ = style.area
+    for line in box.lines:
+        assert style.face.width(" ".join(texts[i] for i in line), box.size) <= x1 - x0
+
+
+def test_a_word_wider_than_the_frame_shrinks_instead_of_splitting() -> None:
+    style = caption_style(_look())
+    word = "Pneumonoultramicroscopicsilicovolcanoconiosis"
+    box = layout_event([word], style)
+    assert box.lines == [[0]]
+    assert box.size < style.size
+    x0, _, x1, _ = style.area
+    assert style.face.width(word, box.size) <= x1 - x0
+    text = to_ass(group_captions(_words(word), 3), _look())
+    assert f"\\fs{box.size}" in text and word in text
+
+
+@pytest.mark.parametrize("aspect", sorted(ASPECTS))
+@pytest.mark.parametrize("position", [0.2, 0.63, 0.8])
+def test_caption_blocks_stay_inside_the_safe_area(aspect: str, position: float) -> None:
+    look = _look(aspect, caption_position=position)
+    style = caption_style(look)
+    area = safe_area(look)
+    texts = [
+        "Some",
+        "octopuses",
+        "carry",
+        "coconut",
+        "shells",
+        "around",
+        "as",
+        "portable",
+        "armour",
+    ]
+    for n in (1, 3, len(texts)):
+        box = layout_event(texts[:n], style)
+        assert area.left * look.width <= box.x - box.width / 2
+        assert box.x + box.width / 2 <= area.right * look.width
+        assert area.top * look.height <= box.y - box.height / 2
+        assert box.y + box.height / 2 <= area.bottom * look.height
+
+
+def test_vertical_safe_area_keeps_clear_of_the_app_ui() -> None:
+    area = safe_area(_look("9:16"))
+    assert area.top >= 0.12 and area.bottom <= 0.8 and area.right <= 0.9
+
+
+def test_text_the_main_font_cannot_draw_switches_to_the_fallback_font() -> None:
+    look = _look()
+    text = to_ass(group_captions(_words("章鱼 有 三颗 心脏"), 4), look)
+    assert "\\fnDroid Sans Fallback" in text
+    latin = to_ass(group_captions(_words("Octopuses have hearts"), 4), look)
+    assert "\\fn" not in latin
+
+
+def test_dialogues_are_placed_explicitly_and_broken_with_hard_line_breaks() -> None:
+    look = _look()
+    words = _words("Octopuses have three beautiful blue hearts")
+    text = to_ass(group_captions(words, 6), look)
+    assert "WrapStyle: 2" in text  # libass must not re-wrap our lines
+    dialogues = [line for line in text.splitlines() if line.startswith("Dialogue:")]
+    assert all("\\an5\\pos(" in line for line in dialogues)
+    assert all(line.count("\\N") == 1 for line in dialogues)

@@ -1,0 +1,89 @@
+"""A channel's own media: a folder of clips and images matched to scenes by keyword.
+
+Tags come from the file name (`octopus-reef_arms.mp4` -> octopus, reef, arms) and from an
+optional sidecar beside it: `<name>.txt` with words separated by commas or spaces, or
+`<name>.json` with `{"tags": [...]}`. A scene takes the file sharing the most of its keywords;
+no file is used twice in a reel while another matching one is left.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm"})
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass
+class MediaItem:
+    path: Path
+    kind: str  # video | still
+    tags: frozenset[str] = field(default_factory=frozenset)
+
+
+def forms(word: str) -> set[str]:
+    """A word in lower case with and without a plural ending, so "octopus" meets "Octopuses"
+    and "shell" meets "shells" (two words match when their forms meet)."""
+    word = word.lower()
+    found = {word}
+    for suffix in ("es", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix) and not word.endswith("ss"):
+            found.add(word[: -len(suffix)])
+    return found
+
+
+def words(text: str) -> set[str]:
+    return {form for w in _WORD.findall(text) if len(w) > 1 for form in forms(w)}
+
+
+def scan(folder: Path) -> list[MediaItem]:
+    if not folder.is_dir():
+        raise FileNotFoundError(f"media_dir {folder} is not a folder")
+    items: list[MediaItem] = []
+    for path in sorted(folder.rglob("*")):
+        suffix = path.suffix.lower()
+        if not path.is_file() or suffix not in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS:
+            continue
+        kind = "video" if suffix in VIDEO_EXTENSIONS else "still"
+        items.append(MediaItem(path, kind, frozenset(words(path.stem) | _sidecar_tags(path))))
+    return items
+
+
+def _sidecar_tags(path: Path) -> set[str]:
+    text_file, json_file = path.with_suffix(".txt"), path.with_suffix(".json")
+    try:
+        if json_file.is_file():
+            raw = json.loads(json_file.read_text(encoding="utf-8"))
+            tags = raw.get("tags", []) if isinstance(raw, dict) else []
+            return words(" ".join(str(t) for t in tags)) if isinstance(tags, list) else set()
+        if text_file.is_file():
+            return words(text_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        log.warning("media sidecar for %s ignored: %s", path, err)
+    return set()
+
+
+def match(scene_keywords: list[list[str]], items: list[MediaItem]) -> list[MediaItem | None]:
+    """For each scene, the item sharing most keywords with it (ties: the first by name),
+    preferring items this reel has not used yet; None where nothing shares a keyword."""
+    used: set[Path] = set()
+    chosen: list[MediaItem | None] = []
+    for keywords in scene_keywords:
+        wanted = [forms(w) for w in _WORD.findall(" ".join(keywords)) if len(w) > 1]
+        scored = [(sum(1 for f in wanted if f & item.tags), item) for item in items]
+        scored = [(score, item) for score, item in scored if score > 0]
+        if not scored:
+            chosen.append(None)
+            continue
+        fresh = [s for s in scored if s[1].path not in used]
+        _, pick = max(fresh or scored, key=lambda s: s[0])
+        used.add(pick.path)
+        chosen.append(pick)
+    return chosen

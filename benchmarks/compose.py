@@ -1,0 +1,280 @@
+"""Compose benchmark: our one-pass render against the x264 encoder floor, in one run.
+
+Inputs are generated on the fly and deterministic: five 8 s 1920x1080 clips from lavfi
+sources, a 30 s voice with word timings and a 45 s music file. For each preset the real
+compose activity renders a 30 s 1080x1920 reel (captions, ducked music, two-pass loudness),
+then the reel's own frames, decoded beforehand to raw video, are encoded by x264 with the same
+preset and options: that encode is the floor no composer can beat. Printed and written as
+JSON: wall and CPU seconds, peak memory of the whole process tree, and compose/floor.
+
+    python -m benchmarks.compose [--presets veryfast medium] [--out var/bench/compose.json]
+
+Targets (issue 3): compose/floor <= 1.3 at veryfast and medium; peak tree memory <= 600 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Self
+
+from activities.artifacts import ArtifactStore, to_path, to_uri
+from activities.compose import ComposeActivities
+from activities.encoders import video_args
+from activities.ffmpeg_run import ffmpeg_exe, run_ffmpeg
+from workflows.contracts import (
+    ComposeRequest,
+    LookConfig,
+    SceneClip,
+    SceneSpan,
+    StageCost,
+    Visuals,
+    VoiceTrack,
+)
+
+VOICE_S = 30.0
+CLIP_S = 8.0
+SOURCES = (  # five kinds of motion and detail, all deterministic, at camera-like bitrates
+    "testsrc2=s=1920x1080:r=30",
+    "life=s=480x270:r=30:seed=7:mold=10:ratio=0.3,scale=1920:1080:flags=neighbor",
+    "cellauto=s=480x270:r=30:rule=110:seed=3:random_fill_ratio=0.4,scale=1920:1080:flags=neighbor",
+    "gradients=s=1920x1080:r=30:speed=0.05:seed=11:type=spiral",
+    "smptehdbars=s=1920x1080:r=30,noise=alls=6:allf=t",
+)
+TARGET_RATIO = 1.3
+TARGET_PEAK_MB = 600
+WORDS = [
+    "octopuses",
+    "have",
+    "three",
+    "hearts",
+    "and",
+    "blue",
+    "blood",
+    "two",
+    "hearts",
+    "pump",
+    "blood",
+    "to",
+    "the",
+    "gills",
+    "while",
+    "the",
+    "third",
+    "sends",
+    "it",
+    "around",
+    "the",
+    "body",
+    "they",
+    "can",
+    "taste",
+    "with",
+    "their",
+    "arms",
+    "and",
+    "some",
+    "carry",
+    "coconut",
+    "shells",
+    "as",
+    "portable",
+    "armour",
+    "scientists",
+    "think",
+    "they",
+    "may",
+    "even",
+    "dream",
+]
+
+
+@dataclass
+class Measure:
+    wall_s: float
+    cpu_s: float
+    peak_tree_mb: float
+
+
+@dataclass
+class PresetResult:
+    preset: str
+    compose: Measure
+    floor: Measure
+    ratio: float
+    frames: int
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+def make_inputs(folder: Path) -> tuple[list[Path], Path, Path, list[SceneSpan]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    clips = []
+    for k, source in enumerate(SOURCES):
+        clip = folder / f"clip-{k}.mp4"
+        if not clip.exists():
+            _ffmpeg("-f", "lavfi", "-i", source, "-t", str(CLIP_S), "-c:v", "libx264",
+                    "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p", str(clip))  # fmt: skip
+        clips.append(clip)
+    voice = folder / "voice.wav"
+    expr = "0.3*sin(2*PI*(170+40*sin(2*PI*3*t))*t)*(0.55+0.45*sin(2*PI*4*t))"
+    _ffmpeg("-f", "lavfi", "-i", f"aevalsrc=exprs='{expr}':s=22050:d={VOICE_S}", str(voice))
+    music = folder / "music.m4a"
+    _ffmpeg("-f", "lavfi", "-i", "sine=f=220:d=45,aecho=0.8:0.7:60:0.4", "-c:a", "aac",
+            str(music))  # fmt: skip
+    spans = [SceneSpan(k * VOICE_S / 5, (k + 1) * VOICE_S / 5) for k in range(5)]
+    step = VOICE_S / len(WORDS)
+    alignment = [
+        {"text": w, "start": round(i * step, 3), "end": round(i * step + 0.8 * step, 3),
+         "scene": min(4, int(i * step / (VOICE_S / 5)))}
+        for i, w in enumerate(WORDS)
+    ]  # fmt: skip
+    (folder / "alignment.json").write_text(json.dumps(alignment))
+    return clips, voice, music, spans
+
+
+class TreeMemory:
+    """Peak resident memory of this process and all its descendants, sampled every 20 ms."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        root = os.getpid()
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, sum(_rss_pages(p) for p in _tree(root)) * page)
+
+
+def _tree(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, []))
+    return found
+
+
+def _rss_pages(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _cpu() -> float:
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _timed(work: object) -> Measure:
+    assert callable(work)
+    cpu, wall = _cpu(), time.monotonic()
+    with TreeMemory() as memory:
+        work()
+    return Measure(round(time.monotonic() - wall, 2), round(_cpu() - cpu, 2),
+                   round(memory.peak / 2**20, 1))  # fmt: skip
+
+
+def run_preset(
+    preset: str, work: Path, inputs: tuple[list[Path], Path, Path, list[SceneSpan]]
+) -> PresetResult:
+    clips, voice, music, spans = inputs
+    look = LookConfig(x264_preset=preset, music_file=str(music), encoder="libx264")
+    store = ArtifactStore(work / "artifacts")
+    reel_id = f"reel/bench/2026-01-01/{preset}"
+    no_cost = StageCost("bench", "bench", 0.0, 0.0, 0.0)
+    voice_track = VoiceTrack(to_uri(voice), to_uri(work / "inputs" / "alignment.json"), VOICE_S,
+                             spans, no_cost)  # fmt: skip
+    visuals = Visuals([SceneClip(to_uri(c), CLIP_S, "video") for c in clips], no_cost)
+    request = ComposeRequest(reel_id, look, voice_track, visuals)
+    composer = ComposeActivities(store, 0.0)
+    result: list[str] = []
+    compose = _timed(lambda: result.append(composer.compose_reel(request).video_uri))
+    reel = to_path(result[0])
+
+    raw = work / "frames.yuv"  # the reel's frames, decoded before the floor's clock starts
+    _ffmpeg("-i", str(reel), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "yuv420p", str(raw))
+    frames = raw.stat().st_size // (look.width * look.height * 3 // 2)
+    options = video_args("libx264", preset, look.fps)
+    encode = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{look.width}x{look.height}",
+              "-r", str(look.fps), "-i", str(raw), "-an"]  # fmt: skip
+    for key, value in options.items():
+        encode += [f"-{key}", str(value)]
+    encode.append(str(work / f"floor-{preset}.mp4"))
+    floor = _timed(lambda: run_ffmpeg(encode, what="encoder floor"))
+    raw.unlink()
+    return PresetResult(preset, compose, floor, round(compose.wall_s / floor.wall_s, 3), frames)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--presets", nargs="+", default=["veryfast", "medium"])
+    parser.add_argument("--work", type=Path, default=Path("var/bench/compose"))
+    parser.add_argument("--out", type=Path, default=Path("var/bench/compose.json"))
+    args = parser.parse_args()
+    print(f"generating inputs in {args.work / 'inputs'} ...", flush=True)
+    inputs = make_inputs(args.work / "inputs")
+    results = []
+    for preset in args.presets:
+        print(f"[{preset}] composing a {VOICE_S:.0f} s 1080x1920 reel, then the encoder floor ...",
+              flush=True)  # fmt: skip
+        result = run_preset(preset, args.work, inputs)
+        results.append(result)
+        c, f = result.compose, result.floor
+        print(
+            f"[{preset}] compose {c.wall_s:6.2f} s wall {c.cpu_s:6.2f} s cpu {c.peak_tree_mb:6.1f} MB"
+            f" | floor {f.wall_s:6.2f} s wall {f.cpu_s:6.2f} s cpu {f.peak_tree_mb:6.1f} MB"
+            f" | compose/floor {result.ratio:.2f} (target <= {TARGET_RATIO})"
+            f" | {result.frames} frames, {result.frames / c.wall_s:.1f} fps",
+            flush=True,
+        )
+    report = {
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "ffmpeg": ffmpeg_exe(),
+        "targets": {"ratio": TARGET_RATIO, "peak_tree_mb": TARGET_PEAK_MB},
+        "results": [asdict(r) for r in results],
+        "met": all(
+            r.ratio <= TARGET_RATIO and r.compose.peak_tree_mb <= TARGET_PEAK_MB for r in results
+        ),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(f"targets met: {report['met']}; written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""The compose graph for every scene kind and aspect, loudness, encoder fallback, own media.
+
+Renders here are short (4-6 s) and use x264 superfast: they pin what the graph does, not how
+fast; the full-length reel is in test_compose.py and the speed in benchmarks/compose.py.
+"""
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from activities.artifacts import ArtifactStore, to_path, to_uri
+from activities.compose import ComposeActivities, CompositionPlan, compose_args
+from activities.encoders import encoder_works, pick_encoder
+from activities.ffmpeg_run import ffmpeg_exe
+from activities.loudness import measure
+from activities.media_library import match, scan
+from activities.mp4info import track_durations
+from activities.quality import probe
+from activities.visuals import VisualsActivities
+from workflows.contracts import (
+    ComposeRequest,
+    LookConfig,
+    Scene,
+    SceneClip,
+    SceneSpan,
+    Script,
+    StageCost,
+    Visuals,
+    VisualsRequest,
+    VoiceTrack,
+)
+
+REEL = "reel/graph/2024-01-01/1"
+ASPECTS = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
+NO_COST = StageCost("t", "t", 0.0, 0.0, 0.0)
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Own media as an operator would drop it: landscape footage, a photo, a tag sidecar."""
+    folder = tmp_path_factory.mktemp("media")
+    _ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=s=1920x1080:r=30:d=2",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        str(folder / "octopus-reef.mp4"),
+    )
+    _ffmpeg(
+        "-f", "lavfi", "-i", "mandelbrot=s=1200x800", "-frames:v", "1", str(folder / "IMG_0042.jpg")
+    )
+    (folder / "IMG_0042.json").write_text(json.dumps({"tags": ["coconut", "shells"]}))
+    (folder / "notes.md").write_text("not media")
+    return folder
+
+
+def _voice(store: ArtifactStore, seconds: float, amplitude: float) -> VoiceTrack:
+    wav, alignment = store.path_for(REEL, "voice.wav"), store.path_for(REEL, "alignment.json")
+    expr = f"{amplitude}*sin(2*PI*(170+40*sin(2*PI*3*t))*t)*(0.55+0.45*sin(2*PI*4*t))"
+    _ffmpeg("-f", "lavfi", "-i", f"aevalsrc=exprs='{expr}':s=22050:d={seconds}", str(wav))
+    third = seconds / 3
+    spans = [SceneSpan(round(k * third, 3), round((k + 1) * third, 3)) for k in range(3)]
+    words = [
+        {"text": w, "start": k * 0.5, "end": k * 0.5 + 0.4, "scene": min(2, int(k * 0.5 / third))}
+        for k, w in enumerate(["Some", "octopuses", "carry", "coconut", "shells", "as", "armour"])
+    ]
+    alignment.write_text(json.dumps(words))
+    return VoiceTrack(to_uri(wav), to_uri(alignment), seconds, spans, NO_COST)
+
+
+def _generated(store: ArtifactStore, seconds: float) -> Path:
+    path = store.path_for(REEL, "generated.mp4")
+    _ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"gradients=s=270x480:r=30:d={seconds}",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        str(path),
+    )
+    return path
+
+
+def _scenes(store: ArtifactStore, media: Path, seconds: float) -> Visuals:
+    generated = _generated(store, seconds)
+    return Visuals(
+        [
+            SceneClip(to_uri(generated), seconds, "generated"),
+            SceneClip(to_uri(media / "octopus-reef.mp4"), 2.0, "video", "octopus-reef.mp4"),
+            SceneClip(to_uri(media / "IMG_0042.jpg"), seconds, "still", "IMG_0042.jpg"),
+        ],
+        NO_COST,
+    )
+
+
+def _look(aspect: str = "9:16", **kwargs: object) -> LookConfig:
+    width, height = ASPECTS[aspect]
+    return LookConfig(width=width, height=height, aspect=aspect, x264_preset="superfast", **kwargs)
+
+
+def test_graph_fits_each_scene_kind_its_own_way(tmp_path: Path, media: Path) -> None:
+    store = ArtifactStore(tmp_path)
+    voice = _voice(store, 6.0, 0.3)
+    visuals = _scenes(store, media, 6.0)
+    req = ComposeRequest(REEL, _look(transition="slideup"), voice, visuals)
+    plan = CompositionPlan(
+        clips=[to_path(c.uri) for c in visuals.clips], voice=to_path(voice.audio_uri),
+        captions=tmp_path / "c.ass", fonts=tmp_path, out=tmp_path / "o.mp4", total=6.4,
+    )  # fmt: skip
+    args = compose_args(req, plan)
+    graph = args[args.index("-filter_complex") + 1]
+    loop = args.index("-stream_loop")
+    assert args[args.index("-i", loop) + 1].endswith("octopus-reef.mp4")  # footage loops
+    # The still closes the reel: 2 s of scene plus the 0.4 s tail, zoomed at 30 fps.
+    assert graph.count("zoompan") == 1 and "d=72" in graph
+    assert graph.count("crop=") == 3 and graph.count("scale=1080:1920") == 2
+    assert graph.count("xfade") == 2 and "transition=slideup" in graph
+    # Transitions are short segments between scene bodies, all in one concat.
+    assert graph.count("concat=a=0:n=5:v=1") == 1
+    assert "sidechaincompress" in graph and "loudnorm" in graph
+
+    safe = compose_args(ComposeRequest(REEL, req.look, voice, visuals, safe=True), plan)
+    safe_graph = safe[safe.index("-filter_complex") + 1]
+    assert "xfade" not in safe_graph and "concat" in safe_graph
+    assert safe[safe.index("-preset") + 1] == "veryfast"
+
+
+@pytest.mark.parametrize("aspect", sorted(ASPECTS))
+def test_every_aspect_renders_at_its_size_with_all_scene_kinds(
+    tmp_path: Path, media: Path, aspect: str
+) -> None:
+    store = ArtifactStore(tmp_path)
+    voice = _voice(store, 4.0, 0.3)
+    reel = ComposeActivities(store, 0.0).compose_reel(
+        ComposeRequest(REEL, _look(aspect), voice, _scenes(store, media, 4.0))
+    )
+    info = probe(to_path(reel.video_uri))
+    assert (info.width, info.height) == ASPECTS[aspect]
+    assert (info.video_codec, info.video_profile, info.pix_fmt) == ("h264", "High", "yuv420p")
+    assert (info.fps, info.audio_codec, info.audio_rate) == (30.0, "aac", 48000)
+    tracks = track_durations(to_path(reel.video_uri))
+    assert abs(tracks["video"] - tracks["audio"]) <= 0.05
+    assert to_path(reel.cover_uri).stat().st_size > 0
+
+
+@pytest.mark.parametrize(("name", "amplitude"), [("quiet", 0.01), ("loud", 0.95)])
+def test_quiet_and_loud_voices_both_land_at_minus_14_lufs(
+    tmp_path: Path, media: Path, name: str, amplitude: float
+) -> None:
+    store = ArtifactStore(tmp_path)
+    voice = _voice(store, 6.0, amplitude)
+    before = measure(to_path(voice.audio_uri))
+    reel = ComposeActivities(store, 0.0).compose_reel(
+        ComposeRequest(REEL, _look(), voice, _scenes(store, media, 6.0))
+    )
+    after = measure(to_path(reel.video_uri))
+    assert abs(before.integrated_lufs + 14) > 5  # the input really was off target
+    assert after.integrated_lufs == pytest.approx(-14.0, abs=1.0)
+    assert after.true_peak_dbtp is not None and after.true_peak_dbtp <= -1.0
+
+
+def test_a_music_file_is_looped_under_the_voice_and_levelled(tmp_path: Path, media: Path) -> None:
+    store = ArtifactStore(tmp_path)
+    music = tmp_path / "loud-music.m4a"
+    _ffmpeg("-f", "lavfi", "-i", "sine=f=440:d=2", "-af", "volume=0.9", "-c:a", "aac", str(music))
+    voice = _voice(store, 6.0, 0.3)
+    reel = ComposeActivities(store, 0.0).compose_reel(
+        ComposeRequest(REEL, _look(music_file=str(music)), voice, _scenes(store, media, 6.0))
+    )
+    after = measure(to_path(reel.video_uri))
+    assert after.integrated_lufs == pytest.approx(-14.0, abs=1.0)
+    tracks = track_durations(to_path(reel.video_uri))
+    assert tracks["audio"] == pytest.approx(6.4, abs=0.05)  # the 2 s file looped to the end
+
+
+def test_unavailable_hardware_encoder_falls_back_to_libx264(tmp_path: Path, media: Path) -> None:
+    if encoder_works("h264_nvenc"):
+        pytest.skip("this machine has a working NVENC; the fallback cannot be shown here")
+    assert pick_encoder("h264_nvenc") == "libx264"
+    assert pick_encoder("auto") == "libx264"
+    store = ArtifactStore(tmp_path)
+    voice = _voice(store, 4.0, 0.3)
+    reel = ComposeActivities(store, 0.0).compose_reel(
+        ComposeRequest(REEL, _look(encoder="h264_nvenc"), voice, _scenes(store, media, 4.0))
+    )
+    assert reel.encoder == "libx264" and reel.cost.backend == "ffmpeg/libx264"
+    assert probe(to_path(reel.video_uri)).video_codec == "h264"
+
+
+def test_own_media_matches_scenes_by_file_name_and_sidecar_tags(media: Path) -> None:
+    items = scan(media)
+    assert sorted(i.path.name for i in items) == ["IMG_0042.jpg", "octopus-reef.mp4"]
+    chosen = match([["Octopuses"], ["nothing", "here"], ["coconut"], ["octopus", "reef"]], items)
+    names = [c.path.name if c else None for c in chosen]
+    # The fourth scene reuses the footage: nothing else matches it.
+    assert names == ["octopus-reef.mp4", None, "IMG_0042.jpg", "octopus-reef.mp4"]
+
+
+def test_visuals_take_own_media_before_generating(tmp_path: Path, media: Path) -> None:
+    store = ArtifactStore(tmp_path)
+    spans = [SceneSpan(0.0, 1.0), SceneSpan(1.0, 2.0), SceneSpan(2.0, 3.0)]
+    scenes = [Scene("a", ["octopus"]), Scene("b", ["quasar"]), Scene("c", ["coconut", "shell"])]
+    visuals = VisualsActivities(store, 0.0).make_visuals(
+        VisualsRequest(REEL, _look(), Script("t", "", [], scenes), spans, str(media))
+    )
+    kinds = [(c.kind, c.source) for c in visuals.clips]
+    assert kinds == [("video", "octopus-reef.mp4"), ("generated", ""), ("still", "IMG_0042.jpg")]
+    assert visuals.clips[0].duration_s == pytest.approx(2.0, abs=0.05)
+    assert visuals.cost.backend == "own-media+procedural"

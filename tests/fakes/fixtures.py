@@ -1,0 +1,93 @@
+"""Fixtures for publishing tests: the fakes on loopback TLS, a ledger, tokens, a reel file.
+
+Test modules import the fixtures they use by name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from activities.artifacts import to_uri
+from activities.config import PublishingSettings
+from activities.ledger import Ledger
+from activities.secrets import SecretStore
+from tests.fakes.instagram_api import FakeInstagram
+from tests.fakes.server import make_cert
+from tests.fakes.youtube_api import FakeYouTube
+from workflows.contracts import PlatformPublishRequest
+
+CHUNK = 256 * 1024
+CHANNEL = "demo"
+
+
+@pytest.fixture(scope="session")
+def fake_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_cert(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def youtube_fake(fake_cert: tuple[Path, Path]) -> Iterator[FakeYouTube]:
+    with FakeYouTube(fake_cert) as fake:
+        yield fake
+
+
+@pytest.fixture
+def instagram_fake(fake_cert: tuple[Path, Path]) -> Iterator[FakeInstagram]:
+    with FakeInstagram(fake_cert) as fake:
+        yield fake
+
+
+@dataclass
+class World:
+    """Everything a publisher needs on a worker, pointed at the fakes."""
+
+    settings: PublishingSettings
+    secrets: SecretStore
+    ledger: Ledger
+    video: Path
+    cover: Path
+
+    def request(self, platform: str, reel_id: str = "reel/demo/2026-11-23/1",
+                **changes: object) -> PlatformPublishRequest:
+        req = PlatformPublishRequest(
+            reel_id=reel_id, channel=CHANNEL, platform=platform,
+            video_uri=to_uri(self.video), cover_uri=to_uri(self.cover),
+            title="Octopuses have three hearts",
+            description="Two small hearts and one big one.",
+            hashtags=["#science", "#octopus"], out_dir=str(self.video.parent / "out"),
+        )
+        for key, value in changes.items():
+            setattr(req, key, value)
+        return req
+
+
+@pytest.fixture
+def world(tmp_path: Path, fake_cert: tuple[Path, Path], youtube_fake: FakeYouTube,
+          instagram_fake: FakeInstagram) -> World:
+    settings = PublishingSettings(
+        secrets_dir=tmp_path / "secrets",
+        ca_bundle=str(fake_cert[0]),
+        youtube_api_endpoint=youtube_fake.url + "/",
+        youtube_token_uri=youtube_fake.url + "/token",
+        instagram_graph_url=instagram_fake.url,
+        instagram_upload_url=instagram_fake.url,
+    )
+    secrets = SecretStore(settings.secrets_dir)
+    secrets.save(CHANNEL, "youtube", {
+        "client_id": "client-1.apps.googleusercontent.com", "client_secret": "s3cret",
+        "refresh_token": "refresh-1",
+    })
+    secrets.save(CHANNEL, "instagram", {
+        "access_token": instagram_fake.token, "ig_user_id": instagram_fake.user_id,
+    })
+    video = tmp_path / "reel.mp4"
+    video.write_bytes(os.urandom(CHUNK * 2 + 12345))  # three chunks, the last one short
+    cover = tmp_path / "cover.jpg"
+    cover.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(2000) + b"\xff\xd9")
+    return World(settings, secrets, Ledger(f"sqlite:///{tmp_path / 'ledger.db'}"), video,
+                 cover)
