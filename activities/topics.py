@@ -115,21 +115,26 @@ def choose(candidates: list[Topic], recent: list[str]) -> Topic:
     return min(candidates, key=lambda t: used.get(t.title.casefold(), -1))
 
 
+def gather_candidates(req: TopicRequest) -> list[Topic]:
+    """Every topic of the channel's feeds, RSS first; BadInput when there is none."""
+    candidates: list[Topic] = []
+    for url in req.rss_urls:
+        try:
+            candidates.extend(fetch_feed(url))
+        except (OSError, http.client.HTTPException, ET.ParseError, ValueError) as exc:
+            # A dead feed must not stop the channel while the local feed has topics.
+            log.warning("trend feed %s unreadable: %s", url, exc)
+    if req.trends_feed:
+        candidates.extend(read_feed_file(Path(req.trends_feed)))
+    if not candidates:
+        raise bad_input(f"channel {req.channel}: no topics in any trend feed")
+    return candidates
+
+
 class TopicActivities:
     @activity.defn(name="pick_topic")
     def pick_topic(self, req: TopicRequest) -> Topic:
-        candidates: list[Topic] = []
-        for url in req.rss_urls:
-            try:
-                candidates.extend(fetch_feed(url))
-            except (OSError, http.client.HTTPException, ET.ParseError, ValueError) as exc:
-                # A dead feed must not stop the channel while the local feed has topics.
-                log.warning("trend feed %s unreadable: %s", url, exc)
-        if req.trends_feed:
-            candidates.extend(read_feed_file(Path(req.trends_feed)))
-        if not candidates:
-            raise bad_input(f"channel {req.channel}: no topics in any trend feed")
-        return choose(candidates, req.recent_topics)
+        return choose(gather_candidates(req), req.recent_topics)
 
 
 def find_topic(config: ChannelConfig, text: str, facts: list[str]) -> Topic:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import wave
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from activities.backends import piper_voice
 from activities.errors import bad_input
 from activities.metering import Meter
 from activities.progress import heartbeat, raise_if_cancelled
-from workflows.contracts import SceneSpan, VoiceRequest, VoiceTrack, WordTiming
+from workflows.contracts import SceneSpan, VoiceConfig, VoiceRequest, VoiceTrack, WordTiming
 
 SCENE_GAP_S = 0.3  # breath between scenes, also where the visuals cut
 
@@ -33,6 +34,24 @@ def write_wav(path: Path, audio: np.ndarray, rate: int) -> None:
         out.writeframes(pcm.tobytes())
 
 
+def _backend(voice: VoiceConfig) -> tuple[int, Callable[[str], piper_voice.SpokenScene]]:
+    """The sample rate and the scene speaker of the channel's voice backend."""
+    if voice.backend == "f5-mlx":
+        from activities.gpu import f5_voice
+
+        def clone(text: str) -> piper_voice.SpokenScene:
+            audio = f5_voice.speak(voice, text)
+            # F5 gives no alignment: words share the scene's time by their length.
+            words = piper_voice._spread(text.split(), len(audio) / f5_voice.SAMPLE_RATE)
+            return piper_voice.SpokenScene(audio, words, exact=False)
+
+        return f5_voice.SAMPLE_RATE, clone
+    if voice.backend != "piper":
+        raise bad_input(f"voice.backend: {voice.backend!r} is not available")
+    return piper_voice.sample_rate(voice.model), lambda text: piper_voice.speak_scene(
+        voice.model, text, voice.speed)
+
+
 class VoiceActivities:
     def __init__(self, store: ArtifactStore, cpu_second_usd: float) -> None:
         self.store = store
@@ -40,12 +59,10 @@ class VoiceActivities:
 
     @activity.defn(name="synthesize_voice")
     def synthesize_voice(self, req: VoiceRequest) -> VoiceTrack:
-        if req.voice.backend != "piper":
-            raise bad_input(f"voice.backend: {req.voice.backend!r} is not available")
         if not req.script.scenes:
             raise bad_input("script.scenes: empty, nothing to say")
-        meter = Meter("voice", "piper", self.cpu_second_usd)
-        rate = piper_voice.sample_rate(req.voice.model)
+        meter = Meter("voice", req.voice.backend, self.cpu_second_usd)
+        rate, speak_scene = _backend(req.voice)
         gap = np.zeros(int(SCENE_GAP_S * rate), dtype=np.float32)
         pieces: list[np.ndarray] = []
         words: list[WordTiming] = []
@@ -54,7 +71,7 @@ class VoiceActivities:
         for i, scene in enumerate(req.script.scenes):
             raise_if_cancelled()
             heartbeat({"scene": i, "of": len(req.script.scenes)})
-            spoken = piper_voice.speak_scene(req.voice.model, scene.text, req.voice.speed)
+            spoken = speak_scene(scene.text)
             words += piper_voice.word_timings(spoken.words, t, i)
             scene_len = (len(spoken.audio) + len(gap)) / rate
             spans.append(SceneSpan(round(t, 3), round(t + scene_len, 3)))

@@ -30,6 +30,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from activities.config import ConfigError, Settings, load_channel, load_settings
+from workers.blas import reexec_with_openblas
 from workers.devserver import DevServer, DevServerError
 from workers.run import QUEUES, run_workers
 from workers.telemetry.setup import Telemetry, TelemetryError, start_telemetry
@@ -377,6 +378,10 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _runs_gpu(args: argparse.Namespace) -> bool:
+    return args.command in ("up", "demo") or (args.command == "worker" and "gpu" in args.queues)
+
+
 COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd_channel,
             "reel": cmd_reel, "check": cmd_check, "status": cmd_status,
             "auth": cmd_auth}
@@ -384,6 +389,8 @@ COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if argv is None and _runs_gpu(args):
+        reexec_with_openblas()  # returns only when OpenBLAS is absent or already preloaded
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -46,9 +46,18 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
         return [channel.load_channel, channel.record_reel, TopicActivities().pick_topic,
                 ScriptActivities(rate).write_script]
     if queue == "gpu":
+        from activities.gpu import runtime
+        from activities.gpu.embeddings import EmbeddingActivities
+        from activities.gpu.llm_script import LlmScriptActivities
         from activities.voice import VoiceActivities
 
-        return [VoiceActivities(store, rate).synthesize_voice]
+        gpu = settings.gpu
+        runtime.configure(runtime.GpuLimits(gpu.memory_limit_gb, gpu.cache_limit_gb,
+                                            gpu.resident_per_kind))
+        embeddings = EmbeddingActivities(rate, gpu.embeddings_model)
+        return [VoiceActivities(store, rate).synthesize_voice,
+                LlmScriptActivities(rate).write_script_mlx,
+                embeddings.pick_novel_topic, embeddings.match_media]
     if queue == "media":
         from activities.compose import ComposeActivities
         from activities.quality import QualityActivities
@@ -106,6 +115,10 @@ async def run_workers(client: Client, settings: Settings, queues: list[str],
         interceptors.append(telemetry.metrics_interceptor)
         telemetry.watch(client)
     workers = [build_worker(client, settings, q, interceptors) for q in queues]
+    if "gpu" in queues:
+        from activities.gpu import runtime
+
+        print(f"gpu worker: {runtime.describe()}", flush=True)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     log.info("workers running: %s", ", ".join(queues))
     stopper = asyncio.create_task(stop.wait())

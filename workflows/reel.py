@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         RECORD_REEL,
         SYNTHESIZE_VOICE,
         WRITE_SCRIPT,
+        WRITE_SCRIPT_MLX,
         Stage,
     )
 
@@ -98,7 +99,7 @@ class ReelWorkflow:
     async def _make(self, input: ReelInput) -> ReelResult:
         channel = input.channel
         script = await self._stage(
-            WRITE_SCRIPT, ScriptRequest(input.reel_id, channel, input.topic), Script
+            self._script_stage(input), ScriptRequest(input.reel_id, channel, input.topic), Script
         )
         voice = await self._stage(
             SYNTHESIZE_VOICE, VoiceRequest(input.reel_id, channel.voice, script), VoiceTrack
@@ -151,6 +152,13 @@ class ReelWorkflow:
             stage_seconds=dict(self.progress_state.stage_seconds),
             total_usd=record.total_usd,
         )
+
+    def _script_stage(self, input: ReelInput) -> Stage:
+        # Only channels that chose a model ask the gpu queue; a template channel never calls
+        # patched(), so histories recorded before the mlx writer replay unchanged.
+        if input.channel.script.writer == "mlx" and workflow.patched("gpu-writer-v1"):
+            return WRITE_SCRIPT_MLX
+        return WRITE_SCRIPT
 
     async def _compose_checked(
         self, input: ReelInput, voice: VoiceTrack, visuals: Visuals

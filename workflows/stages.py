@@ -68,6 +68,11 @@ MAKE_VISUALS = Stage("make_visuals", "media", timedelta(minutes=15), timedelta(s
 COMPOSE_REEL = Stage("compose_reel", "media", timedelta(minutes=20), timedelta(seconds=10))
 CHECK_QUALITY = Stage("check_quality", "media", timedelta(minutes=10), timedelta(seconds=10))
 PUBLISH_REEL = Stage("publish_reel", "publish", timedelta(minutes=30), timedelta(seconds=30), 5)
+# The gpu queue's models (activities/gpu). Heartbeats come from a helper thread, so a long
+# model load or generation step does not look like a dead worker.
+WRITE_SCRIPT_MLX = Stage("write_script_mlx", "gpu", timedelta(minutes=10), timedelta(seconds=30))
+PICK_NOVEL_TOPIC = Stage("pick_novel_topic", "gpu", timedelta(minutes=2), timedelta(seconds=30))
+MATCH_MEDIA = Stage("match_media", "gpu", timedelta(minutes=2), timedelta(seconds=30))
 RECORD_REEL = Stage("record_reel", "reels", timedelta(seconds=60), attempts=10)
 # One call per platform; its retries resume the upload. Quota and rate-limit waits come as
 # `next_retry_delay` from the activity and count as attempts, hence the generous number.
