@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -77,7 +78,9 @@ class ComposeActivities:
         )
         captions.write_text(to_ass(events, req.look), encoding="utf-8")
 
-        total = round(req.voice.duration_s + TAIL_S, 3)
+        # A whole number of frames, so picture and sound can end together.
+        fps = req.look.fps
+        total = math.ceil(round((req.voice.duration_s + TAIL_S) * fps, 6)) / fps
         with tempfile.TemporaryDirectory(prefix="compose-") as tmp:
             scratch = Path(tmp)
             levels = (
@@ -112,7 +115,7 @@ class ComposeActivities:
         return ComposedReel(
             video_uri=to_uri(out),
             cover_uri=to_uri(cover),
-            duration_s=total,
+            duration_s=round(total, 3),
             cost=meter.cost(),
             captions_uri=to_uri(captions),
             encoder=encoder,
@@ -222,43 +225,44 @@ def _picture(req: ComposeRequest, plan: CompositionPlan) -> Stream:
     one segment at a time, so a scene is decoded only when it is about to be seen."""
     spans = req.voice.scenes
     look = req.look
-    starts = [s.start - spans[0].start for s in spans]
-    lengths = [b - a for a, b in itertools.pairwise(starts)] + [plan.total - starts[-1]]
-    fade = 0.0 if req.safe or look.transition == "none" else XFADE_S
+    # Everything in whole frames: segment edges that fall between frames would each drop or
+    # double one, and the picture would drift from the sound.
+    edges = [round((s.start - spans[0].start) * look.fps) for s in spans]
+    edges.append(round(plan.total * look.fps))
+    lengths = [b - a for a, b in itertools.pairwise(edges)]
+    fade = 0 if req.safe or look.transition == "none" else round(XFADE_S * look.fps)
     if any(length < 2 * fade for length in lengths) or any(
-        c.kind == "generated" and c.duration_s < length + fade
+        c.kind == "generated" and c.duration_s * look.fps < length + fade
         for c, length in zip(req.visuals.clips, lengths)
     ):
-        fade = 0.0
+        fade = 0
     count = len(spans)
     scenes = []
     for k, (path, clip) in enumerate(zip(plan.clips, req.visuals.clips, strict=True)):
-        need = lengths[k] + (fade if k < count - 1 else 0.0)
-        scenes.append(scene_stream(path, clip, need, look, k))
-    if fade == 0.0:
+        need = lengths[k] + (fade if k < count - 1 else 0)
+        scenes.append(scene_stream(path, clip, need / look.fps, look, k))
+    if fade == 0:
         return ffmpeg.concat(*scenes, v=1, a=0)
     segments = []
     tails: list[Stream] = []
     for k, scene in enumerate(scenes):
-        head_len = fade if k > 0 else 0.0
         parts = scene.filter_multi_output("split", 1 + (k > 0) + (k < count - 1))
         nth = iter(range(3))
         if k > 0:
-            head = _window(parts[next(nth)], 0.0, fade)
+            head = _frames(parts[next(nth)], 0, fade)
             segments.append(
                 ffmpeg.filter([tails[-1], head], "xfade", transition=look.transition,
-                              duration=fade, offset=0)
+                              duration=f"{fade / look.fps:.6f}", offset=0)
             )  # fmt: skip
-        segments.append(_window(parts[next(nth)], head_len, lengths[k]))
+        segments.append(_frames(parts[next(nth)], fade if k > 0 else 0, lengths[k]))
         if k < count - 1:
-            tails.append(_window(parts[next(nth)], lengths[k], lengths[k] + fade))
+            tails.append(_frames(parts[next(nth)], lengths[k], lengths[k] + fade))
     return ffmpeg.concat(*segments, v=1, a=0)
 
 
-def _window(stream: Stream, start: float, end: float) -> Stream:
-    return stream.filter("trim", start=f"{start:.3f}", end=f"{end:.3f}").filter(
-        "setpts", "PTS-STARTPTS"
-    )
+def _frames(stream: Stream, first: int, end: int) -> Stream:
+    """Frames first..end-1 of a scene, restarting at time zero."""
+    return stream.filter("trim", start_frame=first, end_frame=end).filter("setpts", "PTS-STARTPTS")
 
 
 def scene_stream(path: Path, clip: SceneClip, seconds: float, look: LookConfig, k: int) -> Stream:
@@ -268,7 +272,8 @@ def scene_stream(path: Path, clip: SceneClip, seconds: float, look: LookConfig, 
     # Own footage loops when shorter than its scene; a generated clip holds its last frame.
     loop = {"stream_loop": -1} if clip.kind == "video" else {}
     # Reading stops at the scene's length: nothing past it is demuxed, decoded or scaled.
-    source = ffmpeg.input(str(path), threads=DECODE_THREADS, t=f"{seconds:.3f}", **loop)
+    source = ffmpeg.input(str(path), threads=DECODE_THREADS, t=f"{seconds:.3f}", **loop,
+                          **_own_input(k))  # fmt: skip
     stream = _cover(source.video, look.width, look.height).filter("fps", look.fps)
     return _exactly(stream, seconds)
 
@@ -289,7 +294,7 @@ def _still(path: Path, seconds: float, look: LookConfig, k: int) -> Stream:
     makes every output frame from the one decoded image."""
     frames = max(1, round(seconds * look.fps))
     # Oversampling by 2 keeps zoompan's whole-pixel crop steps from showing as jitter.
-    big = _cover(ffmpeg.input(str(path)).video, look.width * 2, look.height * 2)
+    big = _cover(ffmpeg.input(str(path), **_own_input(k)).video, look.width * 2, look.height * 2)
     progress = f"(on/{frames})"
     zoom = (
         f"1+{STILL_ZOOM}*{progress}" if k % 2 == 0 else f"{1 + STILL_ZOOM}-{STILL_ZOOM}*{progress}"
@@ -305,6 +310,13 @@ def _still(path: Path, seconds: float, look: LookConfig, k: int) -> Stream:
         fps=look.fps,
     )
     return _exactly(stream, seconds)
+
+
+def _own_input(k: int) -> dict[str, int]:
+    """ffmpeg-python merges inputs with equal arguments into one `-i`, and a file used by two
+    scenes (own media reused) would then feed two chains without a split; a per-scene queue
+    size (a harmless demuxer option) keeps every scene's input its own."""
+    return {"thread_queue_size": 64 + k}
 
 
 def _exactly(stream: Stream, seconds: float) -> Stream:

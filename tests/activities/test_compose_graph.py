@@ -4,7 +4,9 @@ Renders here are short (4-6 s) and use x264 superfast: they pin what the graph d
 fast; the full-length reel is in test_compose.py and the speed in benchmarks/compose.py.
 """
 
+import itertools
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -156,7 +158,8 @@ def test_every_aspect_renders_at_its_size_with_all_scene_kinds(
     assert (info.video_codec, info.video_profile, info.pix_fmt) == ("h264", "High", "yuv420p")
     assert (info.fps, info.audio_codec, info.audio_rate) == (30.0, "aac", 48000)
     tracks = track_durations(to_path(reel.video_uri))
-    assert abs(tracks["video"] - tracks["audio"]) <= 0.05
+    # Scene edges at thirds of a second fall between frames: the picture must not drift.
+    assert abs(tracks["video"] - tracks["audio"]) <= 0.02
     assert to_path(reel.cover_uri).stat().st_size > 0
 
 
@@ -224,3 +227,30 @@ def test_visuals_take_own_media_before_generating(tmp_path: Path, media: Path) -
     assert kinds == [("video", "octopus-reef.mp4"), ("generated", ""), ("still", "IMG_0042.jpg")]
     assert visuals.clips[0].duration_s == pytest.approx(2.0, abs=0.05)
     assert visuals.cost.backend == "own-media+procedural"
+
+
+def test_scene_edges_between_frames_do_not_shorten_the_picture(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path)
+    voice = _voice(store, 5.05, 0.3)
+    # Five scenes whose edges all fall between frames at 30 fps.
+    edges = [0.0, 1.01, 2.02, 3.03, 4.04, 5.05]
+    voice.scenes = [SceneSpan(a, b) for a, b in itertools.pairwise(edges)]
+    generated = _generated(store, 2.0)
+    copies = [generated.with_name(f"scene-{k}.mp4") for k in range(5)]
+    for copy in copies:
+        shutil.copyfile(generated, copy)
+    visuals = Visuals([SceneClip(to_uri(c), 2.0, "generated") for c in copies], NO_COST)
+    reel = ComposeActivities(store, 0.0).compose_reel(ComposeRequest(REEL, _look(), voice, visuals))
+    tracks = track_durations(to_path(reel.video_uri))
+    assert tracks["audio"] == pytest.approx(reel.duration_s, abs=0.01)
+    assert abs(tracks["video"] - tracks["audio"]) <= 0.02
+
+
+def test_one_own_clip_in_two_scenes_is_read_twice(tmp_path: Path, media: Path) -> None:
+    store = ArtifactStore(tmp_path)
+    voice = _voice(store, 4.0, 0.3)
+    footage = SceneClip(to_uri(media / "octopus-reef.mp4"), 2.0, "video", "octopus-reef.mp4")
+    reel = ComposeActivities(store, 0.0).compose_reel(
+        ComposeRequest(REEL, _look(), voice, Visuals([footage, footage, footage], NO_COST))
+    )
+    assert probe(to_path(reel.video_uri)).duration_s == pytest.approx(4.4, abs=0.05)
