@@ -468,6 +468,7 @@ class _Channel(_Strict):
     script: _Script = _Script()
     topics: _Topics = _Topics()
     media_dir: str = ""
+    media_match: Literal["keywords", "meaning"] = "keywords"
 
     @field_validator("platforms")
     @classmethod
@@ -518,6 +519,8 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         )
     }
     width, height = ASPECT_SIZES[raw.look.aspect]
+    if raw.media_match == "meaning" and not raw.media_dir:
+        raise ConfigError(f"{shown}: media_match: 'meaning' needs a media_dir to match against")
     return ChannelConfig(
         name=raw.name,
         niche=raw.niche,
@@ -552,6 +555,7 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         hashtags=raw.hashtags,
         out_dir=str(out_dir),
         media_dir=files["media_dir"],
+        media_match=raw.media_match,
         source_file=str(path),
         script=script,
         topics=TopicConfig(**raw.topics.model_dump()),

@@ -14,6 +14,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from temporalio import activity
+
+from activities.errors import bad_input
+from workflows.contracts import OwnMedia, OwnMediaItem, OwnMediaRequest
+
 log = logging.getLogger(__name__)
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm"})
@@ -87,3 +92,23 @@ def match(scene_keywords: list[list[str]], items: list[MediaItem]) -> list[Media
         used.add(pick.path)
         chosen.append(pick)
     return chosen
+
+
+class MediaLibraryActivities:
+    """The channel's own media as text, for matching by meaning on the gpu worker."""
+
+    @activity.defn(name="list_own_media")
+    def list_own_media(self, req: OwnMediaRequest) -> OwnMedia:
+        try:
+            items = scan(Path(req.media_dir))
+        except FileNotFoundError as err:
+            raise bad_input(f"list_own_media: {err}") from err
+        return OwnMedia(
+            [OwnMediaItem(str(i.path), i.kind, describe(i)) for i in items if describe(i)]
+        )
+
+
+def describe(item: MediaItem) -> str:
+    """File-name words and sidecar tags, longest forms only ("octopuses", not "octopus")."""
+    tags = sorted(item.tags)
+    return " ".join(t for t in tags if not any(o != t and o.startswith(t) for o in tags))

@@ -90,7 +90,15 @@ def _own_media(req: VisualsRequest) -> list[SceneClip | None]:
     except FileNotFoundError as err:
         raise bad_input(f"visuals request: {err}") from err
     chosen: list[SceneClip | None] = []
-    picks = media_library.match([s.keywords for s in req.script.scenes], items)
+    if req.media_picks:  # chosen by meaning upstream; "" = generate this scene
+        if len(req.media_picks) != len(req.scenes):
+            raise bad_input(
+                f"visuals request: {len(req.media_picks)} media_picks for {len(req.scenes)} scenes"
+            )
+        by_path = {str(item.path): item for item in items}
+        picks = [by_path.get(path) for path in req.media_picks]
+    else:
+        picks = media_library.match([s.keywords for s in req.script.scenes], items)
     for span, item in zip(req.scenes, picks, strict=True):
         if item is None:
             chosen.append(None)

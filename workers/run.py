@@ -60,12 +60,14 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
                 embeddings.pick_novel_topic, embeddings.match_media]
     if queue == "media":
         from activities.compose import ComposeActivities
+        from activities.media_library import MediaLibraryActivities
         from activities.quality import QualityActivities
         from activities.visuals import VisualsActivities
 
         return [VisualsActivities(store, rate).make_visuals,
                 ComposeActivities(store, rate).compose_reel,
-                QualityActivities(store, rate).check_quality]
+                QualityActivities(store, rate).check_quality,
+                MediaLibraryActivities().list_own_media]
     if queue == "publish":
         from activities.publish import PublishActivities
         from activities.publishers.instagram import InstagramPublisher

@@ -97,6 +97,7 @@ class ChannelConfig:
     hashtags: list[str] = field(default_factory=list)
     out_dir: str = ""  # where the local publisher writes; default <out>/<channel>
     media_dir: str = ""  # the channel's own clips and images, matched to scenes by keyword
+    media_match: str = "keywords"  # keywords | meaning (MiniLM on the gpu worker)
     source_file: str = ""  # the YAML the config came from, for error messages
     youtube: YouTubeOptions = field(default_factory=YouTubeOptions)
     instagram: InstagramOptions = field(default_factory=InstagramOptions)
@@ -304,6 +305,26 @@ class VisualsRequest:
     script: Script
     scenes: list[SceneSpan]
     media_dir: str = ""  # the channel's own media, tried before generated scenes
+    # Files chosen by meaning (match_media), one per scene, "" for none; when given they
+    # replace the keyword match.
+    media_picks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OwnMediaRequest:
+    media_dir: str
+
+
+@dataclass
+class OwnMediaItem:
+    path: str
+    kind: str  # video | still
+    description: str  # the words of its file name and sidecar tags
+
+
+@dataclass
+class OwnMedia:
+    items: list[OwnMediaItem]
 
 
 @dataclass

@@ -20,6 +20,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
         ComposedReel,
         ComposeRequest,
+        MediaMatches,
+        MediaMatchRequest,
+        OwnMedia,
+        OwnMediaRequest,
         PlatformPublishRequest,
         Publication,
         PublishRequest,
@@ -42,7 +46,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.stages import (
         CHECK_QUALITY,
         COMPOSE_REEL,
+        LIST_OWN_MEDIA,
         MAKE_VISUALS,
+        MATCH_MEDIA,
         PUBLISH_REEL,
         PUBLISH_TO_PLATFORM,
         RECORD_REEL,
@@ -55,6 +61,10 @@ with workflow.unsafe.imports_passed_through():
 T = TypeVar("T")
 # Each platform gets its own publish_to_platform call before the local publish and sidecar.
 PUBLISH_PER_PLATFORM = "publish-per-platform-v1"
+MEDIA_BY_MEANING = "media-by-meaning-v1"
+# Cosine similarity of MiniLM embeddings under which a scene keeps its generated visuals:
+# related sentences score about 0.3-0.8, unrelated ones below 0.2.
+MEDIA_MIN_SIMILARITY = 0.25
 
 
 def _error_type(error: BaseException) -> str:
@@ -107,7 +117,8 @@ class ReelWorkflow:
         self.assets["voice"] = voice.audio_uri
         visuals = await self._stage(
             MAKE_VISUALS,
-            VisualsRequest(input.reel_id, channel.look, script, voice.scenes, channel.media_dir),
+            VisualsRequest(input.reel_id, channel.look, script, voice.scenes, channel.media_dir,
+                           await self._media_by_meaning(input, script)),
             Visuals,
         )
         composed, quality = await self._compose_checked(input, voice, visuals)
@@ -152,6 +163,29 @@ class ReelWorkflow:
             stage_seconds=dict(self.progress_state.stage_seconds),
             total_usd=record.total_usd,
         )
+
+    async def _media_by_meaning(self, input: ReelInput, script: Script) -> list[str]:
+        """The channel's own file for each scene by meaning (MiniLM on the gpu worker), or []
+        to leave the choice to visuals' keyword match. Only channels that chose `meaning`
+        call patched(), so earlier histories replay unchanged."""
+        channel = input.channel
+        if channel.media_match != "meaning" or not workflow.patched(MEDIA_BY_MEANING):
+            return []
+        catalog = await self._stage(LIST_OWN_MEDIA, OwnMediaRequest(channel.media_dir), OwnMedia)
+        if not catalog.items:
+            return []
+        scenes = [" ".join([scene.text, *scene.keywords]) for scene in script.scenes]
+        found = await self._stage(
+            MATCH_MEDIA,
+            MediaMatchRequest(scenes, [item.description for item in catalog.items],
+                              min_score=MEDIA_MIN_SIMILARITY),
+            MediaMatches,
+        )
+        picks = [""] * len(scenes)
+        for match in found.matches:
+            if 0 <= match.candidate < len(catalog.items):
+                picks[match.scene] = catalog.items[match.candidate].path
+        return picks
 
     def _script_stage(self, input: ReelInput) -> Stage:
         # Only channels that chose a model ask the gpu queue; a template channel never calls

@@ -72,6 +72,7 @@ PUBLISH_REEL = Stage("publish_reel", "publish", timedelta(minutes=30), timedelta
 # model load or generation step does not look like a dead worker.
 WRITE_SCRIPT_MLX = Stage("write_script_mlx", "gpu", timedelta(minutes=10), timedelta(seconds=30))
 PICK_NOVEL_TOPIC = Stage("pick_novel_topic", "gpu", timedelta(minutes=2), timedelta(seconds=30))
+LIST_OWN_MEDIA = Stage("list_own_media", "media", timedelta(seconds=60))
 MATCH_MEDIA = Stage("match_media", "gpu", timedelta(minutes=2), timedelta(seconds=30))
 RECORD_REEL = Stage("record_reel", "reels", timedelta(seconds=60), attempts=10)
 # One call per platform; its retries resume the upload. Quota and rate-limit waits come as

@@ -74,3 +74,10 @@ def test_caption_size_and_position_have_bounds(config_dir: Path) -> None:
     assert "channels/sci.yaml: look.caption_size:" in message
     message = channel_error(config_dir, "sci", valid_with("look: {caption_position: 0.95}\n"))
     assert "channels/sci.yaml: look.caption_position:" in message
+
+
+def test_matching_by_meaning_needs_a_media_dir(config_dir: Path) -> None:
+    message = channel_error(config_dir, "sci", valid_with("media_match: meaning\n"))
+    assert "channels/sci.yaml: media_match: 'meaning' needs a media_dir" in message
+    (config_dir / "channels" / "media").mkdir()
+    assert _load(config_dir, "media_dir: media\nmedia_match: meaning\n").media_match == "meaning"
