@@ -330,17 +330,23 @@ def _exactly(stream: Stream, seconds: float) -> Stream:
 
 
 def _sound(plan: CompositionPlan, look: LookConfig) -> Stream:
-    """The mix normalised to -14 LUFS: linearly from the measured pass when there is one
-    (exact, and nothing pumps), by loudnorm's dynamic mode otherwise."""
+    """The mix normalised to -14 LUFS. From the measured pass, when one gain brings it to the
+    target with the true peak still under the ceiling, that gain is all linear loudnorm would
+    apply, so a plain `volume` does it without loudnorm's 192 kHz resampling; otherwise
+    loudnorm with the measurements (it limits peaks), or in its dynamic mode unmeasured."""
+    mix = _mix(plan, look)
     options: dict[str, object] = {"I": TARGET_LUFS, "TP": TRUE_PEAK_TARGET, "LRA": LRA}
     if plan.mix_levels:
         levels = plan.mix_levels
+        gain = TARGET_LUFS - float(levels["input_i"])
+        if float(levels["input_tp"]) + gain <= TRUE_PEAK_TARGET:
+            return mix.filter("volume", f"{gain:.2f}dB")
         options |= {
             "measured_I": levels["input_i"], "measured_TP": levels["input_tp"],
             "measured_LRA": levels["input_lra"], "measured_thresh": levels["input_thresh"],
             "offset": levels["target_offset"], "linear": "true",
         }  # fmt: skip
-    return _mix(plan, look).filter("loudnorm", **options).filter("aresample", AUDIO_RATE)
+    return mix.filter("loudnorm", **options).filter("aresample", AUDIO_RATE)
 
 
 def measure_mix(plan: CompositionPlan, look: LookConfig) -> tuple[dict[str, str], float]:
