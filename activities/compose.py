@@ -40,7 +40,8 @@ FADE_S = 0.5
 MUSIC_FADE_IN_S = 1.0
 MUSIC_UNDER_VOICE_LU = 18.0  # a music file's bed sits this far under the voice before ducking
 LRA = 11  # loudness range target: wide enough that speech is never squashed
-TRUE_PEAK_TARGET = -1.5  # loudnorm's ceiling; AAC adds a few tenths, the check allows -1.0
+TRUE_PEAK_TARGET = -1.5  # the ceiling we aim under; AAC adds a few tenths, the check allows -1.0
+LIMITER_MARGIN_DB = 1.0  # alimiter sees samples, not the true (inter-sample) peak
 COVER_AT_S = 1.0
 # Every scene's decoder is open for the whole render; frame threads each hold a set of
 # reference frames, so one thread per input keeps memory flat while x264 has the cores.
@@ -101,6 +102,9 @@ class ComposeActivities:
             )
             plan.mix_levels, cpu = measure_mix(plan, req.look)
             meter.add_child_cpu(cpu)
+            if _needs_limiter(plan):
+                plan.gain_db, cpu = limited_gain(plan, req.look)
+                meter.add_child_cpu(cpu)
 
             def tick(progress: dict[str, str]) -> None:
                 heartbeat({"progress": round(min(1.0, out_seconds(progress) / total), 3)})
@@ -137,6 +141,7 @@ class CompositionPlan:
     music: Path | None = None
     music_lufs: float = TARGET_LUFS
     mix_levels: dict[str, str] | None = None  # loudnorm's first-pass measurement of the mix
+    gain_db: float | None = None  # the gain in front of the limiter, when the peaks need one
 
 
 @dataclass
@@ -330,23 +335,49 @@ def _exactly(stream: Stream, seconds: float) -> Stream:
 
 
 def _sound(plan: CompositionPlan, look: LookConfig) -> Stream:
-    """The mix normalised to -14 LUFS. From the measured pass, when one gain brings it to the
-    target with the true peak still under the ceiling, that gain is all linear loudnorm would
-    apply, so a plain `volume` does it without loudnorm's 192 kHz resampling; otherwise
-    loudnorm with the measurements (it limits peaks), or in its dynamic mode unmeasured."""
+    """The mix normalised to -14 LUFS by one measured gain (what linear loudnorm applies,
+    without its 192 kHz pass). Where that gain would push peaks over the ceiling, a look-ahead
+    limiter shaves them (Piper's plosives sit ~16 dB over its loudness). Unmeasured (never
+    in compose_reel), loudnorm's dynamic mode."""
     mix = _mix(plan, look)
-    options: dict[str, object] = {"I": TARGET_LUFS, "TP": TRUE_PEAK_TARGET, "LRA": LRA}
-    if plan.mix_levels:
-        levels = plan.mix_levels
-        gain = TARGET_LUFS - float(levels["input_i"])
-        if float(levels["input_tp"]) + gain <= TRUE_PEAK_TARGET:
-            return mix.filter("volume", f"{gain:.2f}dB")
-        options |= {
-            "measured_I": levels["input_i"], "measured_TP": levels["input_tp"],
-            "measured_LRA": levels["input_lra"], "measured_thresh": levels["input_thresh"],
-            "offset": levels["target_offset"], "linear": "true",
-        }  # fmt: skip
-    return mix.filter("loudnorm", **options).filter("aresample", AUDIO_RATE)
+    if not plan.mix_levels:
+        return mix.filter("loudnorm", I=TARGET_LUFS, TP=TRUE_PEAK_TARGET, LRA=LRA).filter(
+            "aresample", AUDIO_RATE
+        )
+    if plan.gain_db is not None:
+        return _limited(mix, plan.gain_db)
+    return mix.filter("volume", f"{_linear_gain(plan):.2f}dB")
+
+
+def _linear_gain(plan: CompositionPlan) -> float:
+    assert plan.mix_levels is not None
+    return TARGET_LUFS - float(plan.mix_levels["input_i"])
+
+
+def _needs_limiter(plan: CompositionPlan) -> bool:
+    assert plan.mix_levels is not None
+    return float(plan.mix_levels["input_tp"]) + _linear_gain(plan) > TRUE_PEAK_TARGET
+
+
+def _limited(stream: Stream, gain_db: float) -> Stream:
+    # alimiter limits sample peaks; the margin under the ceiling covers inter-sample peaks
+    # and the AAC encoder's overshoot. level=0: no make-up gain, the loudness stays ours.
+    ceiling = 10 ** ((TRUE_PEAK_TARGET - LIMITER_MARGIN_DB) / 20)
+    return stream.filter("volume", f"{gain_db:.2f}dB").filter(
+        "alimiter", limit=f"{ceiling:.4f}", attack=5, release=50, level=0, latency=1
+    )
+
+
+def limited_gain(plan: CompositionPlan, look: LookConfig) -> tuple[float, float]:
+    """The gain to put in front of the limiter: the limiter takes back part of any gain it
+    has to hold down, so measure what it leaves of the linear gain and add the shortfall with
+    40% to spare for what it takes of that (lands within ~0.3 LU of the target on speech)."""
+    gain = _linear_gain(plan)
+    args = ffmpeg.output(_limited(_mix(plan, look), gain).filter("ebur128"), "-", f="null")
+    run = run_ffmpeg(args.get_args(), what="limiter measurement")
+    found = parse_ebur128(run.stderr)
+    shortfall = TARGET_LUFS - found[-1].integrated_lufs if found else 0.0
+    return gain + max(0.0, min(6.0, 1.4 * shortfall)), run.cpu_seconds
 
 
 def measure_mix(plan: CompositionPlan, look: LookConfig) -> tuple[dict[str, str], float]:
