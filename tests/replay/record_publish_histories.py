@@ -6,31 +6,20 @@ touches the foundation's `v1-*.json` histories, which must keep replaying unchan
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 from temporalio import activity
-from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from tests.replay.record_histories import run_recorder, save_history
 from tests.workflows.doubles import QUEUE, Doubles, channel_config
 from workflows.channel import ChannelWorkflow
 from workflows.contracts import PlatformPublishRequest, Publication, ReelInput, Topic
 from workflows.reel import ReelWorkflow
 
-OUT = Path(__file__).parent / "histories"
 PREFIX = "publish-v1"
-
-
-async def _save(client: Client, name: str, workflow_id: str) -> None:
-    history = await client.get_workflow_handle(workflow_id).fetch_history()
-    path = OUT / f"{PREFIX}-{name}.json"
-    path.write_text(history.to_json())
-    print(f"wrote {path} ({len(history.events)} events)")
 
 
 async def record(env: WorkflowEnvironment) -> None:
@@ -41,30 +30,29 @@ async def record(env: WorkflowEnvironment) -> None:
     async def publish_to_platform(req: PlatformPublishRequest) -> Publication:
         attempts[req.platform] = attempts.get(req.platform, 0) + 1
         if req.platform == "youtube" and attempts[req.platform] == 1:
-            raise ApplicationError("youtube quota spent", type="QuotaExceeded",
-                                   next_retry_delay=timedelta(hours=3))
+            raise ApplicationError(
+                "youtube quota spent", type="QuotaExceeded", next_retry_delay=timedelta(hours=3)
+            )
         return Publication(req.platform, f"{req.platform}-1", f"https://{req.platform}/1")
 
     queues = {q: QUEUE for q in ("reels", "media", "gpu", "publish")}
     config = channel_config(name="rec-pub", platforms=["local", "youtube", "instagram"])
     doubles = Doubles(config)
-    async with Worker(client, task_queue=QUEUE, workflows=[ChannelWorkflow, ReelWorkflow],
-                      activities=[*doubles.activities(), publish_to_platform]):
+    async with Worker(
+        client,
+        task_queue=QUEUE,
+        workflows=[ChannelWorkflow, ReelWorkflow],
+        activities=[*doubles.activities(), publish_to_platform],
+    ):
         reel_id = "reel/rec-pub/2026-01-01/1"
         await client.execute_workflow(
-            ReelWorkflow.run, ReelInput(reel_id, config, Topic("t", facts=["a", "b"]), queues),
-            id=reel_id, task_queue=QUEUE)
-        await _save(client, "reel-platforms", reel_id)
-
-
-async def main() -> None:
-    binary = Path(sys.executable).parent / "temporal-test-server"
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(binary))
-    try:
-        await record(env)
-    finally:
-        await env.shutdown()
+            ReelWorkflow.run,
+            ReelInput(reel_id, config, Topic("t", facts=["a", "b"]), queues),
+            id=reel_id,
+            task_queue=QUEUE,
+        )
+        await save_history(client, f"{PREFIX}-reel-platforms", reel_id)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    run_recorder(record)
