@@ -4,6 +4,7 @@ from pathlib import Path
 
 FONTS_DIR = Path(__file__).parent / "fonts"  # handed to libass as `fontsdir`
 CAPTION_FONT = FONTS_DIR / "DejaVuSans-Bold.ttf"  # DejaVu licence beside this file
-# Droid Sans Fallback (Apache 2.0, licence beside this file) draws CJK and other scripts
-# DejaVu lacks; captions switch to it per event when the main font misses a glyph.
-FALLBACK_FONT = FONTS_DIR / "DroidSansFallbackFull.ttf"
+# Droid Sans Fallback (Apache 2.0, licence beside this file), cut to common Chinese,
+# Japanese and Korean by infra/fonts/subset_fallback_font.py; captions switch to it per
+# event when the main font misses a glyph.
+FALLBACK_FONT = FONTS_DIR / "DroidSansFallbackCJK.ttf"
