@@ -51,14 +51,16 @@ def words(text: str) -> set[str]:
 def scan(folder: Path) -> list[MediaItem]:
     if not folder.is_dir():
         raise FileNotFoundError(f"media_dir {folder} is not a folder")
-    items: list[MediaItem] = []
-    for path in sorted(folder.rglob("*")):
-        suffix = path.suffix.lower()
-        if not path.is_file() or suffix not in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS:
-            continue
-        kind = "video" if suffix in VIDEO_EXTENSIONS else "still"
-        items.append(MediaItem(path, kind, frozenset(words(path.stem) | _sidecar_tags(path))))
-    return items
+    return [found for path in sorted(folder.rglob("*")) if (found := item(path)) is not None]
+
+
+def item(path: Path) -> MediaItem | None:
+    """One media file with its tags; None when the file is gone or is not media."""
+    suffix = path.suffix.lower()
+    if not path.is_file() or suffix not in VIDEO_EXTENSIONS | IMAGE_EXTENSIONS:
+        return None
+    kind = "video" if suffix in VIDEO_EXTENSIONS else "still"
+    return MediaItem(path, kind, frozenset(words(path.stem) | _sidecar_tags(path)))
 
 
 def _sidecar_tags(path: Path) -> set[str]:

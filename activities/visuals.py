@@ -83,22 +83,21 @@ class VisualsActivities:
 
 def _own_media(req: VisualsRequest) -> list[SceneClip | None]:
     """The channel's own clip or image for each scene, where one matches its keywords."""
-    if not req.media_dir:
-        return [None] * len(req.scenes)
-    try:
-        items = media_library.scan(Path(req.media_dir))
-    except FileNotFoundError as err:
-        raise bad_input(f"visuals request: {err}") from err
-    chosen: list[SceneClip | None] = []
     if req.media_picks:  # chosen by meaning upstream; "" = generate this scene
         if len(req.media_picks) != len(req.scenes):
             raise bad_input(
                 f"visuals request: {len(req.media_picks)} media_picks for {len(req.scenes)} scenes"
             )
-        by_path = {str(item.path): item for item in items}
-        picks = [by_path.get(path) for path in req.media_picks]
-    else:
+        picks = [media_library.item(Path(path)) if path else None for path in req.media_picks]
+    elif req.media_dir:
+        try:
+            items = media_library.scan(Path(req.media_dir))
+        except FileNotFoundError as err:
+            raise bad_input(f"visuals request: {err}") from err
         picks = media_library.match([s.keywords for s in req.script.scenes], items)
+    else:
+        return [None] * len(req.scenes)
+    chosen: list[SceneClip | None] = []
     for span, item in zip(req.scenes, picks, strict=True):
         if item is None:
             chosen.append(None)

@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import resource
-import subprocess
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -114,7 +113,7 @@ class PresetResult:
 
 
 def _ffmpeg(*args: str) -> None:
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+    run_ffmpeg(list(args), what="benchmark input")
 
 
 def make_inputs(folder: Path) -> tuple[list[Path], Path, Path, list[SceneSpan]]:

@@ -1,7 +1,6 @@
 """End to end through the media stages: procedural visuals, composition, quality checks."""
 
 import json
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.artifacts import ArtifactStore, to_path, to_uri
 from activities.compose import ComposeActivities
-from activities.ffmpeg_run import ffmpeg_exe
+from activities.ffmpeg_run import run_ffmpeg
 from activities.quality import QualityActivities, probe
 from activities.visuals import VisualsActivities
 from workflows.contracts import (
@@ -39,27 +38,12 @@ SENTENCES = [
 SPANS = [SceneSpan(0.0, 5.0), SceneSpan(5.0, 10.5), SceneSpan(10.5, VOICE_S)]
 
 
-def _voice_wav(path: Path, seconds: float) -> None:
+def _voice_wav(path: Path, seconds: float, amplitude: float = 0.3) -> None:
     # A warbling tone with syllable-rate amplitude: loud enough and busy enough to stand in
     # for speech in the ducking and loudness stages.
-    expr = "0.3*sin(2*PI*(170+40*sin(2*PI*3*t))*t)*(0.55+0.45*sin(2*PI*4*t))"
-    subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"aevalsrc=exprs='{expr}':s=22050:d={seconds}",
-            "-ac",
-            "1",
-            str(path),
-        ],
-        check=True,
-    )
+    expr = f"{amplitude}*sin(2*PI*(170+40*sin(2*PI*3*t))*t)*(0.55+0.45*sin(2*PI*4*t))"
+    run_ffmpeg(["-f", "lavfi", "-i", f"aevalsrc=exprs='{expr}':s=22050:d={seconds}", "-ac", "1",
+                str(path)], what="test voice")  # fmt: skip
 
 
 def _alignment(path: Path) -> None:

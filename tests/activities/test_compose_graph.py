@@ -7,7 +7,6 @@ fast; the full-length reel is in test_compose.py and the speed in benchmarks/com
 import itertools
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,13 @@ import pytest
 from activities.artifacts import ArtifactStore, to_path, to_uri
 from activities.compose import ComposeActivities, CompositionPlan, compose_args
 from activities.encoders import encoder_works, pick_encoder
-from activities.ffmpeg_run import ffmpeg_exe
+from activities.ffmpeg_run import run_ffmpeg
 from activities.loudness import measure
 from activities.media_library import match, scan
 from activities.mp4info import track_durations
 from activities.quality import probe
 from activities.visuals import VisualsActivities
+from tests.activities.test_compose import _voice_wav
 from workflows.contracts import (
     ComposeRequest,
     LookConfig,
@@ -40,7 +40,7 @@ NO_COST = StageCost("t", "t", 0.0, 0.0, 0.0)
 
 
 def _ffmpeg(*args: str) -> None:
-    subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+    run_ffmpeg(list(args), what="test input")
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +70,7 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _voice(store: ArtifactStore, seconds: float, amplitude: float) -> VoiceTrack:
     wav, alignment = store.path_for(REEL, "voice.wav"), store.path_for(REEL, "alignment.json")
-    expr = f"{amplitude}*sin(2*PI*(170+40*sin(2*PI*3*t))*t)*(0.55+0.45*sin(2*PI*4*t))"
-    _ffmpeg("-f", "lavfi", "-i", f"aevalsrc=exprs='{expr}':s=22050:d={seconds}", str(wav))
+    _voice_wav(wav, seconds, amplitude)
     third = seconds / 3
     spans = [SceneSpan(round(k * third, 3), round((k + 1) * third, 3)) for k in range(3)]
     words = [
@@ -254,3 +253,15 @@ def test_one_own_clip_in_two_scenes_is_read_twice(tmp_path: Path, media: Path) -
         ComposeRequest(REEL, _look(), voice, Visuals([footage, footage, footage], NO_COST))
     )
     assert probe(to_path(reel.video_uri)).duration_s == pytest.approx(4.4, abs=0.05)
+
+
+def test_visuals_take_the_files_picked_by_meaning(tmp_path: Path, media: Path) -> None:
+    store = ArtifactStore(tmp_path)
+    spans = [SceneSpan(0.0, 1.0), SceneSpan(1.0, 2.0)]
+    scenes = [Scene("a", ["quasar"]), Scene("b", ["octopus"])]  # keywords would pick otherwise
+    picks = [str(media / "IMG_0042.jpg"), ""]
+    visuals = VisualsActivities(store, 0.0).make_visuals(
+        VisualsRequest(REEL, _look(), Script("t", "", [], scenes), spans, str(media), picks)
+    )
+    assert [(c.kind, c.source) for c in visuals.clips] == [("still", "IMG_0042.jpg"),
+                                                           ("generated", "")]  # fmt: skip

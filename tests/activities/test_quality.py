@@ -1,13 +1,12 @@
 """check_quality against crafted reels that are each wrong in one way."""
 
-import subprocess
 from pathlib import Path
 
 import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.artifacts import ArtifactStore, to_uri
-from activities.ffmpeg_run import ffmpeg_exe
+from activities.ffmpeg_run import run_ffmpeg
 from activities.quality import QualityActivities, parse_defects, parse_probe
 from workflows.contracts import LookConfig, QualityRequest
 
@@ -19,37 +18,9 @@ STILL = "testsrc2=s=270x480:r=30:d=1,trim=end_frame=1,loop=loop=-1:size=1,scale=
 
 
 def _make(path: Path, video: str, audio: str) -> Path:
-    subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            video,
-            "-f",
-            "lavfi",
-            "-i",
-            audio,
-            "-t",
-            str(SECONDS),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-ar",
-            "48000",
-            str(path),
-        ],
-        check=True,
-    )
+    run_ffmpeg(["-f", "lavfi", "-i", video, "-f", "lavfi", "-i", audio, "-t", str(SECONDS),
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                "-c:a", "aac", "-ar", "48000", str(path)], what="test reel")  # fmt: skip
     return path
 
 
