@@ -4,27 +4,20 @@ each platform's upload is counted once, where it ran, under its own platform lab
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.artifacts import to_uri
-from activities.publish import PublishActivities
-from activities.publishers.instagram import InstagramPublisher
-from activities.publishers.youtube import YouTubePublisher
-from tests.fakes.fixtures import CHUNK, World
+from tests.fakes.fixtures import World
 from tests.fakes.instagram_api import FakeInstagram
 from tests.fakes.youtube_api import FakeYouTube
-from tests.workflows.doubles import QUEUE, Doubles, _cost, channel_config, unique
+from tests.workflows.doubles import QUEUE, channel_config, unique
+from tests.workflows.test_publish_platforms import publishing_worker
 from workers.telemetry.instruments import Instruments
 from workers.telemetry.interceptor import MetricsInterceptor
-from workflows.contracts import ComposedReel, ComposeRequest, ReelInput, ReelResult, Topic
+from workflows.contracts import ReelInput, ReelResult, Topic
 from workflows.reel import ReelWorkflow
 
 
@@ -44,31 +37,14 @@ async def test_each_platform_is_counted_once_under_its_own_label(
     registry = CollectorRegistry()
     provider = MeterProvider(metric_readers=[PrometheusMetricReader(registry=registry)])
     interceptor = MetricsInterceptor(Instruments.create(provider.get_meter("test")))
-    doubles = Doubles(channel_config())
-
-    @activity.defn(name="compose_reel")
-    async def compose_reel(req: ComposeRequest) -> ComposedReel:
-        return ComposedReel(to_uri(world.video), to_uri(world.cover), 20.0, _cost("compose"))
-
-    publish = PublishActivities(world.ledger, 0.0, {
-        "youtube": YouTubePublisher(world.secrets, world.ledger, world.settings, CHUNK),
-        "instagram": InstagramPublisher(world.secrets, world.ledger, world.settings,
-                                        poll_s=0.01),
-    })
-    acts = [a for a in doubles.activities() if a.__name__ not in {"compose_reel", "publish_reel"}]
     name = unique("metrics")
     config = channel_config(name="demo", platforms=["local", "youtube", "instagram"],
                             out_dir=str(world.video.parent / "out"))
     reel = ReelInput(f"reel/demo/2026-01-01/{name}", config, Topic("t", facts=["a.", "b."]),
                      {q: QUEUE for q in ("reels", "media", "gpu", "publish")})
-    with ThreadPoolExecutor(4) as executor:
-        async with Worker(time_env.client, task_queue=QUEUE, workflows=[ReelWorkflow],
-                          activities=[*acts, compose_reel, publish.publish_reel,
-                                      publish.publish_to_platform],
-                          activity_executor=executor, interceptors=[interceptor]):
-            result = await time_env.client.execute_workflow(
-                ReelWorkflow.run, reel, id=f"reel/{name}", task_queue=QUEUE,
-                result_type=ReelResult)
+    async with publishing_worker(time_env.client, world, [interceptor]):
+        result = await time_env.client.execute_workflow(
+            ReelWorkflow.run, reel, id=f"reel/{name}", task_queue=QUEUE, result_type=ReelResult)
     assert {p.platform for p in result.publications} == {"local", "youtube", "instagram"}
 
     published = {dict(k)["platform"]: v for k, v in

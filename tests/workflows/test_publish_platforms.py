@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,7 +16,7 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from activities.artifacts import to_path, to_uri
 from activities.publish import PublishActivities
@@ -41,7 +41,10 @@ def _input(name: str, world: World, platforms: list[str]) -> ReelInput:
 
 
 @asynccontextmanager
-async def publishing_worker(client: Client, world: World) -> AsyncIterator[Doubles]:
+async def publishing_worker(
+    client: Client, world: World, interceptors: Sequence[Interceptor] = ()
+) -> AsyncIterator[Doubles]:
+    """Doubles for the media stages, the real publishers against the loopback fakes."""
     doubles = Doubles(channel_config())
 
     @activity.defn(name="compose_reel")
@@ -59,7 +62,7 @@ async def publishing_worker(client: Client, world: World) -> AsyncIterator[Doubl
         async with Worker(client, task_queue=QUEUE, workflows=[ChannelWorkflow, ReelWorkflow],
                           activities=[*acts, compose_reel, publish.publish_reel,
                                       publish.publish_to_platform],
-                          activity_executor=executor):
+                          activity_executor=executor, interceptors=interceptors):
             yield doubles
 
 
