@@ -11,7 +11,8 @@ from temporalio.exceptions import ApplicationError
 
 BAD_INPUT = "BadInput"  # retrying cannot fix it: a broken config, an empty script
 QUALITY_FAILED = "QualityFailed"  # the reel was produced but failed a check
-TOOL_FAILED = "ToolFailed"  # an external program (ffmpeg) failed; may be transient
+TOOL_FAILED = "ToolFailed"  # an external program (ffmpeg) failed; run again a few times
+WORK_FAILED = "WorkFailed"  # an unexpected exception in the activity; run again a few times
 RATE_LIMITED = "RateLimited"  # retry after the delay the backend asked for
 PLATFORM_UNAVAILABLE = "PlatformUnavailable"  # 5xx, reset connection: retry, resuming
 QUOTA_EXCEEDED = "QuotaExceeded"  # a platform's daily quota is spent: wait for the reset

@@ -20,6 +20,7 @@ from temporalio.worker import Interceptor, Worker
 from activities.artifacts import ArtifactStore
 from activities.config import Settings
 from activities.ledger import Ledger
+from workers.work_errors import WorkErrorInterceptor
 
 if TYPE_CHECKING:
     from workers.telemetry.setup import Telemetry
@@ -98,7 +99,7 @@ def build_worker(client: Client, settings: Settings, queue: str,
         task_queue=task_queue,
         workflows=[ChannelWorkflow, ReelWorkflow] if queue == "reels" else [],
         activities=acts,
-        interceptors=list(interceptors),
+        interceptors=[WorkErrorInterceptor(), *interceptors],
         activity_executor=ThreadPoolExecutor(max_workers=concurrency,
                                               thread_name_prefix=f"{queue}-activity"),
         max_concurrent_activities=concurrency,

@@ -224,7 +224,8 @@ class ReelInput:
 @dataclass
 class Scene:
     text: str  # what the voice says over this scene
-    keywords: list[str] = field(default_factory=list)  # what the visuals show
+    keywords: list[str] = field(default_factory=list)  # what the visuals show (stock search)
+    visual_prompt: str = ""  # one sentence describing the shot, for video/image generators
 
 
 @dataclass
@@ -308,6 +309,12 @@ class VisualsRequest:
     # Files chosen by meaning (match_media), one per scene, "" for none; when given they
     # replace the keyword match.
     media_picks: list[str] = field(default_factory=list)
+    # Clips already made for scenes (generated or stock footage, see generate_footage), one
+    # per scene; a clip with uri "" leaves that scene to own media or the procedural render.
+    footage: list[SceneClip] = field(default_factory=list)
+    # Per scene, which look to render: 0 = the first; a quality remedy asks for another
+    # (another procedural style and seed) when that scene looked black or frozen.
+    variants: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -332,7 +339,8 @@ class SceneClip:
     uri: str
     duration_s: float  # how long the clip plays before compose loops or holds it
     kind: str = "generated"  # generated | video | still
-    source: str = ""  # own media: the file's name, for the sidecar and logs
+    source: str = ""  # own media: the file's name; footage: "<source>: <what>", for the sidecar
+    attribution: str = ""  # stock footage: the credit line the licence asks for
 
 
 @dataclass
@@ -495,3 +503,57 @@ class ChannelStatus:
     daily_budget_usd: float
     runs: int
     last_reels: list[ReelSummary]
+
+
+# --- footage: generated and stock visuals, routed per scene by workflows/routing.py ---
+
+
+@dataclass
+class VisualsPolicy:
+    """A channel's `visuals:` block: which sources may make its scenes, and at what price."""
+
+    sources: list[str] = field(default_factory=lambda: ["procedural"])  # candidates, in order
+    min_quality: float = 0.0  # sources scored under this are never routed
+    max_usd_per_reel: float = 0.10  # the estimate of a reel's footage must fit this
+    prefer: str = "quality"  # quality | cost | speed
+
+
+@dataclass
+class SourceInfo:
+    """One visual source as this host knows it: the quality and price tables from
+    temporal.yaml (`visuals.sources`), and whether it can run here (a key, Apple silicon)."""
+
+    name: str  # runway | veo | replicate | replicate-flux | pexels | pixabay | flux-mlx | ...
+    kind: str  # video | still (what one call gives)
+    quality: float  # 0..1, config
+    usd_per_second: float = 0.0  # video generators: per second of generated clip
+    usd_per_clip: float = 0.0  # stills, and per-request prices
+    durations: list[float] = field(default_factory=list)  # clip lengths it makes; [] = any
+    seconds_per_clip: float = 0.0  # typical wall time of one clip, for prefer: speed
+    configured: bool = True
+    reason: str = ""  # why not configured, e.g. "no key: monolathe auth visuals runway"
+    model: str = ""  # the provider's model id used
+
+
+@dataclass
+class FootageRequest:
+    """One scene's clip from one source (activity generate_footage, `generate` queue)."""
+
+    reel_id: str
+    scene: int
+    source: str
+    prompt: str  # Scene.visual_prompt (generators)
+    keywords: list[str]  # Scene.keywords (stock search)
+    duration_s: float  # seconds the scene needs; compose trims, loops or holds the clip
+    width: int
+    height: int
+    variant: int = 0  # another take (seed, search result) for a quality remedy
+
+
+@dataclass
+class Footage:
+    clip: SceneClip  # in the artifact store; kind video | still
+    source: str
+    usd: float  # settled: the provider's figure where it reports one, else the price table
+    job_id: str = ""  # the provider's job/prediction/operation id, kept in the ledger
+    cost: StageCost | None = None

@@ -2,6 +2,16 @@
 
 Workflows refer to activities by name so the orchestrator never imports ffmpeg, onnxruntime
 or MLX; the worker registers the implementations under the same names.
+
+Retries go by kind of failure:
+- the infrastructure (a heartbeat or start-to-close timeout, a lost worker, a server restart)
+  and declared waits (rate limits, quotas, a platform's 5xx): the server retries without an
+  attempt count until the stage's `deadline` (schedule-to-close);
+- the work itself (ffmpeg failing, an unexpected exception): `WorkErrorInterceptor` marks the
+  failure non-retryable for the server and `Stage.execute` runs the activity again, `attempts`
+  times in all, so a worker dying never spends that budget;
+- typed final errors (`BadInput`, `QualityFailed`, a provider's refusal): no retry; the
+  workflow decides what to do.
 """
 
 from __future__ import annotations
@@ -12,41 +22,62 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 T = TypeVar("T")
 
 # Type names of activities.errors; kept here too because workflows cannot import activities.
 NON_RETRYABLE = ["BadInput", "QualityFailed"]
+# Failures of the work itself, retried by the workflow `Stage.attempts` times in all.
+WORK_FAILURE_TYPES = ("ToolFailed", "WorkFailed")
+WORK_RETRY_BASE = timedelta(seconds=2)
+
+
+def is_work_failure(error: BaseException) -> bool:
+    cause = error.cause if isinstance(error, ActivityError) else error
+    return (isinstance(cause, ApplicationError) and cause.non_retryable
+            and cause.type in WORK_FAILURE_TYPES)
 
 
 @dataclass(frozen=True)
 class Stage:
     name: str  # the activity name
     queue: str  # the logical queue; workers map it to the configured task queue name
-    timeout: timedelta  # start-to-close
+    timeout: timedelta  # start-to-close of one attempt
     heartbeat: timedelta | None = None
-    attempts: int = 3
+    attempts: int = 3  # runs allowed when the work itself fails (not the infrastructure)
+    deadline: timedelta = timedelta(hours=1)  # schedule-to-close: infrastructure retries stop
 
     def retry(self) -> RetryPolicy:
         return RetryPolicy(
             initial_interval=timedelta(seconds=1),
             backoff_coefficient=2.0,
-            maximum_interval=timedelta(seconds=30),
-            maximum_attempts=self.attempts,
+            maximum_interval=timedelta(seconds=60),
+            maximum_attempts=0,  # unlimited: the deadline bounds them
             non_retryable_error_types=NON_RETRYABLE,
         )
 
     async def execute(self, arg: Any, result_type: type[T], queues: dict[str, str]) -> T:
         """Run this stage's activity from a workflow with its timeouts and retry policy."""
-        return await workflow.execute_activity(
-            self.name,
-            arg,
-            result_type=result_type,
-            task_queue=task_queue(queues, self.queue),
-            start_to_close_timeout=self.timeout,
-            heartbeat_timeout=self.heartbeat,
-            retry_policy=self.retry(),
-        )
+        for run in range(1, self.attempts + 1):
+            try:
+                return await workflow.execute_activity(
+                    self.name,
+                    arg,
+                    result_type=result_type,
+                    task_queue=task_queue(queues, self.queue),
+                    start_to_close_timeout=self.timeout,
+                    schedule_to_close_timeout=self.deadline,
+                    heartbeat_timeout=self.heartbeat,
+                    retry_policy=self.retry(),
+                )
+            except ActivityError as error:
+                if run >= self.attempts or not is_work_failure(error):
+                    raise
+                workflow.logger.warning("%s failed (run %d of %d), running it again: %s",
+                                        self.name, run, self.attempts, error.cause)
+                await workflow.sleep(WORK_RETRY_BASE * 2 ** (run - 1))
+        raise AssertionError("unreachable: the last run returns or raises")
 
 
 def task_queue(queues: dict[str, str], logical: str) -> str:
@@ -60,25 +91,34 @@ def task_queue(queues: dict[str, str], logical: str) -> str:
     return workflow.info().task_queue if logical == "reels" else logical
 
 
-LOAD_CHANNEL = Stage("load_channel", "reels", timedelta(seconds=30))
-PICK_TOPIC = Stage("pick_topic", "reels", timedelta(seconds=60))
-WRITE_SCRIPT = Stage("write_script", "reels", timedelta(minutes=2))
-SYNTHESIZE_VOICE = Stage("synthesize_voice", "gpu", timedelta(minutes=10), timedelta(seconds=10))
-MAKE_VISUALS = Stage("make_visuals", "media", timedelta(minutes=15), timedelta(seconds=10))
-COMPOSE_REEL = Stage("compose_reel", "media", timedelta(minutes=20), timedelta(seconds=10))
-CHECK_QUALITY = Stage("check_quality", "media", timedelta(minutes=10), timedelta(seconds=10))
-PUBLISH_REEL = Stage("publish_reel", "publish", timedelta(minutes=30), timedelta(seconds=30), 5)
+MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
+LOAD_CHANNEL = Stage("load_channel", "reels", timedelta(seconds=30), deadline=10 * MINUTE)
+PICK_TOPIC = Stage("pick_topic", "reels", timedelta(seconds=60), deadline=10 * MINUTE)
+WRITE_SCRIPT = Stage("write_script", "reels", 2 * MINUTE, deadline=30 * MINUTE)
+SYNTHESIZE_VOICE = Stage("synthesize_voice", "gpu", 10 * MINUTE, timedelta(seconds=10),
+                         deadline=HOUR)
+MAKE_VISUALS = Stage("make_visuals", "media", 15 * MINUTE, timedelta(seconds=10), deadline=HOUR)
+COMPOSE_REEL = Stage("compose_reel", "media", 20 * MINUTE, timedelta(seconds=10), deadline=HOUR)
+CHECK_QUALITY = Stage("check_quality", "media", 10 * MINUTE, timedelta(seconds=10),
+                      deadline=30 * MINUTE)
+PUBLISH_REEL = Stage("publish_reel", "publish", 30 * MINUTE, timedelta(seconds=30), 5,
+                     deadline=2 * HOUR)
 # The gpu queue's models (activities/gpu). Heartbeats come from a helper thread, so a long
 # model load or generation step does not look like a dead worker.
-WRITE_SCRIPT_MLX = Stage("write_script_mlx", "gpu", timedelta(minutes=10), timedelta(seconds=30))
-PICK_NOVEL_TOPIC = Stage("pick_novel_topic", "gpu", timedelta(minutes=2), timedelta(seconds=30))
-LIST_OWN_MEDIA = Stage("list_own_media", "media", timedelta(seconds=60))
-MATCH_MEDIA = Stage("match_media", "gpu", timedelta(minutes=2), timedelta(seconds=30))
-RECORD_REEL = Stage("record_reel", "reels", timedelta(seconds=60), attempts=10)
-# One call per platform; its retries resume the upload. Quota and rate-limit waits come as
-# `next_retry_delay` from the activity and count as attempts, hence the generous number.
-PUBLISH_TO_PLATFORM = Stage("publish_to_platform", "publish", timedelta(minutes=30),
-                            timedelta(seconds=60), attempts=30)
+WRITE_SCRIPT_MLX = Stage("write_script_mlx", "gpu", 10 * MINUTE, timedelta(seconds=30),
+                         deadline=HOUR)
+PICK_NOVEL_TOPIC = Stage("pick_novel_topic", "gpu", 2 * MINUTE, timedelta(seconds=30),
+                         deadline=30 * MINUTE)
+LIST_OWN_MEDIA = Stage("list_own_media", "media", timedelta(seconds=60), deadline=10 * MINUTE)
+MATCH_MEDIA = Stage("match_media", "gpu", 2 * MINUTE, timedelta(seconds=30),
+                    deadline=30 * MINUTE)
+# A ledger outage must not lose the record of a finished reel: a long deadline.
+RECORD_REEL = Stage("record_reel", "reels", timedelta(seconds=60), attempts=10, deadline=6 * HOUR)
+# One call per platform; its retries resume the upload. Quota waits (until midnight Pacific)
+# and rate-limit waits come as `next_retry_delay`; the deadline covers a day's quota and more.
+PUBLISH_TO_PLATFORM = Stage("publish_to_platform", "publish", 30 * MINUTE, timedelta(seconds=60),
+                            attempts=5, deadline=48 * HOUR)
 
 REEL_STAGES = [WRITE_SCRIPT, SYNTHESIZE_VOICE, MAKE_VISUALS, COMPOSE_REEL, CHECK_QUALITY,
                PUBLISH_REEL]

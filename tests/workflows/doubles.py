@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from workers.work_errors import WorkErrorInterceptor
 from workflows.channel import ChannelWorkflow
 from workflows.contracts import (
     Cadence,
@@ -61,6 +62,10 @@ class Doubles:
     block_compose: bool = False  # compose waits until cancelled
     quality_failures: int = 0  # how many check_quality calls fail before one passes
     fail_voice: str = ""  # a BadInput message synthesize_voice fails with
+    # What the next compose_reel runs do before answering, one entry a run: "stall" (stops
+    # heartbeating, as a dead worker does), "crash" (an unexpected exception), "tool" (a
+    # retryable ToolFailed, as ffmpeg failing), "bad" (BadInput).
+    compose_faults: list[str] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)
     compose_safe_flags: list[bool] = field(default_factory=list)
     compose_cancelled: asyncio.Event = field(default_factory=asyncio.Event)
@@ -109,6 +114,16 @@ class Doubles:
         async def compose_reel(req: ComposeRequest) -> ComposedReel:
             self._count("compose_reel")
             self.compose_safe_flags.append(req.safe)
+            fault = self.compose_faults.pop(0) if self.compose_faults else ""
+            if fault == "stall":
+                await asyncio.sleep(3600)
+            elif fault == "crash":
+                raise RuntimeError("compose double crashed")
+            elif fault == "tool":
+                raise ApplicationError("ffmpeg failed (exit 1)", type="ToolFailed")
+            elif fault == "bad":
+                raise ApplicationError("compose request: bad clip", type="BadInput",
+                                       non_retryable=True)
             if self.block_compose:
                 try:
                     while True:
@@ -160,6 +175,7 @@ async def worker(client: Client, doubles: Doubles) -> AsyncIterator[Worker]:
         task_queue=QUEUE,
         workflows=[ChannelWorkflow, ReelWorkflow],
         activities=doubles.activities(),
+        interceptors=[WorkErrorInterceptor()],
     ) as running:
         yield running
 
