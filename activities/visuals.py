@@ -1,15 +1,18 @@
-"""The visuals stage: one procedural clip per scene, rendered locally with ffmpeg's sources.
+"""The visuals stage: a clip per scene. Footage made upstream (generated or stock) and the
+channel's own media come first; the other scenes are rendered locally with ffmpeg's sources.
 
 Clips are rendered at half resolution (compose upscales) and each runs `HANDLE_S` past its
 scene's end, so compose can cross-fade into the next scene without shortening the reel.
 Styles rotate per scene and take their seed from the keywords, so a retry renders the same
-pictures.
+pictures; a scene's `variant` (a quality remedy) shifts both to render another look. Every
+style carries drifting light motes over its background, so something always moves across
+the frame: a gradient that drifts flat or a pattern that settles never looks frozen. The
+words themselves are the captions' job; scenes carry no text.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -18,21 +21,18 @@ from temporalio import activity
 
 from activities import media_library
 from activities.artifacts import ArtifactStore, to_uri
-from activities.assets import CAPTION_FONT
 from activities.errors import bad_input
-from activities.ffmpeg_run import filter_path, out_seconds, run_ffmpeg
+from activities.ffmpeg_run import out_seconds, run_ffmpeg
 from activities.metering import Meter
 from activities.progress import heartbeat
 from activities.quality import probe
-from workflows.contracts import LookConfig, Scene, SceneClip, Visuals, VisualsRequest
+from workflows.contracts import LookConfig, SceneClip, Visuals, VisualsRequest
 
 log = logging.getLogger(__name__)
 Size = tuple[int, int]
 
 HANDLE_S = 0.5  # extra seconds rendered past each scene, consumed by compose's cross-fades
 SCALE = 2  # generated scenes render at half the reel's size; compose scales them up
-MAX_KEYWORD_LINES = 3
-MAX_LINE_CHARS = 14
 STYLES = ("flow", "life", "shapes", "automaton")
 GRADIENT_TYPES = ("linear", "radial", "circular", "spiral", "square")
 # Gradients are smooth, so rendering them at a quarter of the reel's size and upscaling loses
@@ -49,26 +49,27 @@ class VisualsActivities:
     @activity.defn(name="make_visuals", no_thread_cancel_exception=True)
     def make_visuals(self, req: VisualsRequest) -> Visuals:
         _validate(req)
+        variants = req.variants or [0] * len(req.scenes)
+        made = _footage(req, variants)
         own = _own_media(req)
-        backend = "own-media+procedural" if any(own) else "procedural"
-        meter = Meter("visuals", backend, self.cpu_second_usd)
+        chosen = [m or (o if variants[i] == 0 else None) for i, (m, o) in enumerate(zip(made, own))]
+        meter = Meter("visuals", _backend(made, own, chosen), self.cpu_second_usd)
         base_seed = _seed(" ".join(" ".join(s.keywords) or s.text for s in req.script.scenes))
         total = sum(span.end - span.start + HANDLE_S for span in req.scenes)
         done = 0.0
         clips: list[SceneClip] = []
         for i, (span, scene) in enumerate(zip(req.scenes, req.script.scenes, strict=True)):
             duration = round(span.end - span.start + HANDLE_S, 3)
-            if own[i] is not None:
-                clips.append(own[i])
+            if (clip := chosen[i]) is not None:
+                clips.append(clip)
                 done += duration
                 continue
-            out = self.store.path_for(req.reel_id, f"scene-{i:02d}.mp4")
-            text_file = self.store.path_for(req.reel_id, f"scene-{i:02d}.txt")
-            text_file.write_text(keyword_text(scene), encoding="utf-8")
-            style = STYLES[(base_seed + i) % len(STYLES)]
-            args = scene_args(
-                style, _seed(f"{i}:{' '.join(scene.keywords)}"), req.look, duration, text_file, out
-            )
+            variant = variants[i]
+            suffix = f"-v{variant}" if variant else ""
+            out = self.store.path_for(req.reel_id, f"scene-{i:02d}{suffix}.mp4")
+            style = STYLES[(base_seed + i + variant) % len(STYLES)]
+            seed = _seed(f"{i}:{' '.join(scene.keywords)}" + (f":{variant}" if variant else ""))
+            args = scene_args(style, seed, req.look, duration, out)
             run = run_ffmpeg(
                 args,
                 _progress_ticker(f"scene {i}", done, duration, total),
@@ -77,8 +78,31 @@ class VisualsActivities:
             meter.add_child_cpu(run.cpu_seconds)
             done += duration
             heartbeat({"scene": i, "progress": round(done / total, 3)})
-            clips.append(SceneClip(uri=to_uri(out), duration_s=duration))
+            clips.append(SceneClip(uri=to_uri(out), duration_s=duration, source=style))
         return Visuals(clips=clips, cost=meter.cost())
+
+
+def _footage(req: VisualsRequest, variants: list[int]) -> list[SceneClip | None]:
+    """Clips made upstream for scenes (generated or stock), None where a scene has none."""
+    if not req.footage:
+        return [None] * len(req.scenes)
+    if len(req.footage) != len(req.scenes):
+        raise bad_input(
+            f"visuals request: {len(req.footage)} footage clips for {len(req.scenes)} scenes"
+        )
+    return [clip if clip.uri else None for clip in req.footage]
+
+
+def _backend(made: list[SceneClip | None], own: list[SceneClip | None],
+             chosen: list[SceneClip | None]) -> str:
+    parts = []
+    if any(c is not None and c is m for c, m in zip(chosen, made)):
+        parts.append("footage")
+    if any(c is not None and c is o for c, o in zip(chosen, own)):
+        parts.append("own-media")
+    if any(c is None for c in chosen):
+        parts.append("procedural")
+    return "+".join(parts)
 
 
 def _own_media(req: VisualsRequest) -> list[SceneClip | None]:
@@ -130,27 +154,19 @@ def _validate(req: VisualsRequest) -> None:
             raise bad_input(f"visuals request: scenes[{i}] has zero or negative duration")
     if req.look.fps <= 0:
         raise bad_input(f"visuals request: look.fps must be positive, got {req.look.fps}")
+    if req.variants and (len(req.variants) != len(req.scenes) or min(req.variants) < 0):
+        raise bad_input(
+            f"visuals request: variants must be {len(req.scenes)} numbers >= 0, "
+            f"got {req.variants}"
+        )
 
 
-def keyword_text(scene: Scene) -> str:
-    """The words drawn big on the scene: its keywords, else its longest words, one a line."""
-    words = [k.strip() for k in scene.keywords if k.strip()]
-    if not words:
-        candidates = re.findall(r"[\w'-]+", scene.text)
-        words = sorted(candidates, key=len, reverse=True)[:2]
-    lines = [w.upper()[:MAX_LINE_CHARS] for w in words[:MAX_KEYWORD_LINES]]
-    return "\n".join(lines)
-
-
-def scene_args(
-    style: str, seed: int, look: LookConfig, duration: float, text_file: Path, out: Path
-) -> list[str]:
-    """ffmpeg arguments rendering one scene: a lavfi source graph, the keywords, an x264 file."""
+def scene_args(style: str, seed: int, look: LookConfig, duration: float, out: Path) -> list[str]:
+    """ffmpeg arguments rendering one scene: a lavfi source graph with motes, an x264 file."""
     palette = _palette(look.palette)
     size = (look.width // SCALE, look.height // SCALE)
     background = _BACKGROUNDS[style](seed, palette, look.fps, size)
-    text = _drawtext(text_file, _font_size(text_file.read_text(encoding="utf-8"), size))
-    graph = f"{background},{text},format=yuv420p"
+    graph = f"{background}[bg];{_motes(seed, palette, look.fps, size, 'bg')},format=yuv420p"
     return [
         "-f", "lavfi", "-i", graph,
         "-t", f"{duration:.3f}",
@@ -230,21 +246,32 @@ _BACKGROUNDS: dict[str, Callable[[int, list[str], int, Size], str]] = {
 }
 
 
-def _font_size(text: str, size: Size) -> int:
-    """The largest size (at most 8.5% of the height) at which the longest line fits 88% of
-    the width; DejaVu Sans Bold capitals average about 0.72 em."""
+MOTES = 4
+MOTE_RISE_S = (7.0, 9.5)  # seconds to cross the frame bottom to top, slowest and fastest
+
+
+def _motes(seed: int, palette: list[str], fps: int, size: Size, under: str) -> str:
+    """Translucent squares rising through the frame on a sway, each coming round again
+    below when it leaves above; phases are spread so that at every instant several are in
+    view and moving. They alternate white and the darkest colour, so half of them stand out
+    on any background, a flat stretch of the palette's lightest colour included."""
     width, height = size
-    longest = max((len(line) for line in text.splitlines()), default=1)
-    return int(min(height * 0.085, 0.88 * width / (0.72 * max(1, longest))))
-
-
-def _drawtext(text_file: Path, size: int) -> str:
-    return (
-        f"drawtext=fontfile={filter_path(CAPTION_FONT)}:textfile={filter_path(text_file)}"
-        f":expansion=none:text_align=C:fontcolor=white:fontsize={size}:line_spacing=12"
-        ":borderw=5:bordercolor=black@0.85:shadowx=3:shadowy=3:shadowcolor=black@0.6"
-        ":x=(w-text_w)/2:y=h*0.30-text_h/2:alpha='min(1,t/0.4)'"
-    )
+    tones = ("ffffff", _three(palette)[0])
+    chains = []
+    last = under
+    for k in range(MOTES):
+        side = int(width * (0.10 + 0.05 * ((seed >> k) % 3)))
+        rise = MOTE_RISE_S[0] + (MOTE_RISE_S[1] - MOTE_RISE_S[0]) * k / (MOTES - 1)
+        travel = height + side
+        phase = travel * (k + ((seed >> (2 * k)) % 100) / 200) / MOTES
+        column = width * (k + 0.5) / MOTES - side / 2
+        x = f"{column:.0f}+{width * 0.08:.0f}*sin(t*{0.7 + 0.2 * k:.2f}+{(seed >> k) % 7})"
+        y = f"{height}-mod(t*{travel / rise:.1f}+{phase:.0f},{travel})"
+        tone = tones[k % 2]
+        chains.append(f"color=c=0x{tone}@0.5:s={side}x{side}:r={fps},format=rgba[m{k}]")
+        chains.append(f"[{last}][m{k}]overlay=x='{x}':y='{y}':eval=frame:shortest=1[mo{k}]")
+        last = f"mo{k}"
+    return ";".join(chains) + f";[{last}]null"
 
 
 def _palette(colours: list[str]) -> list[str]:
