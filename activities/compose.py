@@ -99,6 +99,8 @@ class ComposeActivities:
                 voice_lufs=levels.voice_lufs,
                 music=music,
                 music_lufs=levels.music_lufs,
+                offset_db=req.loudness_offset_db,
+                peak_margin_db=req.peak_margin_db,
             )
             plan.mix_levels, cpu = measure_mix(plan, req.look)
             meter.add_child_cpu(cpu)
@@ -142,6 +144,9 @@ class CompositionPlan:
     music_lufs: float = TARGET_LUFS
     mix_levels: dict[str, str] | None = None  # loudnorm's first-pass measurement of the mix
     gain_db: float | None = None  # the gain in front of the limiter, when the peaks need one
+    # A new mix after a failed loudness check: added gain, and the limiter's ceiling lowered.
+    offset_db: float = 0.0
+    peak_margin_db: float = 0.0
 
 
 @dataclass
@@ -345,24 +350,25 @@ def _sound(plan: CompositionPlan, look: LookConfig) -> Stream:
             "aresample", AUDIO_RATE
         )
     if plan.gain_db is not None:
-        return _limited(mix, plan.gain_db)
+        return _limited(mix, plan.gain_db, plan.peak_margin_db)
     return mix.filter("volume", f"{_linear_gain(plan):.2f}dB")
 
 
 def _linear_gain(plan: CompositionPlan) -> float:
     assert plan.mix_levels is not None
-    return TARGET_LUFS - float(plan.mix_levels["input_i"])
+    return TARGET_LUFS - float(plan.mix_levels["input_i"]) + plan.offset_db
 
 
 def _needs_limiter(plan: CompositionPlan) -> bool:
     assert plan.mix_levels is not None
-    return float(plan.mix_levels["input_tp"]) + _linear_gain(plan) > TRUE_PEAK_TARGET
+    peak = float(plan.mix_levels["input_tp"]) + _linear_gain(plan)
+    return plan.peak_margin_db > 0 or peak > TRUE_PEAK_TARGET
 
 
-def _limited(stream: Stream, gain_db: float) -> Stream:
+def _limited(stream: Stream, gain_db: float, margin_db: float = 0.0) -> Stream:
     # alimiter limits sample peaks; the margin under the ceiling covers inter-sample peaks
     # and the AAC encoder's overshoot. level=0: no make-up gain, the loudness stays ours.
-    ceiling = 10 ** ((TRUE_PEAK_TARGET - LIMITER_MARGIN_DB) / 20)
+    ceiling = 10 ** ((TRUE_PEAK_TARGET - LIMITER_MARGIN_DB - margin_db) / 20)
     return stream.filter("volume", f"{gain_db:.2f}dB").filter(
         "alimiter", limit=f"{ceiling:.4f}", attack=5, release=50, level=0, latency=1
     )
@@ -373,10 +379,11 @@ def limited_gain(plan: CompositionPlan, look: LookConfig) -> tuple[float, float]
     has to hold down, so measure what it leaves of the linear gain and add the shortfall with
     40% to spare for what it takes of that (lands within ~0.3 LU of the target on speech)."""
     gain = _linear_gain(plan)
-    args = ffmpeg.output(_limited(_mix(plan, look), gain).filter("ebur128"), "-", f="null")
+    limited = _limited(_mix(plan, look), gain, plan.peak_margin_db)
+    args = ffmpeg.output(limited.filter("ebur128"), "-", f="null")
     run = run_ffmpeg(args.get_args(), what="limiter measurement")
     found = parse_ebur128(run.stderr)
-    shortfall = TARGET_LUFS - found[-1].integrated_lufs if found else 0.0
+    shortfall = TARGET_LUFS + plan.offset_db - found[-1].integrated_lufs if found else 0.0
     return gain + max(0.0, min(6.0, 1.4 * shortfall)), run.cpu_seconds
 
 

@@ -114,6 +114,17 @@ class QualityCheckRow(SQLModel, table=True):
     value: float | None = None  # the measurement, where the check has one number
 
 
+class QualityRemedyRow(SQLModel, table=True):
+    """A failed quality check of a reel and the remedy applied (or "no remedy left")."""
+
+    __tablename__ = "quality_remedies"
+    __table_args__ = (UniqueConstraint("reel_id", "attempt"),)
+    id: int | None = Field(default=None, primary_key=True)
+    reel_id: str = Field(index=True)
+    attempt: int  # 1 = the first failed check
+    what: str  # "<failed checks> -> <remedy>"
+
+
 def _sqlite_wal(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -220,7 +231,20 @@ class Ledger:
                 s.flush()
                 for name, result, value in quality_rows(record.quality):
                     s.add(QualityCheckRow(reel_id=reel_id, name=name, result=result, value=value))
+            for old_remedy in s.exec(
+                select(QualityRemedyRow).where(QualityRemedyRow.reel_id == reel_id)
+            ):
+                s.delete(old_remedy)
+            s.flush()
+            for attempt, what in enumerate(record.remedies, start=1):
+                s.add(QualityRemedyRow(reel_id=reel_id, attempt=attempt, what=what[:2000]))
         return total
+
+    def quality_remedies(self, reel_id: str) -> list[str]:
+        with self.session() as s:
+            rows = s.exec(select(QualityRemedyRow).where(QualityRemedyRow.reel_id == reel_id)
+                          .order_by(QualityRemedyRow.attempt))  # type: ignore[arg-type]
+            return [row.what for row in rows]
 
     def quality_checks(self, reel_id: str) -> dict[str, tuple[str, float | None]]:
         with self.session() as s:

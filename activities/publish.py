@@ -78,6 +78,7 @@ def sidecar_of(req: PublishRequest) -> dict[str, object]:
         "total_usd": round(sum(c.usd for c in req.costs), 6),
         "stage_seconds": req.stage_seconds,
         "quality": asdict(req.quality),
+        "quality_remedies": req.remedies,
     }
 
 

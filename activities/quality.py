@@ -196,6 +196,11 @@ class QualityActivities:
             loudness_lufs=defects.loudness_lufs,
             true_peak_dbtp=defects.true_peak_dbtp,
             av_gap_ms=av_gap_ms,
+            defects={
+                name: [[round(at, 2), round(length, 2)] for at, length in stretches]
+                for name, stretches in (("black", defects.black), ("frozen", defects.frozen))
+                if stretches
+            },
         )
         if not report.passed:
             failed = {name: why for name, why in checks.items() if why != "ok"}

@@ -356,6 +356,10 @@ class ComposeRequest:
     voice: VoiceTrack
     visuals: Visuals
     safe: bool = False  # retry with conservative settings after a failed quality check
+    # Mixing again after a failed loudness check: gain on top of the measured one, and how
+    # far under the usual ceiling the limiter holds the peaks.
+    loudness_offset_db: float = 0.0
+    peak_margin_db: float = 0.0
 
 
 @dataclass
@@ -392,6 +396,8 @@ class QualityReport:
     loudness_lufs: float | None = None  # integrated, EBU R128
     true_peak_dbtp: float | None = None
     av_gap_ms: float | None = None  # |video duration - audio duration|
+    # Stretches behind the black and frozen checks: check -> [[start_s, length_s], ...]
+    defects: dict[str, list[list[float]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -418,6 +424,7 @@ class PublishRequest:
     stage_seconds: dict[str, float]
     quality: QualityReport
     published: list[Publication] = field(default_factory=list)  # by publish_to_platform
+    remedies: list[str] = field(default_factory=list)  # failed quality checks and what was done
 
 
 @dataclass
@@ -459,6 +466,7 @@ class ReelRecord:
     publications: list[Publication]
     error: str = ""
     quality: QualityReport | None = None
+    remedies: list[str] = field(default_factory=list)  # failed quality checks and what was done
 
 
 @dataclass

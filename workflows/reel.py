@@ -2,14 +2,16 @@
 
 write_script -> synthesize_voice -> make_visuals -> compose_reel -> check_quality
 -> publish_to_platform (one per remote platform, side by side) -> publish_reel (local
-folder and sidecar) -> record_reel. A failed quality check recomposes once with safe settings.
-Any other failure is recorded in the ledger and ends the reel with a `ReelFailed` error
-that names the stage and the reason.
+folder and sidecar) -> record_reel. A failed quality check gets the remedy for what failed
+(workflows/remedies.py: new visuals for a black or frozen scene, a new mix, a new caption
+layout, the safe compose) until the remedies are spent. Any other failure is recorded in the
+ledger and ends the reel with a `ReelFailed` error that names the stage and the reason.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -43,6 +45,16 @@ with workflow.unsafe.imports_passed_through():
         VoiceRequest,
         VoiceTrack,
     )
+    from workflows.remedies import (
+        CAPTION_SHRINK,
+        LAYOUT,
+        MIX,
+        SAFE,
+        VISUALS,
+        Remedy,
+        Verdict,
+        plan_remedy,
+    )
     from workflows.stages import (
         CHECK_QUALITY,
         COMPOSE_REEL,
@@ -62,6 +74,8 @@ T = TypeVar("T")
 # Each platform gets its own publish_to_platform call before the local publish and sidecar.
 PUBLISH_PER_PLATFORM = "publish-per-platform-v1"
 MEDIA_BY_MEANING = "media-by-meaning-v1"
+# A failed quality check gets the remedy for what failed instead of one safe recompose.
+QUALITY_REMEDIES = "quality-remedies-v1"
 # Cosine similarity of MiniLM embeddings under which a scene keeps its generated visuals:
 # related sentences score about 0.3-0.8, unrelated ones below 0.2.
 MEDIA_MIN_SIMILARITY = 0.25
@@ -77,6 +91,42 @@ def _reason(error: BaseException) -> str:
     return str(cause)
 
 
+def _verdict(error: ActivityError) -> Verdict:
+    cause = error.cause
+    details = cause.details if isinstance(cause, ApplicationError) else ()
+    report = details[0] if details and isinstance(details[0], dict) else {}
+    return Verdict.of(report) if report else Verdict(failed={"unknown": _reason(error)})
+
+
+def _new_visuals(request: VisualsRequest, remedy: Remedy) -> VisualsRequest:
+    """Another look for the remedied scenes: their variant moves on, and footage or own
+    media they had gives way to the procedural render."""
+    count = len(request.scenes)
+    variants = list(request.variants or [0] * count)
+    footage = list(request.footage)
+    for i in remedy.scenes:
+        variants[i] += 1
+        if footage:
+            footage[i] = replace(footage[i], uri="")
+    return replace(request, variants=variants, footage=footage)
+
+
+def _remedied(request: ComposeRequest, remedy: Remedy, visuals: Visuals) -> ComposeRequest:
+    changed = replace(request, visuals=visuals)
+    if MIX in remedy.kinds:
+        changed = replace(changed,
+                          loudness_offset_db=request.loudness_offset_db + remedy.loudness_offset_db,
+                          peak_margin_db=max(request.peak_margin_db, remedy.peak_margin_db))
+    if LAYOUT in remedy.kinds:
+        look = request.look
+        changed = replace(changed, look=replace(
+            look, caption_size=round(look.caption_size * CAPTION_SHRINK, 4),
+            caption_words=max(1, look.caption_words - 1)))
+    if SAFE in remedy.kinds:
+        changed = replace(changed, safe=True)
+    return changed
+
+
 @workflow.defn
 class ReelWorkflow:
     @workflow.init
@@ -85,6 +135,7 @@ class ReelWorkflow:
         self.progress_state = ReelProgress(input.reel_id, input.topic.title, "starting")
         self.costs: list[StageCost] = []
         self.assets: dict[str, str] = {}
+        self.remedies: list[str] = []  # each failed quality check and what was done about it
 
     @workflow.query
     def progress(self) -> ReelProgress:
@@ -115,13 +166,15 @@ class ReelWorkflow:
             SYNTHESIZE_VOICE, VoiceRequest(input.reel_id, channel.voice, script), VoiceTrack
         )
         self.assets["voice"] = voice.audio_uri
-        visuals = await self._stage(
-            MAKE_VISUALS,
-            VisualsRequest(input.reel_id, channel.look, script, voice.scenes, channel.media_dir,
-                           await self._media_by_meaning(input, script)),
-            Visuals,
-        )
-        composed, quality = await self._compose_checked(input, voice, visuals)
+        visuals_request = VisualsRequest(input.reel_id, channel.look, script, voice.scenes,
+                                         channel.media_dir,
+                                         await self._media_by_meaning(input, script))
+        visuals = await self._stage(MAKE_VISUALS, visuals_request, Visuals)
+        if workflow.patched(QUALITY_REMEDIES):
+            composed, quality = await self._compose_remedied(input, voice, visuals_request,
+                                                             visuals)
+        else:
+            composed, quality = await self._compose_checked(input, voice, visuals)
         local_platforms = channel.platforms
         elsewhere: list[Publication] = []
         if workflow.patched(PUBLISH_PER_PLATFORM):
@@ -145,6 +198,7 @@ class ReelWorkflow:
                 stage_seconds=dict(self.progress_state.stage_seconds),
                 quality=quality,
                 published=elsewhere,
+                remedies=list(self.remedies),
             ),
             PublishResult,
         )
@@ -194,9 +248,53 @@ class ReelWorkflow:
             return WRITE_SCRIPT_MLX
         return WRITE_SCRIPT
 
+    async def _compose_remedied(
+        self, input: ReelInput, voice: VoiceTrack, visuals_request: VisualsRequest,
+        visuals: Visuals,
+    ) -> tuple[ComposedReel, QualityReport]:
+        """Compose and check until the reel passes, applying after each failed check the
+        remedy for what failed; when a needed remedy is spent the reel fails, naming every
+        attempt."""
+        request = ComposeRequest(input.reel_id, input.channel.look, voice, visuals)
+        spans = [(span.start, span.end) for span in voice.scenes]
+        used: dict[str, int] = {}
+        while True:
+            composed = await self._stage(COMPOSE_REEL, request, ComposedReel)
+            self.assets["video"] = composed.video_uri
+            self.assets["cover"] = composed.cover_uri
+            try:
+                quality = await self._stage(
+                    CHECK_QUALITY,
+                    QualityRequest(input.reel_id, composed.video_uri, request.look,
+                                   voice.duration_s, composed.captions_uri),
+                    QualityReport,
+                )
+                return composed, quality
+            except ActivityError as error:
+                if _error_type(error) != "QualityFailed":
+                    raise
+                remedy = plan_remedy(_verdict(error), spans, used)
+                done = remedy.describe() if remedy else "no remedy left"
+                cause = error.cause
+                failed = cause.message if isinstance(cause, ApplicationError) else _reason(error)
+                self.remedies.append(f"{failed} -> {done}")
+                if remedy is None:
+                    raise ApplicationError(
+                        f"quality checks failed {len(self.remedies)} times: "
+                        + " | ".join(self.remedies),
+                        type="QualityFailed", non_retryable=True) from error
+                workflow.logger.warning("quality check failed; %s", self.remedies[-1])
+                for kind in remedy.kinds:
+                    used[kind] = used.get(kind, 0) + 1
+                if VISUALS in remedy.kinds:
+                    visuals_request = _new_visuals(visuals_request, remedy)
+                    visuals = await self._stage(MAKE_VISUALS, visuals_request, Visuals)
+                request = _remedied(request, remedy, visuals)
+
     async def _compose_checked(
         self, input: ReelInput, voice: VoiceTrack, visuals: Visuals
     ) -> tuple[ComposedReel, QualityReport]:
+        """Before quality remedies: one safe recompose, then fail (older histories)."""
         look = input.channel.look
         for safe in (False, True):
             composed = await self._stage(
@@ -289,6 +387,7 @@ class ReelWorkflow:
             publications=publications,
             error=error,
             quality=quality,
+            remedies=list(self.remedies),
         )
         return await RECORD_REEL.execute(record, RecordResult, self.input.queues)
 

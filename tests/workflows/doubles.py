@@ -61,7 +61,13 @@ class Doubles:
     reel_usd: float = 0.01  # what record_reel reports each reel cost
     block_compose: bool = False  # compose waits until cancelled
     quality_failures: int = 0  # how many check_quality calls fail before one passes
+    # Failed reports (QualityReport fields as a dict: checks, defects, loudness...) the next
+    # check_quality calls raise, one a call, as the real activity does.
+    quality_reports: list[dict] = field(default_factory=list)
+    visuals_requests: list[VisualsRequest] = field(default_factory=list)
+    compose_requests: list[ComposeRequest] = field(default_factory=list)
     fail_voice: str = ""  # a BadInput message synthesize_voice fails with
+    scenes: int = 1  # scenes in the script, sharing the 20 s voice evenly
     # What the next compose_reel runs do before answering, one entry a run: "stall" (stops
     # heartbeating, as a dead worker does), "crash" (an unexpected exception), "tool" (a
     # retryable ToolFailed, as ffmpeg failing), "bad" (BadInput).
@@ -94,26 +100,31 @@ class Doubles:
         @activity.defn(name="write_script")
         async def write_script(req: ScriptRequest) -> Script:
             self._count("write_script")
-            return Script(req.topic.title, "desc", ["#t"], [Scene("hello there", ["hello"])],
-                          cost=_cost("script"))
+            scenes = [Scene("hello there", ["hello"])]
+            scenes += [Scene(f"scene {i}", [f"k{i}"]) for i in range(1, self.scenes)]
+            return Script(req.topic.title, "desc", ["#t"], scenes, cost=_cost("script"))
 
         @activity.defn(name="synthesize_voice")
         async def synthesize_voice(req: VoiceRequest) -> VoiceTrack:
             self._count("synthesize_voice")
             if self.fail_voice:
                 raise ApplicationError(self.fail_voice, type="BadInput", non_retryable=True)
-            return VoiceTrack("file:///v.wav", "file:///w.json", 20.0, [SceneSpan(0, 20)],
-                              _cost("voice"))
+            step = 20.0 / len(req.script.scenes)
+            spans = [SceneSpan(i * step, (i + 1) * step) for i in range(len(req.script.scenes))]
+            return VoiceTrack("file:///v.wav", "file:///w.json", 20.0, spans, _cost("voice"))
 
         @activity.defn(name="make_visuals")
         async def make_visuals(req: VisualsRequest) -> Visuals:
             self._count("make_visuals")
-            return Visuals([SceneClip("file:///s.mp4", 20.0)], _cost("visuals"))
+            self.visuals_requests.append(req)
+            return Visuals([SceneClip(f"file:///s{i}.mp4", span.end - span.start)
+                            for i, span in enumerate(req.scenes)], _cost("visuals"))
 
         @activity.defn(name="compose_reel")
         async def compose_reel(req: ComposeRequest) -> ComposedReel:
             self._count("compose_reel")
             self.compose_safe_flags.append(req.safe)
+            self.compose_requests.append(req)
             fault = self.compose_faults.pop(0) if self.compose_faults else ""
             if fault == "stall":
                 await asyncio.sleep(3600)
@@ -137,6 +148,11 @@ class Doubles:
         @activity.defn(name="check_quality")
         async def check_quality(req: QualityRequest) -> QualityReport:
             self._count("check_quality")
+            if self.quality_reports:
+                report = self.quality_reports.pop(0)
+                failed = {k: v for k, v in report["checks"].items() if v != "ok"}
+                raise ApplicationError(f"quality check failed: {', '.join(failed)}", report,
+                                       type="QualityFailed", non_retryable=True)
             if self.quality_failures > 0:
                 self.quality_failures -= 1
                 raise ApplicationError("quality check failed: black: 2.0 s of black frames",
