@@ -19,7 +19,7 @@ from activities.loudness import measure
 from activities.media_library import match, scan
 from activities.mp4info import track_durations
 from activities.quality import probe
-from activities.visuals import VisualsActivities
+from activities.visuals import STYLES, VisualsActivities
 from tests.activities.test_compose import _voice_wav
 from workflows.contracts import (
     ComposeRequest,
@@ -223,7 +223,10 @@ def test_visuals_take_own_media_before_generating(tmp_path: Path, media: Path) -
         VisualsRequest(REEL, _look(), Script("t", "", [], scenes), spans, str(media))
     )
     kinds = [(c.kind, c.source) for c in visuals.clips]
-    assert kinds == [("video", "octopus-reef.mp4"), ("generated", ""), ("still", "IMG_0042.jpg")]
+    # a procedural scene names the style it was rendered in
+    assert kinds == [("video", "octopus-reef.mp4"), ("generated", visuals.clips[1].source),
+                     ("still", "IMG_0042.jpg")]
+    assert visuals.clips[1].source in STYLES
     assert visuals.clips[0].duration_s == pytest.approx(2.0, abs=0.05)
     assert visuals.cost.backend == "own-media+procedural"
 
@@ -264,4 +267,5 @@ def test_visuals_take_the_files_picked_by_meaning(tmp_path: Path, media: Path) -
         VisualsRequest(REEL, _look(), Script("t", "", [], scenes), spans, str(media), picks)
     )
     assert [(c.kind, c.source) for c in visuals.clips] == [("still", "IMG_0042.jpg"),
-                                                           ("generated", "")]  # fmt: skip
+                                                           ("generated", visuals.clips[1].source)]
+    assert visuals.clips[1].source in STYLES
