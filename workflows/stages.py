@@ -33,6 +33,20 @@ WORK_FAILURE_TYPES = ("ToolFailed", "WorkFailed")
 WORK_RETRY_BASE = timedelta(seconds=2)
 
 
+def rerun_id(name: str, run: int) -> str | None:
+    """The activity id of a workflow-level re-run (None: Temporal's own numbering for the
+    first run), so metrics can count re-runs as retries (see `run_of`)."""
+    return f"{name}/run-{run}/{workflow.uuid4().hex[:8]}" if run > 1 else None
+
+
+def run_of(activity_id: str) -> int:
+    """Which run of its stage an activity is: 1, or N from an id made by `rerun_id`."""
+    parts = activity_id.split("/")
+    if len(parts) == 3 and parts[1].startswith("run-") and parts[1][4:].isdigit():
+        return int(parts[1][4:])
+    return 1
+
+
 def is_work_failure(error: BaseException) -> bool:
     cause = error.cause if isinstance(error, ActivityError) else error
     return (isinstance(cause, ApplicationError) and cause.non_retryable
@@ -65,6 +79,7 @@ class Stage:
                     self.name,
                     arg,
                     result_type=result_type,
+                    activity_id=rerun_id(self.name, run),
                     task_queue=task_queue(queues, self.queue),
                     start_to_close_timeout=self.timeout,
                     schedule_to_close_timeout=self.deadline,

@@ -22,6 +22,7 @@ from temporalio.worker import (
 )
 
 from workers.telemetry.instruments import Instruments
+from workflows.stages import run_of
 
 log = logging.getLogger("monolathe.stages")
 UNKNOWN = "unknown"
@@ -109,7 +110,7 @@ class _MetricsActivityInbound(ActivityInboundInterceptor):
             log.log(logging.INFO if outcome == "ok" else logging.WARNING,
                     "%s %s after %.2f s (backend %s, attempt %d)", stage, outcome, elapsed,
                     backend, info.attempt)
-            if info.attempt > 1:
+            if info.attempt > 1 or run_of(info.activity_id) > 1:
                 m.stage_retries.add(1, {"stage": stage, "backend": backend, "channel": channel})
             if stage in ("publish_reel", "publish_to_platform"):
                 self._publications(stage, arg, result, outcome, channel, elapsed)
