@@ -197,3 +197,37 @@ def wait(seconds: float) -> None:
     while (left := end - time.monotonic()) > 0:
         raise_if_cancelled()
         time.sleep(min(0.5, left))
+
+
+def portrait_first(items: list[Any], size: Any) -> list[Any]:
+    """Stock results with the portrait ones first, keeping the provider's order otherwise."""
+    return sorted(items, key=lambda item: 0 if _portrait(size(item)) else 1)
+
+
+def _portrait(wh: tuple[int, int]) -> bool:
+    return wh[1] > wh[0]
+
+
+def best_file(files: list[tuple[int, int, str]], min_height: int = 1280) -> str:
+    """The smallest rendition tall enough for a 720p-or-better reel, else the tallest."""
+    files = sorted(files, key=lambda f: (not _portrait((f[0], f[1])), f[1]))
+    tall = [f for f in files if max(f[0], f[1]) >= min_height]
+    return (tall[0] if tall else max(files, key=lambda f: f[1]))[2]
+
+
+def stock_query(source: str, keywords: list[str], prompt: str) -> str:
+    words = [w for w in keywords if w.strip()] or prompt.split()[:4]
+    query = " ".join(words)[:100]
+    if not query:
+        raise bad_input(f"{source}: the scene has no keywords to search")
+    return query
+
+
+def stock_answer(source: str, answer: httpx.Response, key_name: str) -> Any:
+    """The JSON of a stock API's answer, or its error as a typed error."""
+    if answer.status_code >= 400:
+        raise http_error(source, answer.status_code, answer.headers, answer.text, key_name)
+    try:
+        return answer.json()
+    except ValueError:
+        raise provider_unavailable(f"{source}: not JSON: {answer.text[:200]}") from None

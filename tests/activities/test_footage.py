@@ -10,9 +10,12 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.artifacts import to_path
+from activities.footage.flux_mlx import apple_silicon
 from activities.mp4info import track_durations
-from tests.activities.footage_world import FootageWorld, footage_media, make_world  # noqa: F401
+from activities.secrets import SecretStore
+from tests.activities.footage_world import FootageWorld, make_world
 from tests.fakes.server import Fault
+from workflows.contracts import FootageSourcesRequest
 
 GENERATORS = ["runway", "veo", "replicate"]
 
@@ -68,7 +71,7 @@ def test_stock_keeps_attribution_and_prefers_portrait(world: FootageWorld) -> No
     footage = world.acts.generate_footage(world.request())
     assert footage.usd == 0.0
     assert footage.clip.attribution.startswith("Video by ")
-    assert footage.job_id in ("video:102", "202")
+    assert footage.job_id in ("video:102", "video:201")
 
 
 @pytest.mark.parametrize("world", ["pexels", "pixabay"], indirect=True)
@@ -168,3 +171,24 @@ def test_a_refused_key_is_not_configured(world: FootageWorld,
         monkeypatch.setenv(var, "wrong")
     world.acts._sources.clear()
     _fails(world, "NotConfigured")
+
+
+@pytest.mark.parametrize("world", ["runway"], indirect=True)
+def test_sources_are_listed_with_what_this_host_lacks(world: FootageWorld,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PEXELS_API_KEY")
+    listed = world.acts.list_footage_sources(FootageSourcesRequest())
+    by_name = {s.name: s for s in listed.sources}
+    assert by_name["runway"].configured and by_name["runway"].quality == 0.95
+    assert by_name["runway"].durations == [5.0, 10.0]
+    assert not by_name["pexels"].configured
+    assert by_name["pexels"].reason.startswith("no key: monolathe auth visuals pexels")
+    assert by_name["procedural"].configured
+    if not apple_silicon():
+        assert by_name["flux-mlx"].reason == "needs Apple silicon (mflux)"
+        _fails(world, "NotConfigured", source="flux-mlx")
+    SecretStore(world.acts.settings.publishing.secrets_dir).save(
+        "_visuals", "pexels", {"api_key": "pexels-key"})
+    again = world.acts.list_footage_sources(FootageSourcesRequest(names=["pexels", "nope"]))
+    assert [s.configured for s in again.sources] == [True, False]
+    assert "not in visuals.sources" in again.sources[1].reason

@@ -18,9 +18,9 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from tests.fakes.server import Fault, FakeServer, Request, Response
+from tests.fakes.server import FakeServer, Fault, Request, Response
 
 
 @dataclass
@@ -109,7 +109,7 @@ class FootageFake(FakeServer):
 
 
 class FakeRunway(FootageFake):
-    CREDITS_PER_SECOND = {"gen4.5": 12, "gen4_turbo": 5}
+    CREDITS_PER_SECOND: ClassVar[dict[str, int]] = {"gen4.5": 12, "gen4_turbo": 5}
 
     def kind_of(self, req: Request) -> str:
         return "submit" if req.method == "POST" else "poll"
@@ -323,6 +323,8 @@ class FakePixabay(FootageFake):
     def route(self, req: Request) -> Response:
         if req.arg("key") != "pixabay-key":
             return Response(400, b"[ERROR 400] Invalid or missing API key")
+        if req.path == "/api/":  # photos: the fake has none
+            return Response(200, {"total": 0, "totalHits": 0, "hits": []})
         if req.path != "/api/videos/":
             return Response(404, b"Not found")
         if req.arg("id"):
