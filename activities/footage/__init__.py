@@ -96,6 +96,27 @@ def build_source(name: str, settings: Settings) -> FootageSource:
     return getattr(importlib.import_module(module), cls)(context)  # type: ignore[no-any-return]
 
 
+def describe(settings: Settings, name: str) -> SourceInfo:
+    """One source's line of the table, and whether it can run on this host."""
+    line = settings.visuals.sources.get(name)
+    if line is None:
+        return SourceInfo(name=name, kind="video", quality=0.0, configured=False,
+                          reason=f"not in visuals.sources of {settings.source}")
+    reason = ""
+    if name not in LOCAL_SOURCES:
+        try:
+            reason = build_source(name, settings).missing()
+        except ApplicationError as error:  # a bad line must not hide the others
+            reason = error.message
+        except ImportError as error:
+            reason = f"its client library is not installed ({error.name})"
+    return SourceInfo(
+        name=name, kind=line.kind, quality=line.quality, usd_per_second=line.usd_per_second,
+        usd_per_clip=line.usd_per_clip, durations=list(line.durations),
+        seconds_per_clip=line.seconds_per_clip, configured=not reason, reason=reason,
+        model=line.model)
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the zone
 
@@ -114,29 +135,10 @@ class FootageActivities:
 
     # --- list_footage_sources ---
 
-    def describe(self, name: str) -> SourceInfo:
-        line = self.settings.visuals.sources.get(name)
-        if line is None:
-            return SourceInfo(name=name, kind="video", quality=0.0, configured=False,
-                              reason=f"not in visuals.sources of {self.settings.source}")
-        reason = ""
-        if name not in LOCAL_SOURCES:
-            try:
-                reason = self.source(name).missing()
-            except ApplicationError as error:  # a bad line must not hide the others
-                reason = error.message
-            except ImportError as error:
-                reason = f"its client library is not installed ({error.name})"
-        return SourceInfo(
-            name=name, kind=line.kind, quality=line.quality,
-            usd_per_second=line.usd_per_second, usd_per_clip=line.usd_per_clip,
-            durations=list(line.durations), seconds_per_clip=line.seconds_per_clip,
-            configured=not reason, reason=reason, model=line.model)
-
     @activity.defn(name="list_footage_sources")
     def list_footage_sources(self, req: FootageSourcesRequest) -> FootageSources:
         names = req.names or list(self.settings.visuals.sources)
-        return FootageSources([self.describe(n) for n in names])
+        return FootageSources([describe(self.settings, n) for n in names])
 
     # --- generate_footage ---
 
