@@ -64,12 +64,14 @@ class VeoSource:
         config = types.GenerateVideosConfig(
             aspect_ratio="16:9" if req.width > req.height else "9:16",
             number_of_videos=1,
-            duration_seconds=int(self.context.clip_seconds(req.duration_s)),
-            seed=req.variant or None)
+            duration_seconds=int(self.context.clip_seconds(req.duration_s)))
+        # The Gemini API takes no seed for Veo: another take is asked for in words.
+        prompt = req.prompt or " ".join(req.keywords)
+        if req.variant:
+            prompt += f" (alternative take {req.variant + 1})"
         operation = self._call(self.client().models.generate_videos,
                                model=self.context.settings.model,
-                               source=types.GenerateVideosSource(
-                                   prompt=req.prompt or " ".join(req.keywords)),
+                               source=types.GenerateVideosSource(prompt=prompt),
                                config=config)
         if not operation.name:
             raise provider_unavailable("veo: the operation came back without a name")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.artifacts import to_path
+from activities.artifacts import to_path, to_uri
 from activities.footage.flux_mlx import apple_silicon
 from activities.mp4info import track_durations
 from activities.secrets import SecretStore
@@ -192,3 +192,23 @@ def test_sources_are_listed_with_what_this_host_lacks(world: FootageWorld,
     again = world.acts.list_footage_sources(FootageSourcesRequest(names=["pexels", "nope"]))
     assert [s.configured for s in again.sources] == [True, False]
     assert "not in visuals.sources" in again.sources[1].reason
+
+
+@pytest.mark.parametrize("world", ["runway"], indirect=True)
+def test_runway_animates_a_still_with_the_image_model(world: FootageWorld,
+                                                      tmp_path: Path) -> None:
+    still = tmp_path / "still.jpg"
+    still.write_bytes(world.fake.still)
+    footage = world.acts.generate_footage(world.request(image_uri=to_uri(still)))
+    body = world.fake.last_body
+    assert body["model"] == "gen4_turbo" and body["promptImage"].startswith("data:image/jpeg")
+    assert footage.usd == pytest.approx(0.25)  # 5 s at 5 credits/s, as Runway reported
+
+
+@pytest.mark.parametrize("world", ["pexels"], indirect=True)
+def test_stock_falls_back_to_a_photo_when_no_video_matches(world: FootageWorld) -> None:
+    footage = world.acts.generate_footage(world.request(keywords=["still", "life"]))
+    assert footage.clip.kind == "still" and footage.job_id == "photo:301"
+    assert footage.clip.attribution == "Photo by Author P on Pexels"
+    assert to_path(footage.clip.uri).read_bytes() == world.fake.still
+    assert footage.clip.duration_s == 4.2  # a still holds for the whole scene

@@ -110,6 +110,7 @@ class FootageFake(FakeServer):
 
 class FakeRunway(FootageFake):
     CREDITS_PER_SECOND: ClassVar[dict[str, int]] = {"gen4.5": 12, "gen4_turbo": 5}
+    last_body: ClassVar[dict[str, Any]] = {}
 
     def kind_of(self, req: Request) -> str:
         return "submit" if req.method == "POST" else "poll"
@@ -123,6 +124,10 @@ class FakeRunway(FootageFake):
             return self.error(400, "X-Runway-Version header is required")
         if req.method == "POST" and req.path in ("/v1/text_to_video", "/v1/image_to_video"):
             body = json.loads(req.read() or b"{}")
+            self.last_body = body
+            if req.path == "/v1/image_to_video" and not str(body.get("promptImage", "")
+                                                             ).startswith(("https://", "data:")):
+                return self.error(400, "promptImage must be an HTTPS URL or a data URI")
             if body.get("ratio") not in ("720:1280", "1280:720"):
                 return self.error(400, f"ratio {body.get('ratio')!r} is not allowed")
             job = self.new_job(seconds=float(body.get("duration", 5)))
@@ -294,7 +299,7 @@ class FakePexels(FootageFake):
         query = req.arg("query")
         if req.path == "/videos/search":
             self.submissions += 1
-            if query == "nothing":
+            if query in ("nothing", "still life"):
                 return Response(200, {"videos": [], "total_results": 0})
             items = [self.video_item(101, False), self.video_item(102, True),
                      self.video_item(103, True)]
@@ -305,7 +310,19 @@ class FakePexels(FootageFake):
         if req.path.startswith("/videos/videos/"):
             number = int(req.path.rsplit("/", 1)[1])
             return Response(200, self.video_item(number, number != 101))
+        if req.path == "/v1/search":
+            photos = [] if query == "nothing" else [self.photo_item(301)]
+            return Response(200, {"photos": photos, "total_results": len(photos)})
+        if req.path.startswith("/v1/photos/"):
+            return Response(200, self.photo_item(int(req.path.rsplit("/", 1)[1])))
         return self.error(404, "Not found")
+
+    def photo_item(self, number: int) -> dict[str, Any]:
+        self.jobs.setdefault(str(number), FakeJob(str(number), "ok", "still"))
+        link = self.output_url(self.jobs[str(number)])
+        return {"id": number, "width": 3000, "height": 4500, "photographer": "Author P",
+                "url": f"https://www.pexels.com/photo/{number}/",
+                "src": {"original": link, "portrait": link}}
 
 
 class FakePixabay(FootageFake):
