@@ -186,6 +186,7 @@ class FootageActivities:
 
     def _submit(self, source: FootageSource, req: FootageRequest,
                 row: FootageJobRow | None) -> FootageJobRow:
+        heartbeat({"state": "submitting"})
         job_id = source.submit(req)
         # Stored before any wait: a crash from here on polls this job instead of paying again.
         return self.ledger.save_footage_job(

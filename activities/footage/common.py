@@ -32,6 +32,9 @@ from activities.secrets import SecretStore
 SECRETS_FOLDER = "_visuals"  # under publishing.secrets_dir; no channel name starts with "_"
 RATE_LIMIT_S = 30.0  # when a provider says 429 without a Retry-After
 DOWNLOAD_CHUNK = 256 * 1024
+# Every call to a provider ends well inside the stage's 30 s heartbeat timeout: a submit that
+# hung past it would let the server start a second attempt, which would submit again.
+HTTP_TIMEOUT_S = 20.0
 
 
 @dataclass
@@ -90,7 +93,7 @@ class Context:
         return context
 
     def http(self, **kwargs: Any) -> httpx.Client:
-        return httpx.Client(verify=self.ssl, timeout=httpx.Timeout(60.0, connect=15.0),
+        return httpx.Client(verify=self.ssl, timeout=httpx.Timeout(HTTP_TIMEOUT_S),
                             follow_redirects=True, **kwargs)
 
     def clip_seconds(self, need: float) -> float:

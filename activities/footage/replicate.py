@@ -20,7 +20,14 @@ from replicate.exceptions import ReplicateError
 from temporalio.exceptions import ApplicationError
 
 from activities.errors import content_refused, provider_unavailable
-from activities.footage.common import Context, Job, connection_error, fetch, http_error
+from activities.footage.common import (
+    HTTP_TIMEOUT_S,
+    Context,
+    Job,
+    connection_error,
+    fetch,
+    http_error,
+)
 from workflows.contracts import FootageRequest
 
 ENV = ("REPLICATE_API_TOKEN",)
@@ -58,7 +65,7 @@ class ReplicateSource:
             client = replicate.Client(
                 api_token=self.context.key("replicate", ENV),
                 base_url=self.context.settings.base_url or None,  # else REPLICATE_BASE_URL
-                timeout=httpx.Timeout(60.0, connect=15.0),
+                timeout=httpx.Timeout(HTTP_TIMEOUT_S),
                 transport=httpx.HTTPTransport(verify=self.context.ssl),
                 event_hooks={"response": [self._remember_retry_after]})
             transport = client._client._transport  # built here, wrapped in its RetryTransport

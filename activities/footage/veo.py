@@ -18,7 +18,14 @@ from temporalio.exceptions import ApplicationError
 
 from activities.errors import bad_input, content_refused, provider_unavailable
 from activities.ffmpeg_run import run_ffmpeg
-from activities.footage.common import Context, Expired, Job, connection_error, http_error
+from activities.footage.common import (
+    HTTP_TIMEOUT_S,
+    Context,
+    Expired,
+    Job,
+    connection_error,
+    http_error,
+)
 from activities.progress import heartbeat
 from workflows.contracts import FootageRequest
 
@@ -43,7 +50,7 @@ class VeoSource:
             options = types.HttpOptions(
                 base_url=self.context.settings.base_url or None,
                 retry_options=types.HttpRetryOptions(attempts=1),  # Temporal retries
-                timeout=120_000,
+                timeout=int(HTTP_TIMEOUT_S * 1000),
                 client_args={"verify": self.context.ssl})
             self._client = genai.Client(api_key=self.context.key("veo", ENV),
                                         http_options=options)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -212,3 +212,15 @@ def test_stock_falls_back_to_a_photo_when_no_video_matches(world: FootageWorld) 
     assert footage.clip.attribution == "Photo by Author P on Pexels"
     assert to_path(footage.clip.uri).read_bytes() == world.fake.still
     assert footage.clip.duration_s == 4.2  # a still holds for the whole scene
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    from email.utils import format_datetime
+
+    from activities.footage.common import RATE_LIMIT_S, retry_after
+
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
+    assert retry_after({"retry-after": "12"}) == 12.0
+    assert 100 < retry_after({"Retry-After": later}) <= 120
+    assert retry_after({}) == RATE_LIMIT_S
+    assert retry_after({"retry-after": "soon"}) == RATE_LIMIT_S
