@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -168,13 +168,13 @@ class FootageActivities:
             source.download(job, dest)
         except Expired as expired:
             if not source.refreshes_urls:
-                self._abandon(source, row, f"{expired}; the output is gone, a retry submits"
+                self._abandon(row, f"{expired}; the output is gone, a retry submits"
                                            " a new job")
             job = source.poll(row.job_id)  # a finished job hands out fresh URLs
             try:
                 source.download(job, dest)
             except Expired as again:
-                self._abandon(source, row, f"{again} even after a fresh poll")
+                self._abandon(row, f"{again} even after a fresh poll")
         line = self.settings.visuals.sources[req.source]
         seconds = clip_seconds(line, job.kind, req.duration_s)
         usd = job.usd if job.usd is not None else table_price(line, job.kind, seconds)
@@ -209,15 +209,15 @@ class FootageActivities:
                                                  req.variant, status="refused",
                                                  note=job.error.message)
                     raise job.error
-                self._abandon(source, row, job.error.message)
+                self._abandon(row, job.error.message)
             age = (datetime.now(UTC) - _aware(row.submitted_at)).total_seconds()
             if age > bound:
                 source.cancel(row.job_id)
-                self._abandon(source, row, f"{req.source}: job {row.job_id} not finished after"
+                self._abandon(row, f"{req.source}: job {row.job_id} not finished after"
                                            f" {age / 60:.1f} min (bound {bound / 60:g} min)")
             wait(self.settings.visuals.poll_seconds)
 
-    def _abandon(self, source: FootageSource, row: FootageJobRow, reason: str) -> None:
+    def _abandon(self, row: FootageJobRow, reason: str) -> NoReturn:
         """Give the job up: the next attempt submits a new one."""
         self.ledger.save_footage_job(row.reel_id, row.scene, row.source, row.variant,
                                      status="abandoned", note=reason[:500])
