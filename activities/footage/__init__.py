@@ -168,8 +168,7 @@ class FootageActivities:
             source.download(job, dest)
         except Expired as expired:
             if not source.refreshes_urls:
-                self._abandon(row, f"{expired}; the output is gone, a retry submits"
-                                           " a new job")
+                self._abandon(row, f"{expired}; the output is gone, a retry submits a new job")
             job = source.poll(row.job_id)  # a finished job hands out fresh URLs
             try:
                 source.download(job, dest)
@@ -214,7 +213,7 @@ class FootageActivities:
             if age > bound:
                 source.cancel(row.job_id)
                 self._abandon(row, f"{req.source}: job {row.job_id} not finished after"
-                                           f" {age / 60:.1f} min (bound {bound / 60:g} min)")
+                                   f" {age / 60:.1f} min (bound {bound / 60:g} min)")
             wait(self.settings.visuals.poll_seconds)
 
     def _abandon(self, row: FootageJobRow, reason: str) -> NoReturn:
