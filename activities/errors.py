@@ -55,3 +55,23 @@ def publish_rejected(message: str) -> ApplicationError:
 
 def auth_failed(message: str) -> ApplicationError:
     return ApplicationError(message, type=AUTH_FAILED, non_retryable=True)
+
+
+# --- footage providers (activities/footage) ---
+CONTENT_REFUSED = "ContentRefused"  # a moderation refusal of this prompt: try another source
+PROVIDER_UNAVAILABLE = "ProviderUnavailable"  # 5xx, timeout, a job failed or never finished
+NOT_CONFIGURED = "NotConfigured"  # no key on this host, no Apple silicon: never retried
+# Failures that say nothing about a provider's health (the breakers do not count them).
+NOT_PROVIDER_FAILURES = [CONTENT_REFUSED, BAD_INPUT, NOT_CONFIGURED]
+
+
+def content_refused(message: str) -> ApplicationError:
+    return ApplicationError(message, type=CONTENT_REFUSED, non_retryable=True)
+
+
+def provider_unavailable(message: str) -> ApplicationError:
+    return ApplicationError(message, type=PROVIDER_UNAVAILABLE)
+
+
+def not_configured(message: str) -> ApplicationError:
+    return ApplicationError(message, type=NOT_CONFIGURED, non_retryable=True)

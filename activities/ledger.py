@@ -125,6 +125,27 @@ class QualityRemedyRow(SQLModel, table=True):
     what: str  # "<failed checks> -> <remedy>"
 
 
+class FootageJobRow(SQLModel, table=True):
+    """A provider's generation job, stored before the wait so a retry polls it, not pays again."""
+
+    __tablename__ = "footage_jobs"
+    __table_args__ = (UniqueConstraint("reel_id", "scene", "source", "variant"),)
+    id: int | None = Field(default=None, primary_key=True)
+    reel_id: str = Field(index=True)
+    scene: int
+    source: str
+    variant: int = 0
+    job_id: str = ""  # the provider's task / operation / prediction / item id
+    status: str = "submitted"  # submitted -> done; abandoned: a retry submits a new job
+    submitted_at: datetime = Field(default_factory=_now)
+    uri: str = ""  # the downloaded clip in the artifact store
+    usd: float = 0.0  # settled
+    submissions: int = 0  # jobs paid for this key (a resubmission after a failed job adds one)
+    note: str = ""  # why the last job was abandoned or refused
+    what: str = ""  # for the sidecar: the stock item or the model
+    attribution: str = ""  # the credit line a stock licence asks for
+
+
 def _sqlite_wal(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -328,3 +349,25 @@ class Ledger:
     def publications(self, reel_id: str) -> list[PublicationRow]:
         with self.session() as s:
             return list(s.exec(select(PublicationRow).where(PublicationRow.reel_id == reel_id)))
+
+    # --- footage jobs (idempotency: one live job per reel, scene, source and variant) ---
+
+    def footage_job(self, reel_id: str, scene: int, source: str,
+                    variant: int) -> FootageJobRow | None:
+        with self.session() as s:
+            return s.exec(select(FootageJobRow).where(
+                FootageJobRow.reel_id == reel_id, FootageJobRow.scene == scene,
+                FootageJobRow.source == source, FootageJobRow.variant == variant)).first()
+
+    def save_footage_job(self, reel_id: str, scene: int, source: str, variant: int,
+                         **fields: object) -> FootageJobRow:
+        with self.session() as s:
+            row = s.exec(select(FootageJobRow).where(
+                FootageJobRow.reel_id == reel_id, FootageJobRow.scene == scene,
+                FootageJobRow.source == source, FootageJobRow.variant == variant)).first()
+            row = row or FootageJobRow(reel_id=reel_id, scene=scene, source=source,
+                                       variant=variant)
+            for key, value in fields.items():
+                setattr(row, key, value)
+            s.add(row)
+            return row

@@ -1,7 +1,8 @@
 """write_script: the template writer, fed by the trend item.
 
-Hook, one scene per fact, and a call to follow; keywords for each scene's visuals come from
-the scene's own words. LLM writers (issue: GPU worker) will produce the same `Script`.
+Hook, one scene per fact, and a call to follow; keywords for each scene's visuals (stock
+search) come from the scene's own words, and a one-sentence shot description (video and image
+generators) from those keywords and the topic. LLM writers produce the same `Script`.
 """
 
 from __future__ import annotations
@@ -39,6 +40,18 @@ def keywords_of(text: str, limit: int = 3) -> list[str]:
     return seen[:limit]
 
 
+# Camera moves a generator renders well; scenes take turns so a reel does not repeat one.
+SHOTS = ("Slow push-in on", "Close-up of", "Wide shot of", "Gentle tracking shot of",
+         "Overhead shot of")
+
+
+def visual_prompt(topic: Topic, keywords: list[str], index: int) -> str:
+    """One sentence describing a vertical shot for a scene, for video and image generators."""
+    subject = ", ".join(keywords) if keywords else topic.title.lower()
+    return (f"{SHOTS[index % len(SHOTS)]} {subject}, for a short about {topic.title.strip()};"
+            " vertical 9:16, cinematic, natural light, no text on screen.")
+
+
 def _hashtag(word: str) -> str:
     return "#" + re.sub(r"[^a-z0-9]", "", word.lower())
 
@@ -59,6 +72,8 @@ def template_script(topic: Topic, niche: str, hashtags: list[str]) -> Script:
         )
     while words > MAX_WORDS and len(scenes) > 3:
         words -= len(scenes.pop(-2).text.split())
+    for index, scene in enumerate(scenes):
+        scene.visual_prompt = visual_prompt(topic, scene.keywords, index)
     tags = [_hashtag(t) for t in [*hashtags, *topic.keywords] if t]
     description = " ".join([hook, *facts[:1]]) + (f"\n\nSource: {topic.url}" if topic.url else "")
     return Script(

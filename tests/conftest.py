@@ -11,7 +11,8 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 BIN = Path(sys.executable).parent
-pytest_plugins = ["tests.fakes.fixtures"]  # the publishing fakes (issue 4)
+# The publishing fakes (issue 4); the footage media and provider fakes.
+pytest_plugins = ["tests.fakes.fixtures", "tests.activities.footage_world"]
 
 
 def _binary(name: str, wheel: str) -> str:

@@ -1,4 +1,5 @@
-"""`monolathe auth youtube|instagram CHANNEL`: get a channel's platform token onto this host.
+"""`monolathe auth youtube|instagram CHANNEL`: get a channel's platform token onto this host;
+`monolathe auth visuals SOURCE`: a footage provider's API key.
 
 Run it on the publish worker's host: the token is written to the secret store
 (`publishing.secrets_dir`, mode 0600) and never leaves it.
@@ -105,3 +106,23 @@ def auth_instagram(settings: Settings, channel: str, ig_user_id: str, app_id: st
     if app_id:  # kept so the publish worker can renew the token before it expires
         info.update(app_id=app_id, app_secret=secret)
     return _store(settings).save(channel, "instagram", info)
+
+
+def auth_visuals(settings: Settings, source: str) -> Path:
+    """A footage provider's API key, read from the terminal, into `<secrets_dir>/_visuals/`.
+
+    Run it on the generate worker's host. The key is checked by no call (that would cost
+    nothing but could be throttled); `monolathe check` then lists the source as configured.
+    """
+    from activities.footage import provider_of
+    from activities.footage.common import SECRETS_FOLDER
+
+    known = {provider_of(name) for name in settings.visuals.sources} - {"own", "procedural",
+                                                                         "flux-mlx"}
+    if source not in known:
+        raise AuthError(f"{source}: not a keyed source in visuals.sources of {settings.source}"
+                        f" (keyed: {', '.join(sorted(known)) or 'none'})")
+    key = _read_secret(f"{source} API key: ")
+    if not key:
+        raise AuthError("no key given")
+    return _store(settings).save(SECRETS_FOLDER, source, {"api_key": key})

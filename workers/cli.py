@@ -1,13 +1,14 @@
 """The `monolathe` command: run the stack, control channels, make one-off reels.
 
     monolathe demo                      embedded stack, demo channel, exits after 3 reels
-    monolathe up [--channel NAME ...]   dev server + all four workers until Ctrl-C
+    monolathe up [--channel NAME ...]   dev server + all five workers until Ctrl-C
     monolathe worker QUEUE [QUEUE ...]  only some workers (e.g. `gpu` on a GPU host)
     monolathe channel start|pause|resume|kill|status|set-budget NAME
     monolathe reel make "topic" --channel NAME
     monolathe check                     validate temporal.yaml and every channel file
     monolathe status                    today's figures per channel, queues, reels in flight
     monolathe auth youtube|instagram NAME   store a channel's platform token on this host
+    monolathe auth visuals SOURCE       store a footage provider's API key on this host
 """
 
 from __future__ import annotations
@@ -284,6 +285,13 @@ async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(f"channels/{name}.yaml: invalid")
             problems.append(str(exc))
+    from activities.footage import describe
+
+    # What this host can run: the generate worker's view (keys, Apple silicon).
+    for name in settings.visuals.sources:
+        info = describe(settings, name)
+        state = "configured" if info.configured else f"not configured: {info.reason}"
+        print(f"visuals {name}: {state}")
     if problems:
         raise ConfigError("\n".join(problems))
     return 0
@@ -304,9 +312,13 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_auth(settings: Settings, args: argparse.Namespace) -> int:
-    from workers.auth import AuthError, auth_instagram, auth_youtube
+    from workers.auth import AuthError, auth_instagram, auth_visuals, auth_youtube
 
     try:
+        if args.platform == "visuals":
+            path = auth_visuals(settings, args.name)
+            print(f"{args.name} key saved to {path} (mode 600)")
+            return 0
         if args.platform == "youtube":
             path = auth_youtube(settings, args.name, args.client_secrets, args.from_file,
                                 open_browser=not args.no_browser)
@@ -362,9 +374,11 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.add_argument("--timeout", type=float, default=3.0,
                         help="seconds to wait for the Temporal server (its figures are optional)")
-    auth = sub.add_parser("auth", help="store a channel's YouTube or Instagram token here")
-    auth.add_argument("platform", choices=["youtube", "instagram"])
-    auth.add_argument("name", help="the channel")
+    auth = sub.add_parser("auth", help="store a channel's YouTube or Instagram token, or a"
+                                       " footage provider's key, here")
+    auth.add_argument("platform", choices=["youtube", "instagram", "visuals"])
+    auth.add_argument("name", help="the channel; for visuals: the source (runway, veo,"
+                                   " replicate, pexels, pixabay)")
     auth.add_argument("--client-secrets", type=Path, default=None,
                       help="youtube: the OAuth Desktop-app client JSON")
     auth.add_argument("--from-file", type=Path, default=None,

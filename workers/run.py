@@ -1,4 +1,4 @@
-"""Build the workers of each task queue; `monolathe up` runs all four in one process.
+"""Build the workers of each task queue; `monolathe up` runs all of them in one process.
 
 Heavy modules (numpy, onnxruntime, ffmpeg wrappers) are imported only for the queues that
 need them, so `monolathe worker reels` runs without the media or voice stacks.
@@ -25,7 +25,7 @@ from workers.work_errors import WorkErrorInterceptor
 if TYPE_CHECKING:
     from workers.telemetry.setup import Telemetry
 
-QUEUES = ("reels", "media", "gpu", "publish")
+QUEUES = ("reels", "media", "gpu", "publish", "generate")
 log = logging.getLogger("monolathe.workers")
 
 
@@ -83,6 +83,11 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
         }
         publish = PublishActivities(ledger, rate, platforms)
         return [publish.publish_reel, publish.publish_to_platform]
+    if queue == "generate":
+        from activities.footage import FootageActivities
+
+        footage = FootageActivities(settings, ledger_for(settings.ledger_url), store)
+        return [footage.generate_footage, footage.list_footage_sources]
     raise ValueError(f"unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
 
 
@@ -94,6 +99,7 @@ def build_worker(client: Client, settings: Settings, queue: str,
     acts = activities_for(queue, settings)
     concurrency = settings.concurrency[queue]
     task_queue = getattr(settings.queues, queue)
+    rate = settings.rates.get(queue, 0.0)
     return Worker(
         client,
         task_queue=task_queue,
@@ -103,6 +109,8 @@ def build_worker(client: Client, settings: Settings, queue: str,
         activity_executor=ThreadPoolExecutor(max_workers=concurrency,
                                               thread_name_prefix=f"{queue}-activity"),
         max_concurrent_activities=concurrency,
+        # Paid providers' request rates: the server spaces out the tasks of the whole queue.
+        max_task_queue_activities_per_second=rate or None,
         graceful_shutdown_timeout=timedelta(seconds=10),
         # Cancellation reaches a sync activity only through a heartbeat: send them often
         # so a channel kill stops ffmpeg within seconds.

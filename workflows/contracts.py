@@ -556,6 +556,7 @@ class FootageRequest:
     width: int
     height: int
     variant: int = 0  # another take (seed, search result) for a quality remedy
+    image_uri: str = ""  # a still to animate (image-to-video models); "" = from the prompt
 
 
 @dataclass
@@ -565,3 +566,15 @@ class Footage:
     usd: float  # settled: the provider's figure where it reports one, else the price table
     job_id: str = ""  # the provider's job/prediction/operation id, kept in the ledger
     cost: StageCost | None = None
+
+
+@dataclass
+class FootageSourcesRequest:
+    """Which sources to describe (activity list_footage_sources); [] = every configured one."""
+
+    names: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FootageSources:
+    sources: list[SourceInfo]

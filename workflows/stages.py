@@ -27,7 +27,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 T = TypeVar("T")
 
 # Type names of activities.errors; kept here too because workflows cannot import activities.
-NON_RETRYABLE = ["BadInput", "QualityFailed"]
+NON_RETRYABLE = ["BadInput", "QualityFailed", "ContentRefused", "NotConfigured"]
 # Failures of the work itself, retried by the workflow `Stage.attempts` times in all.
 WORK_FAILURE_TYPES = ("ToolFailed", "WorkFailed")
 WORK_RETRY_BASE = timedelta(seconds=2)
@@ -134,6 +134,14 @@ RECORD_REEL = Stage("record_reel", "reels", timedelta(seconds=60), attempts=10, 
 # and rate-limit waits come as `next_retry_delay`; the deadline covers a day's quota and more.
 PUBLISH_TO_PLATFORM = Stage("publish_to_platform", "publish", 30 * MINUTE, timedelta(seconds=60),
                             attempts=5, deadline=48 * HOUR)
+
+# Paid generation and stock downloads (activities/footage). The job id is in the ledger before
+# the wait, so a retry polls the same job; the heartbeat comes with every poll. A job has its
+# own bound (visuals.max_wait_minutes) inside the attempt's timeout.
+GENERATE_FOOTAGE = Stage("generate_footage", "generate", 30 * MINUTE, timedelta(seconds=30),
+                         deadline=2 * HOUR)
+LIST_FOOTAGE_SOURCES = Stage("list_footage_sources", "generate", timedelta(seconds=30),
+                             deadline=5 * MINUTE)
 
 REEL_STAGES = [WRITE_SCRIPT, SYNTHESIZE_VOICE, MAKE_VISUALS, COMPOSE_REEL, CHECK_QUALITY,
                PUBLISH_REEL]

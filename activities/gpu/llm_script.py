@@ -33,7 +33,7 @@ REQUIRED = ("config.json", "tokenizer.json")
 
 SYSTEM = (
     "You write scripts for short vertical videos. Answer with one JSON object and nothing "
-    'else: {"title": str, "hook": str, "scenes": [{"text": str, "keywords": [str]}], '
+    'else: {"title": str, "hook": str, "scenes": [{"text": str, "keywords": [str], "visual_prompt": str}], '
     '"caption": str, "hashtags": [str]}.'
 )
 
@@ -46,7 +46,8 @@ def prompt_for(topic: Topic, niche: str) -> str:
         + f"Facts:\n{facts}\n"
         f"Write a hook, then {min(len(topic.facts), MAX_SCENES - 2)} to {MAX_SCENES - 1} "
         "scenes of one or two spoken sentences each (40 to 150 words in all), each with 2 or 3 "
-        "visual keywords, a one-line caption and up to 5 hashtags."
+        "visual keywords and a one-sentence description of the shot (visual_prompt), a one-line "
+        "caption and up to 5 hashtags."
     )
 
 

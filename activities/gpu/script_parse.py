@@ -14,7 +14,14 @@ import json
 import re
 from typing import Any
 
-from activities.script import MAX_SCENES, MAX_WORDS, MIN_WORDS, _hashtag, keywords_of
+from activities.script import (
+    MAX_SCENES,
+    MAX_WORDS,
+    MIN_WORDS,
+    _hashtag,
+    keywords_of,
+    visual_prompt,
+)
 from workflows.contracts import Scene, Script, Topic
 
 _FENCE = re.compile(r"```(?:json)?", re.IGNORECASE)
@@ -113,18 +120,21 @@ def _texts(value: object) -> list[str]:
 
 
 def _scene(raw: object) -> Scene | None:
+    shot = ""
     if isinstance(raw, str):
         text, words = raw, []
     elif isinstance(raw, dict):
         text = str(raw.get("text") or raw.get("narration") or raw.get("voice") or "")
         words = _texts(raw.get("keywords") or raw.get("visual_keywords") or raw.get("visuals"))
+        shot = raw.get("visual_prompt") or raw.get("shot") or raw.get("visual") or ""
+        shot = " ".join(shot.split())[:300] if isinstance(shot, str) else ""
     else:
         return None
     text = " ".join(text.split())
     if len(text.split()) < MIN_SCENE_WORDS:
         return None
     keywords = [w.lower().strip() for w in words if w.strip()][:3] or keywords_of(text)
-    return Scene(text, keywords)
+    return Scene(text, keywords, shot)
 
 
 def _script(data: dict[str, Any], topic: Topic, hashtags: list[str]) -> Script:
@@ -145,6 +155,8 @@ def _script(data: dict[str, Any], topic: Topic, hashtags: list[str]) -> Script:
         raise ScriptUnusable(f"scenes: {words} words make a reel under 15 s (need {MIN_WORDS})")
     if words > MAX_WORDS:
         raise ScriptUnusable(f"scenes: {words} words make a reel over 60 s (at most {MAX_WORDS})")
+    for index, scene in enumerate(scenes):  # the model's shot, else one from the keywords
+        scene.visual_prompt = scene.visual_prompt or visual_prompt(topic, scene.keywords, index)
     title = " ".join(str(data.get("title") or "").split())[:100] or topic.title[:100]
     caption = " ".join(str(data.get("caption") or data.get("description") or "").split())
     description = caption or scenes[0].text

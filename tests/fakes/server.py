@@ -160,6 +160,12 @@ class FakeServer:
                     self.send_header("Content-Type", "application/json; charset=UTF-8")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if response.cut_at is not None:  # a download cut halfway: part, then gone
+                    self.wfile.write(body[:response.cut_at])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 self.wfile.write(body)
 
             do_GET = do_POST = do_PUT = do_DELETE = _serve
@@ -207,3 +213,4 @@ class Response:
     status: int
     body: Any = b""
     headers: dict[str, str] = field(default_factory=dict)
+    cut_at: int | None = None  # send only this many bytes of the body, then close

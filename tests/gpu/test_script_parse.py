@@ -69,3 +69,14 @@ def test_overlong_script_drops_middle_scenes_to_fit_a_minute():
     script = _parse(json.dumps(long))
     assert sum(len(s.text.split()) for s in script.scenes) <= 150
     assert len(script.scenes) == 3
+
+
+def test_a_shot_the_model_wrote_is_kept_and_missing_ones_are_filled():
+    answer = json.loads(json.dumps(ANSWER))
+    answer["scenes"][0]["visual_prompt"] = "An octopus   pulsing in dark water."
+    script = _parse(json.dumps(answer))
+    first = next(s for s in script.scenes if s.text == answer["scenes"][0]["text"])
+    assert first.visual_prompt == "An octopus pulsing in dark water."
+    assert all(s.visual_prompt for s in script.scenes)
+    assert all(s.visual_prompt.endswith("no text on screen.")
+               for s in script.scenes if s is not first)

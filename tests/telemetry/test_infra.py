@@ -60,16 +60,17 @@ def test_compose_stack_has_every_service_and_binds_ports_to_loopback():
     services = compose["services"]
     assert set(services) == {"postgresql", "temporal", "temporal-ui", "prometheus", "grafana",
                              "alertmanager", "loki", "promtail", "worker-reels", "worker-media",
-                             "worker-gpu", "worker-publish"}
+                             "worker-gpu", "worker-publish",
+                             "worker-generate"}
     for name, service in services.items():
         for port in service.get("ports", []):
             assert port.startswith("127.0.0.1:"), (name, port)
-    for queue in ("reels", "media", "gpu", "publish"):
+    for queue in ("reels", "media", "gpu", "publish", "generate"):
         assert services[f"worker-{queue}"]["command"] == ["worker", queue]
     prometheus = yaml.safe_load((INFRA / "prometheus.yml").read_text())
     scraped = {t.split(":")[0] for job in prometheus["scrape_configs"]
                for c in job["static_configs"] for t in c["targets"]}
-    assert scraped == {f"worker-{q}" for q in ("reels", "media", "gpu", "publish")}
+    assert scraped == {f"worker-{q}" for q in ("reels", "media", "gpu", "publish", "generate")}
 
 
 def test_checked_in_dashboards_are_the_generated_ones():

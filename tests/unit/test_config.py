@@ -84,7 +84,9 @@ def test_shipped_settings_resolve_against_the_repo() -> None:
     assert settings.ui_url == "http://127.0.0.1:8233"
     assert settings.channels_dir == REPO / "channels"
     assert settings.ledger_url == f"sqlite:///{REPO}/var/ledger.db"
-    assert settings.concurrency == {"reels": 8, "media": 2, "gpu": 1, "publish": 2}
+    assert settings.concurrency == {"reels": 8, "media": 2, "gpu": 1, "publish": 2, "generate": 8}
+    assert settings.visuals.sources["runway"].quality == 0.95
+    assert settings.queues.generate == "generate"
 
 
 def test_relative_paths_in_temporal_yaml_resolve_against_its_folder(

@@ -9,7 +9,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.script import _STOP, ScriptActivities, keywords_of, template_script
 from activities.topics import read_feed_file
-from workflows.contracts import ChannelConfig, Scene, ScriptRequest, Topic
+from workflows.contracts import ChannelConfig, ScriptRequest, Topic
 
 REPO = Path(__file__).resolve().parents[2]
 FEED = read_feed_file(REPO / "channels" / "feeds" / "science.yaml")
@@ -77,7 +77,8 @@ def test_topic_without_hook_or_keywords_gets_a_default_hook() -> None:
     hook = script.scenes[0]
     assert hook.text == "Here is something about glaciers move you did not know."
     assert hook.keywords == ["something", "glaciers", "here"]
-    assert script.scenes[-1] == Scene("Follow for more nature like this.", ["glaciers", "move"])
+    outro = script.scenes[-1]
+    assert (outro.text, outro.keywords) == ("Follow for more nature like this.", ["glaciers", "move"])
 
 
 def test_hashtags_are_deduplicated_and_prefixed() -> None:
@@ -165,3 +166,14 @@ def test_write_script_activity_meters_its_cost() -> None:
     assert script.cost.usd == pytest.approx(script.cost.cpu_seconds * 0.5, abs=1e-3)
     assert script.hashtags == ["#science", "#octopus", "#ocean"]
     assert script.scenes[-1].text == "Follow for more science facts like this."
+
+
+def test_every_scene_gets_a_one_sentence_shot_for_generators() -> None:
+    script = template_script(OCTOPUS, "science facts", [])
+
+    prompts = [s.visual_prompt for s in script.scenes]
+    assert all(p.endswith(".") and p.count(". ") == 0 for p in prompts)
+    assert all(OCTOPUS.title in p for p in prompts)
+    for scene in script.scenes:
+        assert ", ".join(scene.keywords) in scene.visual_prompt
+    assert len({p.split(" ")[0] for p in prompts}) > 1  # the camera moves take turns
