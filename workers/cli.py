@@ -32,6 +32,7 @@ from temporalio.service import RPCError
 from activities.config import ConfigError, Settings, load_channel, load_settings
 from workers.blas import reexec_with_openblas
 from workers.devserver import DevServer, DevServerError
+from workers.ended import EndedRun, ended_run
 from workers.run import QUEUES, run_workers
 from workers.telemetry.setup import Telemetry, TelemetryError, start_telemetry
 from workers.watch import ProgressPrinter, activity_waits, follow_channel, follow_reel
@@ -200,6 +201,13 @@ def print_status(status: ChannelStatus) -> None:
         print(f"  {reel.status:<9} {reel.reel_id}  {reel.topic}  {reel.error}")
 
 
+def print_ended(ended: EndedRun, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(asdict(ended), indent=2))
+    else:
+        print(f"{ended.workflow_id}: {ended.ended} at {ended.closed_at}: {ended.message}")
+
+
 async def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "start":
         load_channel(settings, args.name)
@@ -219,6 +227,10 @@ async def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
                 "set_budget", BudgetUpdate(args.usd), result_type=ChannelStatus)
             print_status(status)
         else:
+            ended = await ended_run(client, handle.id)
+            if ended is not None:
+                print_ended(ended, args.json)
+                return 0
             status = await handle.query("status", result_type=ChannelStatus)
             waits = {r: await activity_waits(client, r) for r in status.in_flight}
             if args.json:
