@@ -31,6 +31,7 @@ from temporalio.service import RPCError
 
 from activities.config import ConfigError, Settings, load_channel, load_settings
 from workers.blas import reexec_with_openblas
+from workers.check import channel_file_problems
 from workers.devserver import DevServer, DevServerError
 from workers.ended import EndedRun, ended_run
 from workers.run import QUEUES, run_workers
@@ -291,11 +292,12 @@ async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     problems = []
     for name in sorted(p.stem for p in settings.channels_dir.glob("*.yaml")):
         try:
-            load_channel(settings, name)
-            print(f"channels/{name}.yaml: ok")
+            found = channel_file_problems(load_channel(settings, name),
+                                          f"channels/{name}.yaml")
         except ConfigError as exc:
-            print(f"channels/{name}.yaml: invalid")
-            problems.append(str(exc))
+            found = [str(exc)]
+        print(f"channels/{name}.yaml: {'invalid' if found else 'ok'}")
+        problems.extend(found)
     if problems:
         raise ConfigError("\n".join(problems))
     return 0
