@@ -1,7 +1,7 @@
 """write_script: the template writer, fed by the trend item.
 
 Hook, one scene per fact, and a call to follow; keywords for each scene's visuals come from
-the scene's own words. LLM writers (issue: GPU worker) will produce the same `Script`.
+the scene's own words. LLM writers (the gpu worker's) produce the same `Script`.
 """
 
 from __future__ import annotations

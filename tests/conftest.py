@@ -11,7 +11,7 @@ import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
 BIN = Path(sys.executable).parent
-pytest_plugins = ["tests.fakes.fixtures"]  # the publishing fakes (issue 4)
+pytest_plugins = ["tests.fakes.fixtures"]  # the YouTube and Instagram fakes
 
 
 def _binary(name: str, wheel: str) -> str:

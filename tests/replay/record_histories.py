@@ -2,8 +2,8 @@
 
 Run after an intended workflow change that is guarded by `workflow.patched`, with a new
 version prefix (`python -m tests.replay.record_histories v3`); the old histories stay
-checked in beside the new ones so both code paths keep replaying. v1 is the foundation's
-code; v2 the code after issues 3-6 (publish per platform, gpu paths, own media).
+checked in beside the new ones so both code paths keep replaying. v1 holds the first
+channel and reel workflows; v2 publishing per platform, the gpu paths and own media.
 """
 
 from __future__ import annotations
