@@ -35,6 +35,7 @@ from workers.check import channel_file_problems
 from workers.devserver import DevServer, DevServerError
 from workers.ended import EndedRun, ended_run
 from workers.run import QUEUES, run_workers
+from workers.search_attributes import SearchAttributesError
 from workers.telemetry.setup import Telemetry, TelemetryError, start_telemetry
 from workers.watch import ProgressPrinter, activity_waits, follow_channel, follow_reel
 from workflows.contracts import (
@@ -412,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
         return asyncio.run(COMMANDS[args.command](settings, args))
-    except (ConfigError, CliError, DevServerError, TelemetryError) as exc:
+    except (ConfigError, CliError, DevServerError, TelemetryError,
+            SearchAttributesError) as exc:
         print(f"monolathe: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -9,7 +9,7 @@ once with `temporal operator search-attribute create` (see docs/operator-view.md
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 CHANNEL = SearchAttributeKey.for_keyword("Channel")
 TOPIC = SearchAttributeKey.for_keyword("Topic")
@@ -17,8 +17,8 @@ OUTCOME = SearchAttributeKey.for_keyword("Outcome")
 KEYS = (CHANNEL, TOPIC, OUTCOME)
 # A Keyword holds at most 2 KB on most stores; a topic is a headline, cut just in case.
 MAX_KEYWORD = 250
-# Reels started with their attributes and summary, and upserting their outcome.
-PATCH = "reel-visibility-v1"
+# Channels and reels upsert their attributes, reels their outcome; children get a summary.
+PATCH = "visibility-v1"
 
 
 def dev_server_flags() -> list[str]:
@@ -26,14 +26,20 @@ def dev_server_flags() -> list[str]:
     return [arg for key in KEYS for arg in ("--search-attribute", f"{key.name}=Keyword")]
 
 
-def channel_attributes(channel: str) -> TypedSearchAttributes:
-    return TypedSearchAttributes([SearchAttributePair(CHANNEL, channel)])
+def channel_updates(channel: str) -> list[SearchAttributeUpdate]:
+    return [CHANNEL.value_set(channel)]
 
 
-def reel_attributes(channel: str, topic: str) -> TypedSearchAttributes:
-    return TypedSearchAttributes([SearchAttributePair(CHANNEL, channel),
-                                  SearchAttributePair(TOPIC, topic[:MAX_KEYWORD])])
+def reel_updates(channel: str, topic: str) -> list[SearchAttributeUpdate]:
+    return [CHANNEL.value_set(channel), TOPIC.value_set(topic[:MAX_KEYWORD])]
 
 
 def reel_summary(channel: str, topic: str) -> str:
+    """The one line the Web UI shows beside a reel's id."""
     return f"{topic} ({channel})"
+
+
+def reel_details(channel: str, topic: str, source: str, url: str) -> str:
+    """The Web UI's details pane (Markdown): where the topic came from."""
+    lines = [f"**{topic}**", "", f"channel `{channel}`, topic from {source or 'the feed'}"]
+    return "\n".join([*lines, url] if url else lines)

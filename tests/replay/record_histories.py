@@ -18,6 +18,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.doubles import QUEUE, Doubles, channel_config, worker
+from workers.search_attributes import ensure_search_attributes
 from workflows.channel import ChannelWorkflow
 from workflows.contracts import BudgetUpdate, ChannelInput, ReelInput, Topic
 from workflows.reel import ReelWorkflow
@@ -47,6 +48,7 @@ def run_recorder(record: Callable[[WorkflowEnvironment], Awaitable[None]]) -> No
         OUT.mkdir(exist_ok=True)
         binary = Path(sys.executable).parent / "temporal-test-server"
         env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(binary))
+        await ensure_search_attributes(env.client, "default")
         try:
             await record(env)
         finally:
