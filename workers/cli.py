@@ -46,6 +46,7 @@ from workflows.contracts import (
     ReelInput,
     ReelResult,
 )
+from workflows.visibility import reel_details, reel_summary
 
 log = logging.getLogger("monolathe")
 
@@ -143,6 +144,7 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
                          max_reels=args.reels),
             id=channel_id(config.name),
             task_queue=settings.queues.reels,
+            static_summary=f"channel {config.name}: {config.niche}",
             id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
             result_type=ChannelResult,
         )
@@ -182,7 +184,7 @@ async def start_channel(client: Client, settings: Settings, input: ChannelInput)
     try:
         await client.start_workflow(
             "ChannelWorkflow", input, id=channel_id(input.channel),
-            task_queue=settings.queues.reels,
+            task_queue=settings.queues.reels, static_summary=f"channel {input.channel}",
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         )
         print(f"started {channel_id(input.channel)}  {ui_link(settings, channel_id(input.channel))}")
@@ -268,6 +270,8 @@ async def cmd_reel(settings: Settings, args: argparse.Namespace) -> int:
             handle = await client.start_workflow(
                 "ReelWorkflow", ReelInput(reel_id, config, topic, queues), id=reel_id,
                 task_queue=settings.queues.reels,
+                static_summary=reel_summary(config.name, topic.title),
+                static_details=reel_details(config.name, topic.title, topic.source, topic.url),
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE, result_type=ReelResult)
             break
         except WorkflowAlreadyStartedError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -48,13 +49,15 @@ class Project:
                                                **options.pop("input", {})}),
             id=f"channel/{name}", task_queue=self.settings.queues.reels, **options)
 
-    def status(self, name: str) -> dict:
+    def cli(self, *args: str) -> str:
         run = subprocess.run(
             [sys.executable, "-m", "workers.cli", "--config", str(self.root / "temporal.yaml"),
-             "channel", "status", name, "--json"],
-            capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
+             *args], capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
         assert run.returncode == 0, run.stderr
-        return json.loads(run.stdout)
+        return run.stdout
+
+    def status(self, name: str) -> dict:
+        return json.loads(self.cli("channel", "status", name, "--json"))
 
 
 @pytest_asyncio.fixture
@@ -101,3 +104,24 @@ async def test_status_of_a_terminated_and_a_timed_out_channel(project: Project):
     shown = project.status(terminated)
     assert (shown["ended"], shown["message"]) == ("terminated", "operator stopped it")
     assert project.status(timed_out)["ended"] == "timed out"
+
+
+async def test_a_channel_started_by_the_cli_has_a_summary_and_its_channel_attribute(
+        project: Project):
+    name = project.channel()
+    # in a thread: the worker shares this event loop and must answer the status query
+    await asyncio.to_thread(project.cli, "channel", "start", name, "--slot-seconds", "3600")
+    handle = project.env.client.get_workflow_handle(f"channel/{name}")
+    try:
+        assert await (await handle.describe()).static_summary() == f"channel {name}"
+        for _ in range(100):  # the channel's first workflow task upserts the attribute
+            found = [w.id async for w in project.env.client.list_workflows(
+                f'Channel="{name}" AND WorkflowType="ChannelWorkflow"')]
+            if found:
+                break
+            await asyncio.sleep(0.2)
+        assert found == [f"channel/{name}"]
+        shown = await asyncio.to_thread(project.cli, "channel", "status", name)
+        assert f"channel {name}: running; waiting for" in shown
+    finally:
+        await handle.terminate(reason="test over")
