@@ -46,7 +46,7 @@ from workflows.contracts import (
     ReelInput,
     ReelResult,
 )
-from workflows.visibility import reel_details, reel_summary
+from workflows.visibility import channel_summary, reel_details, reel_summary
 
 log = logging.getLogger("monolathe")
 
@@ -144,7 +144,7 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
                          max_reels=args.reels),
             id=channel_id(config.name),
             task_queue=settings.queues.reels,
-            static_summary=f"channel {config.name}: {config.niche}",
+            static_summary=channel_summary(config.name, config.niche),
             id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
             result_type=ChannelResult,
         )
@@ -184,7 +184,7 @@ async def start_channel(client: Client, settings: Settings, input: ChannelInput)
     try:
         await client.start_workflow(
             "ChannelWorkflow", input, id=channel_id(input.channel),
-            task_queue=settings.queues.reels, static_summary=f"channel {input.channel}",
+            task_queue=settings.queues.reels, static_summary=channel_summary(input.channel),
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         )
         print(f"started {channel_id(input.channel)}  {ui_link(settings, channel_id(input.channel))}")

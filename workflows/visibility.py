@@ -17,6 +17,10 @@ OUTCOME = SearchAttributeKey.for_keyword("Outcome")
 KEYS = (CHANNEL, TOPIC, OUTCOME)
 # A Keyword holds at most 2 KB on most stores; a topic is a headline, cut just in case.
 MAX_KEYWORD = 250
+# The server's limits on user metadata: a summary is one line of at most 200 bytes, details
+# at most 20 KB (Markdown).
+SUMMARY_BYTES = 200
+DETAILS_BYTES = 20_000
 # Channels and reels upsert their attributes, reels their outcome; children get a summary.
 PATCH = "visibility-v1"
 
@@ -34,12 +38,24 @@ def reel_updates(channel: str, topic: str) -> list[SearchAttributeUpdate]:
     return [CHANNEL.value_set(channel), TOPIC.value_set(topic[:MAX_KEYWORD])]
 
 
+def fit(text: str, limit: int) -> str:
+    """`text` cut to `limit` UTF-8 bytes, whole characters only, with an ellipsis if cut."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode(errors="ignore") + "…"
+
+
+def channel_summary(channel: str, niche: str = "") -> str:
+    return fit(f"channel {channel}: {niche}" if niche else f"channel {channel}", SUMMARY_BYTES)
+
+
 def reel_summary(channel: str, topic: str) -> str:
     """The one line the Web UI shows beside a reel's id."""
-    return f"{topic} ({channel})"
+    return fit(f"{' '.join(topic.split())} ({channel})", SUMMARY_BYTES)
 
 
 def reel_details(channel: str, topic: str, source: str, url: str) -> str:
     """The Web UI's details pane (Markdown): where the topic came from."""
     lines = [f"**{topic}**", "", f"channel `{channel}`, topic from {source or 'the feed'}"]
-    return "\n".join([*lines, url] if url else lines)
+    return fit("\n".join([*lines, url] if url else lines), DETAILS_BYTES)
