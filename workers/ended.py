@@ -38,7 +38,7 @@ async def ended_run(client: Client, workflow_id: str) -> EndedRun | None:
     described = await handle.describe()
     if described.status is None or described.status == Status.RUNNING:
         return None
-    closed = described.close_time.isoformat() if described.close_time else ""
+    closed = described.close_time.isoformat(timespec="seconds") if described.close_time else ""
     try:
         result = await handle.result(follow_runs=False)
         message = (f"{result.reason}: published {result.published}, failed {result.failed}"
