@@ -82,6 +82,8 @@ async def test_status_of_a_failed_channel_names_the_failure(project: Project):
     assert shown["closed_at"]
     assert shown["message"].startswith("pick_topic: ")
     assert shown["message"].endswith(f"{name}-feed.yaml: topics: must be a non-empty list")
+    said = project.cli("channel", "status", name)
+    assert said.startswith(f"channel/{name}: failed at {shown['closed_at']}: pick_topic: ")
 
 
 async def test_status_of_a_completed_channel_says_so(project: Project):
