@@ -26,6 +26,7 @@ HOLD_S = 0.35  # how long the last caption of a phrase stays after its last word
 MAX_LINGER_S = 1.0  # a caption stays through a pause this long; longer pauses clear it
 LINE_SPACING = 1.0  # libass stacks lines at the font's ascent + descent
 MAX_LINES = 3
+OUTLINE = 0.11  # outline width as a fraction of the font size
 
 
 @dataclass
@@ -172,7 +173,8 @@ class CaptionStyle:
 def caption_style(look: LookConfig) -> CaptionStyle:
     face = load_face(look.caption_font or str(CAPTION_FONT))
     size = max(12, round(look.caption_size * min(look.width, look.height)))
-    outline = max(2, round(size * 0.08))
+    # A heavy outline, as the popular caption styles draw it: readable on any footage.
+    outline = max(2, round(size * OUTLINE))
     x0, y0, x1, y1 = safe_area(look).box(look.width, look.height)
     # The outline and shadow are drawn outside the glyphs and must stay inside too.
     pad = outline + max(1, round(size * 0.035))

@@ -437,7 +437,7 @@ class _Look(_Strict):
     )
     caption_color: str = "#ffffff"
     highlight_color: str = "#ffd23f"
-    caption_words: int = Field(3, ge=1, le=8)
+    caption_words: int = Field(LookConfig.caption_words, ge=1, le=8)
     music: Literal["calm", "bright", "none"] = "calm"
     music_file: str = ""
     aspect: Literal["9:16", "1:1", "16:9"] = "9:16"
@@ -447,7 +447,7 @@ class _Look(_Strict):
     encoder: Literal["auto", "libx264", "h264_videotoolbox", "h264_nvenc"] = "auto"
     transition: str = "fade"
     caption_font: str = ""
-    caption_size: float = Field(0.065, ge=0.03, le=0.15)
+    caption_size: float = Field(LookConfig.caption_size, ge=0.03, le=0.15)
     caption_outline_color: str = "#000000"
     caption_box: bool = False
     caption_position: float = Field(0.63, ge=0.2, le=0.8)

@@ -9,7 +9,7 @@ JSON: wall and CPU seconds, peak memory of the whole process tree, and compose/f
 
     python -m benchmarks.compose [--presets veryfast medium] [--out var/bench/compose.json]
 
-Targets (issue 3): compose/floor <= 1.3 at veryfast and medium; peak tree memory <= 600 MB.
+Targets: compose/floor <= 1.3 at veryfast and medium; peak tree memory <= 600 MB.
 """
 
 from __future__ import annotations

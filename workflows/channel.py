@@ -39,6 +39,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.reel import ReelWorkflow
     from workflows.slots import day_of, due_slot, next_midnight
     from workflows.stages import LOAD_CHANNEL, PICK_NOVEL_TOPIC, PICK_TOPIC, Stage, task_queue
+    from workflows.visibility import PATCH as VISIBILITY
+    from workflows.visibility import channel_updates, reel_details, reel_summary
 
 T = TypeVar("T")
 RECENT_TOPICS = 50
@@ -104,6 +106,8 @@ class ChannelWorkflow:
     @workflow.run
     async def run(self, input: ChannelInput) -> ChannelResult:
         state = self.state
+        if workflow.patched(VISIBILITY):  # `Channel="<name>"` in the Web UI and list queries
+            workflow.upsert_search_attributes(channel_updates(input.channel))
         setup = await self._activity(
             LOAD_CHANNEL, ChannelRef(input.channel, day_of(workflow.now())), ChannelSetup
         )
@@ -196,6 +200,11 @@ class ChannelWorkflow:
     async def _start_reel(self, config: ChannelConfig, topic: Topic) -> None:
         state = self.state
         day = day_of(workflow.now())
+        labels: dict[str, Any] = {}
+        if workflow.patched(VISIBILITY):
+            labels = {"static_summary": reel_summary(config.name, topic.title),
+                      "static_details": reel_details(config.name, topic.title, topic.source,
+                                                     topic.url)}
         for _ in range(MAX_ID_TRIES):
             number = state.reel_numbers.get(day, 0) + 1
             state.reel_numbers = {d: n for d, n in state.reel_numbers.items() if d >= day}
@@ -209,6 +218,7 @@ class ChannelWorkflow:
                     task_queue=task_queue(self.queues, "reels"),
                     # A reel id is also the ledger's idempotency key: never reuse one.
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    **labels,
                 )
             except WorkflowAlreadyStartedError:
                 continue

@@ -47,7 +47,7 @@ class LookConfig:
     palette: list[str] = field(default_factory=lambda: ["#1b1f3b", "#3a2e6e", "#f2a541"])
     caption_color: str = "#ffffff"
     highlight_color: str = "#ffd23f"
-    caption_words: int = 3  # at most this many words on screen
+    caption_words: int = 2  # at most this many words on screen: big type, one line mostly
     music: str = "calm"  # calm | bright | none
     width: int = 1080
     height: int = 1920
@@ -57,7 +57,9 @@ class LookConfig:
     transition: str = "fade"  # an ffmpeg xfade transition between scenes
     encoder: str = "auto"  # auto | libx264 | h264_videotoolbox | h264_nvenc
     caption_font: str = ""  # a font file; "" = the shipped DejaVu Sans Bold
-    caption_size: float = 0.065  # font size as a fraction of the frame's shorter side
+    # Font size as a fraction of the frame's shorter side: the popular Shorts/Reels caption
+    # styles set about 8-10% of the width; 6.5% (70 px on 1080) reads small on a phone.
+    caption_size: float = 0.09
     caption_outline_color: str = "#000000"
     caption_box: bool = False  # an opaque box behind the words instead of an outline
     caption_position: float = 0.63  # the caption block's centre, as a fraction of the height

@@ -69,6 +69,8 @@ with workflow.unsafe.imports_passed_through():
         WRITE_SCRIPT_MLX,
         Stage,
     )
+    from workflows.visibility import OUTCOME, reel_updates
+    from workflows.visibility import PATCH as VISIBILITY
 
 T = TypeVar("T")
 # Each platform gets its own publish_to_platform call before the local publish and sidecar.
@@ -143,10 +145,17 @@ class ReelWorkflow:
 
     @workflow.run
     async def run(self, input: ReelInput) -> ReelResult:
+        visible = workflow.patched(VISIBILITY)  # `Channel`, `Topic`, `Outcome` for list queries
+        if visible:
+            workflow.upsert_search_attributes(reel_updates(input.channel.name, input.topic.title))
         try:
-            return await self._make(input)
+            result = await self._make(input)
         except Exception as error:
-            if is_cancelled_exception(error):
+            cancelled = is_cancelled_exception(error)
+            if visible:
+                workflow.upsert_search_attributes(
+                    [OUTCOME.value_set("cancelled" if cancelled else "failed")])
+            if cancelled:
                 raise  # a kill or a cancel: the reel ends cancelled, not failed
             stage = self.progress_state.stage
             reason = _reason(error)
@@ -156,6 +165,9 @@ class ReelWorkflow:
                 type="ReelFailed",
                 non_retryable=True,
             ) from error
+        if visible:
+            workflow.upsert_search_attributes([OUTCOME.value_set("published")])
+        return result
 
     async def _make(self, input: ReelInput) -> ReelResult:
         channel = input.channel

@@ -119,13 +119,14 @@ def _look(aspect: str = "9:16", **kwargs) -> LookConfig:
 
 
 def test_short_phrases_stay_on_one_line() -> None:
-    box = layout_event(["Octopuses", "have", "three"], caption_style(_look()))
-    assert box.lines == [[0, 1, 2]]
+    # the default phrase is caption_words (2) words: at the default size they fit one line
+    box = layout_event(["Octopuses", "have"], caption_style(_look()))
+    assert box.lines == [[0, 1]]
 
 
 def test_long_phrases_break_between_words_into_even_lines() -> None:
     texts = ["Octopuses", "have", "three", "extraordinarily", "beautiful"]
-    style = caption_style(_look())
+    style = caption_style(_look(caption_size=0.065))  # long phrases want smaller type
     box = layout_event(texts, style)
     assert len(box.lines) == 2
     assert [i for line in box.lines for i in line] == list(range(len(texts)))  # order, no loss
@@ -185,7 +186,7 @@ def test_text_the_main_font_cannot_draw_switches_to_the_fallback_font() -> None:
 
 
 def test_dialogues_are_placed_explicitly_and_broken_with_hard_line_breaks() -> None:
-    look = _look()
+    look = _look(caption_size=0.065)  # six words on two lines want smaller type
     words = _words("Octopuses have three beautiful blue hearts")
     text = to_ass(group_captions(words, 6), look)
     assert "WrapStyle: 2" in text  # libass must not re-wrap our lines

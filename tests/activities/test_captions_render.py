@@ -71,3 +71,17 @@ def test_captions_keep_dark_and_light_pixels_on_white_and_on_black(
     light = sum(1 for v in region if v > 200) / len(region)
     # White letters with a dark outline: both tones are there whatever is behind them.
     assert dark > 0.05 and light > 0.05
+
+
+def test_default_captions_are_phone_sized_on_the_rendered_frame(tmp_path: Path) -> None:
+    # White capitals on black: bbox sees the letters' ink only (the outline is black too),
+    # so its height is the cap height libass drew. Popular Shorts/Reels styles draw capitals
+    # of about 5-7% of the frame's width; the old 70 px type drew 44 px (4.1%).
+    ass = _ass(tmp_path, ["HEART", "BEAT"])
+    x1, x2, y1, y2 = _bbox(ass, 0.5)
+    cap_height = y2 - y1 + 1
+    assert cap_height >= 0.05 * LOOK.width, cap_height
+    # Two words at that size still sit on one line inside the safe area.
+    left, top, right, bottom = caption_style(LOOK).area
+    assert left <= x1 and x2 <= right and top <= y1 and y2 <= bottom
+    assert cap_height < 0.1 * LOOK.width  # one line, not two

@@ -2,8 +2,8 @@
 
 Run after an intended workflow change that is guarded by `workflow.patched`, with a new
 version prefix (`python -m tests.replay.record_histories v3`); the old histories stay
-checked in beside the new ones so both code paths keep replaying. v1 is the foundation's
-code; v2 the code after issues 3-6 (publish per platform, gpu paths, own media).
+checked in beside the new ones so both code paths keep replaying. v1 holds the first
+channel and reel workflows; v2 publishing per platform, the gpu paths and own media.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.doubles import QUEUE, Doubles, channel_config, worker
+from workers.search_attributes import ensure_search_attributes
 from workflows.channel import ChannelWorkflow
 from workflows.contracts import BudgetUpdate, ChannelInput, ReelInput, Topic
 from workflows.reel import ReelWorkflow
@@ -47,6 +48,7 @@ def run_recorder(record: Callable[[WorkflowEnvironment], Awaitable[None]]) -> No
         OUT.mkdir(exist_ok=True)
         binary = Path(sys.executable).parent / "temporal-test-server"
         env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(binary))
+        await ensure_search_attributes(env.client, "default")
         try:
             await record(env)
         finally:

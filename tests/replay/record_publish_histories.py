@@ -1,7 +1,7 @@
-"""Record the histories of the per-platform publish path (issue 4), beside the v1 ones.
+"""Record the histories of the per-platform publish path, beside the v1 ones.
 
 `python -m tests.replay.record_publish_histories` writes `publish-v1-*.json`; it never
-touches the foundation's `v1-*.json` histories, which must keep replaying unchanged.
+touches the `v1-*.json` histories, which must keep replaying unchanged.
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def test_checked_in_dashboards_are_the_generated_ones():
     assert not stale, f"run `make dashboards` and commit: {stale}"
 
 
-def test_dashboards_cover_the_issue_and_refer_to_the_provisioned_datasource():
+def test_dashboards_are_the_four_boards_and_refer_to_the_provisioned_datasource():
     assert {d.uid for d in DASHBOARDS} == {"monolathe-overview", "monolathe-channel",
                                            "monolathe-backends", "monolathe-temporal-sdk"}
     datasource = yaml.safe_load(

@@ -1,5 +1,5 @@
 """Publication metrics through the real publish activities and the loopback YouTube and
-Instagram fakes (issue 4's), on the time-skipping server with doubles for the media stages:
+Instagram fakes, on the time-skipping server with doubles for the media stages:
 each platform's upload is counted once, where it ran, under its own platform label."""
 
 from __future__ import annotations

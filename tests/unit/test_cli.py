@@ -60,3 +60,64 @@ def test_invalid_temporal_yaml_is_reported(tmp_path: Path):
     run = _monolathe(tmp_path, "check")
     assert run.returncode == 2
     assert "temporal.yaml: server.ui_port: Input should be less than or equal to 65535" in run.stderr
+
+
+def _channel_with(tmp_path: Path, old: str, new: str) -> None:
+    demo = tmp_path / "channels" / "demo.yaml"
+    assert old in demo.read_text()
+    demo.write_text(demo.read_text().replace(old, new))
+
+
+def _check_fails(tmp_path: Path, expected: str) -> None:
+    run = _monolathe(tmp_path, "check")
+    assert run.returncode == 2, run.stdout
+    assert "demo.yaml: invalid" in run.stdout
+    assert expected in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_check_opens_the_trend_feed(tmp_path: Path):
+    _project(tmp_path)
+    (tmp_path / "channels" / "feeds" / "science.yaml").write_text("hello: not a feed\n")
+    _check_fails(tmp_path, "demo.yaml: trends.feed: ")
+    _check_fails(tmp_path, "science.yaml: topics: must be a non-empty list")
+
+
+def test_check_loads_the_caption_font(tmp_path: Path):
+    _project(tmp_path)
+    (tmp_path / "channels" / "font.ttf").write_text("not a font")
+    _channel_with(tmp_path, 'caption_font: ""', "caption_font: font.ttf")
+    _check_fails(tmp_path, "demo.yaml: look.caption_font: ")
+    _check_fails(tmp_path, "font.ttf: not a usable TrueType/OpenType font")
+
+
+def test_check_decodes_the_music_file(tmp_path: Path):
+    _project(tmp_path)
+    (tmp_path / "channels" / "music.mp3").write_bytes(b"ID3" + bytes(range(256)) * 40)
+    _channel_with(tmp_path, 'music_file: ""', "music_file: music.mp3")
+    _check_fails(tmp_path, "demo.yaml: look.music_file: ")
+    _check_fails(tmp_path, "music.mp3: no decodable audio")
+
+
+def test_check_lists_the_media_folder(tmp_path: Path):
+    _project(tmp_path)
+    (tmp_path / "channels" / "media").mkdir()
+    (tmp_path / "channels" / "media" / "notes.txt").write_text("no clips here")
+    _channel_with(tmp_path, 'media_dir: ""', "media_dir: media")
+    _check_fails(tmp_path, "demo.yaml: media_dir: ")
+    _check_fails(tmp_path, "media: no clips or images in it")
+
+
+def test_check_accepts_a_real_music_file_and_media(tmp_path: Path):
+    from activities.ffmpeg_run import run_ffmpeg
+
+    _project(tmp_path)
+    media = tmp_path / "channels" / "media"
+    media.mkdir()
+    run_ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", str(media / "tone.m4a")])
+    run_ffmpeg(["-f", "lavfi", "-i", "color=c=blue:s=64x64:d=0.1", "-frames:v", "1",
+                str(media / "sky.png")])
+    _channel_with(tmp_path, 'music_file: ""', "music_file: media/tone.m4a")
+    _channel_with(tmp_path, 'media_dir: ""', "media_dir: media")
+    run = _monolathe(tmp_path, "check")
+    assert run.returncode == 0, run.stderr
