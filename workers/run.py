@@ -41,11 +41,13 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
     if queue == "reels":
         from activities.channel import ChannelActivities
         from activities.script import ScriptActivities
+        from activities.script_api import ApiScriptActivities
         from activities.topics import TopicActivities
 
         channel = ChannelActivities(settings, ledger_for(settings.ledger_url))
         return [channel.load_channel, channel.record_reel, TopicActivities().pick_topic,
-                ScriptActivities(rate).write_script]
+                ScriptActivities(rate).write_script,
+                ApiScriptActivities(settings).write_script_api]
     if queue == "gpu":
         from activities.gpu import runtime
         from activities.gpu.embeddings import EmbeddingActivities

@@ -113,18 +113,20 @@ def _texts(value: object) -> list[str]:
 
 
 def _scene(raw: object) -> Scene | None:
+    prompt = ""
     if isinstance(raw, str):
         text, words = raw, []
     elif isinstance(raw, dict):
         text = str(raw.get("text") or raw.get("narration") or raw.get("voice") or "")
         words = _texts(raw.get("keywords") or raw.get("visual_keywords") or raw.get("visuals"))
+        prompt = " ".join(str(raw.get("visual_prompt") or raw.get("shot") or "").split())
     else:
         return None
     text = " ".join(text.split())
     if len(text.split()) < MIN_SCENE_WORDS:
         return None
     keywords = [w.lower().strip() for w in words if w.strip()][:3] or keywords_of(text)
-    return Scene(text, keywords)
+    return Scene(text, keywords, prompt[:300])
 
 
 def _script(data: dict[str, Any], topic: Topic, hashtags: list[str]) -> Script:
