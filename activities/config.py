@@ -164,6 +164,17 @@ class _Llm(_Strict):
     })
 
 
+class _TrendApis(_Strict):
+    """Where the trend scout's sources live (loopback fakes in tests) and how long to wait."""
+
+    google_trends_url: str = "https://trends.google.com/trending/rss"
+    reddit_url: str = "https://oauth.reddit.com"
+    reddit_token_url: str = "https://www.reddit.com/api/v1/access_token"
+    # Reddit asks for <platform>:<app id>:<version> (by /u/<username>); put yours here.
+    user_agent: str = "python:monolathe:0.1 (self-hosted reel factory)"
+    timeout_s: float = Field(15.0, gt=0, le=120)  # a whole fetch, slow senders included
+
+
 class _SettingsFile(_Strict):
     server: _Server = _Server()
     queues: _Queues = _Queues()
@@ -176,6 +187,7 @@ class _SettingsFile(_Strict):
     publishing: _Publishing = _Publishing()
     gpu: _Gpu = _Gpu()
     llm: _Llm = _Llm()
+    trends: _TrendApis = _TrendApis()
 
 
 DEFAULT_SECRETS_DIR = Path("~/.config/monolathe").expanduser()
@@ -220,6 +232,15 @@ class LlmSettings:
 
 
 @dataclass(frozen=True)
+class TrendApis:
+    google_trends_url: str = "https://trends.google.com/trending/rss"
+    reddit_url: str = "https://oauth.reddit.com"
+    reddit_token_url: str = "https://www.reddit.com/api/v1/access_token"
+    user_agent: str = "python:monolathe:0.1 (self-hosted reel factory)"
+    timeout_s: float = 15.0
+
+
+@dataclass(frozen=True)
 class Queues:
     reels: str
     media: str
@@ -255,6 +276,7 @@ class Settings:
     publishing: PublishingSettings = field(default_factory=PublishingSettings)
     gpu: GpuSettings = GpuSettings()
     llm: LlmSettings = LlmSettings()
+    trends: TrendApis = TrendApis()
 
     @property
     def ui_url(self) -> str:
@@ -365,6 +387,7 @@ def load_settings(path: Path | None = None) -> Settings:
                                 p.input if p.cached_input is None else p.cached_input)
                     for m, p in raw.llm.prices.items()},
         ),
+        trends=TrendApis(**raw.trends.model_dump()),
     )
 
 
@@ -616,7 +639,7 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         platforms=list(raw.platforms),
         daily_budget_usd=raw.budget.daily_usd,
         max_in_flight=raw.max_in_flight,
-        trends_feed=str(feed) if feed else "",
+        trends_feed=str(feed) if feed else next((s.url for s in sources if s.kind == "feed"), ""),
         rss_urls=raw.trends.rss,
         hashtags=raw.hashtags,
         out_dir=str(out_dir),

@@ -8,6 +8,8 @@
     monolathe check                     validate temporal.yaml and every channel file
     monolathe status                    today's figures per channel, queues, reels in flight
     monolathe auth youtube|instagram NAME   store a channel's platform token on this host
+    monolathe auth llm|reddit|youtube-key NAME   store an API key (LLM, trend sources)
+    monolathe trends NAME [--refresh]   the channel's ranked topic queue; scout now
 """
 
 from __future__ import annotations
@@ -304,9 +306,13 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_auth(settings: Settings, args: argparse.Namespace) -> int:
-    from workers.auth import AuthError, auth_instagram, auth_youtube
+    from workers.auth import KEY_FIELDS, AuthError, auth_instagram, auth_key, auth_youtube
 
     try:
+        if args.platform in KEY_FIELDS:
+            path = auth_key(settings, args.platform, args.name)
+            print(f"{args.platform} key {args.name} saved to {path} (mode 600)")
+            return 0
         if args.platform == "youtube":
             path = auth_youtube(settings, args.name, args.client_secrets, args.from_file,
                                 open_browser=not args.no_browser)
@@ -363,8 +369,9 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--timeout", type=float, default=3.0,
                         help="seconds to wait for the Temporal server (its figures are optional)")
     auth = sub.add_parser("auth", help="store a channel's YouTube or Instagram token here")
-    auth.add_argument("platform", choices=["youtube", "instagram"])
-    auth.add_argument("name", help="the channel")
+    auth.add_argument("platform", choices=["youtube", "instagram", "llm", "reddit",
+                                           "youtube-key"])
+    auth.add_argument("name", help="the channel; for llm, reddit, youtube-key: the key's name")
     auth.add_argument("--client-secrets", type=Path, default=None,
                       help="youtube: the OAuth Desktop-app client JSON")
     auth.add_argument("--from-file", type=Path, default=None,
