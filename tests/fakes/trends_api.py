@@ -32,19 +32,19 @@ def google_trends_rss(geo: str) -> bytes:
     items = [
         ("james webb telescope", "50000+", 2, [
             ("James Webb telescope finds water vapour around a distant rocky planet",
-             "Astronomers say the planet orbits a small red star. The finding is the clearest"
-             " sign of water so far on a world this size.", "https://news.example/webb"),
+             ("Astronomers say the planet orbits a small red star. The finding is the clearest"
+             " sign of water so far on a world this size."), "https://news.example/webb"),
             ("What the new Webb images tell us about planets",
-             "Scientists used the telescope's infrared camera. They measured starlight passing"
-             " through the planet's thin atmosphere.", "https://science.example/webb")]),
+             ("Scientists used the telescope's infrared camera. They measured starlight passing"
+             " through the planet's thin atmosphere."), "https://science.example/webb")]),
         ("celebrity wedding", "200000+", 1, [
             ("A famous singer married in a private ceremony on Saturday evening",
-             "Guests arrived by boat to the island venue. The couple had been engaged for two"
-             " years before the ceremony.", "https://gossip.example/wedding")]),
+             ("Guests arrived by boat to the island venue. The couple had been engaged for two"
+             " years before the ceremony."), "https://gossip.example/wedding")]),
     ]
     body = ['<?xml version="1.0" encoding="UTF-8"?>',
-            '<rss xmlns:atom="http://www.w3.org/2005/Atom"'
-            ' xmlns:ht="https://trends.google.com/trending/rss" version="2.0"><channel>',
+            ('<rss xmlns:atom="http://www.w3.org/2005/Atom"'
+            ' xmlns:ht="https://trends.google.com/trending/rss" version="2.0"><channel>'),
             f"<title>Daily Search Trends</title><link>https://trends.google.com/trending/rss?geo={geo}</link>"]
     for title, traffic, hours, news in items:
         body.append(f"<item><title>{title}</title><ht:approx_traffic>{traffic}</ht:approx_traffic>"
