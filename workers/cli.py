@@ -187,6 +187,13 @@ async def start_channel(client: Client, settings: Settings, input: ChannelInput)
         print(f"started {channel_id(input.channel)}  {ui_link(settings, channel_id(input.channel))}")
     except WorkflowAlreadyStartedError:
         print(f"{channel_id(input.channel)} is already running")
+    config = load_channel(settings, input.channel)
+    if config.trend_sources:
+        from workers.trends import ensure_scout_schedule
+
+        done = await ensure_scout_schedule(client, settings, config)
+        print(f"trend scout schedule trends/{config.name} {done}: every"
+              f" {config.scout_every_minutes} min")
 
 
 def print_status(status: ChannelStatus) -> None:
@@ -302,6 +309,28 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- trend scout ---
+
+
+async def cmd_trends(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.trends import ensure_scout_schedule, print_queue, print_report, refresh
+
+    config = load_channel(settings, args.name)
+    if args.refresh:
+        if not config.trend_sources:
+            raise CliError(f"channel {args.name} has no trends.sources to scout")
+        client = await connect(settings)
+        try:
+            await ensure_scout_schedule(client, settings, config)
+            print(f"scouting {args.name} now ...")
+            print_report(await refresh(client, settings, args.name))
+        except (RPCError, WorkflowFailureError) as exc:
+            raise CliError(f"trend scout of {args.name}: {getattr(exc, 'cause', None) or exc}"
+                           ) from None
+    print_queue(settings, args.name, args.limit)
+    return 0
+
+
 # --- platform tokens ---
 
 
@@ -368,6 +397,10 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.add_argument("--timeout", type=float, default=3.0,
                         help="seconds to wait for the Temporal server (its figures are optional)")
+    trends = sub.add_parser("trends", help="a channel's ranked topic queue and its sources")
+    trends.add_argument("name")
+    trends.add_argument("--refresh", action="store_true", help="run the trend scout now first")
+    trends.add_argument("--limit", type=int, default=20)
     auth = sub.add_parser("auth", help="store a channel's YouTube or Instagram token here")
     auth.add_argument("platform", choices=["youtube", "instagram", "llm", "reddit",
                                            "youtube-key"])
@@ -391,7 +424,7 @@ def _runs_gpu(args: argparse.Namespace) -> bool:
 
 COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd_channel,
             "reel": cmd_reel, "check": cmd_check, "status": cmd_status,
-            "auth": cmd_auth}
+            "auth": cmd_auth, "trends": cmd_trends}
 
 
 def main(argv: list[str] | None = None) -> int:
