@@ -497,6 +497,7 @@ class _Trends(_Strict):
     rss: list[str] = []
     sources: list[_Source] = []  # the trend scout's sources; [] = feed and rss, picked per slot
     scout_every_minutes: int = Field(180, ge=5, le=7 * 24 * 60)
+    relevance: Literal["keywords", "meaning"] = "keywords"  # meaning: MiniLM on the gpu worker
 
     @field_validator("rss")
     @classmethod
@@ -650,6 +651,7 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         topics=TopicConfig(**raw.topics.model_dump()),
         trend_sources=sources,
         scout_every_minutes=raw.trends.scout_every_minutes,
+        trend_relevance=raw.trends.relevance,
         youtube=YouTubeOptions(**raw.youtube.model_dump()),
         instagram=InstagramOptions(**raw.instagram.model_dump()),
     )

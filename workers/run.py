@@ -50,7 +50,7 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
         return [channel.load_channel, channel.record_reel, TopicActivities().pick_topic,
                 ScriptActivities(rate).write_script,
                 ApiScriptActivities(settings).write_script_api,
-                trends.scout_trends, trends.take_topic]
+                trends.scout_trends, trends.take_topic, trends.rescore_topics]
     if queue == "gpu":
         from activities.gpu import runtime
         from activities.gpu.embeddings import EmbeddingActivities
@@ -63,7 +63,8 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
         embeddings = EmbeddingActivities(rate, gpu.embeddings_model)
         return [VoiceActivities(store, rate).synthesize_voice,
                 LlmScriptActivities(rate).write_script_mlx,
-                embeddings.pick_novel_topic, embeddings.match_media]
+                embeddings.pick_novel_topic, embeddings.match_media,
+                embeddings.rank_relevance]
     if queue == "media":
         from activities.compose import ComposeActivities
         from activities.media_library import MediaLibraryActivities

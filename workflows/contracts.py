@@ -104,6 +104,7 @@ class ChannelConfig:
     # The trend scout's sources; [] = today's pick_topic from trends_feed and rss_urls.
     trend_sources: list[TrendSource] = field(default_factory=list)
     scout_every_minutes: int = 180
+    trend_relevance: str = "keywords"  # keywords | meaning (MiniLM on the gpu worker)
     youtube: YouTubeOptions = field(default_factory=YouTubeOptions)
     instagram: InstagramOptions = field(default_factory=InstagramOptions)
     script: ScriptConfig = field(default_factory=ScriptConfig)
@@ -438,6 +439,8 @@ class PublishRequest:
     stage_seconds: dict[str, float]
     quality: QualityReport
     published: list[Publication] = field(default_factory=list)  # by publish_to_platform
+    topic_facts: list[str] = field(default_factory=list)  # what the script was built from
+    topic_links: list[str] = field(default_factory=list)  # and where those facts came from
 
 
 @dataclass
@@ -585,6 +588,8 @@ class Footage:
 @dataclass
 class ScoutInput:
     channel: str
+    # How long relevance by meaning waits for a gpu worker before keyword relevance stands.
+    relevance_wait_s: int = 120
 
 
 @dataclass
@@ -608,3 +613,29 @@ class ScoutResult:
     sources: list[SourceReport]
     queued: int  # topics new to the queue this run
     queue_depth: int  # unused topics waiting after this run
+    # The waiting topics (title, and title with facts for embedding), for meaning relevance.
+    waiting: list[str] = field(default_factory=list)
+    waiting_texts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RelevanceRequest:
+    """rank_relevance (gpu): MiniLM cosine of each text with the channel's niche."""
+
+    niche: str
+    texts: list[str]
+
+
+@dataclass
+class RelevanceScores:
+    scores: list[float]  # 0..1, one per text, in order
+    cost: StageCost | None = None
+
+
+@dataclass
+class RelevanceUpdate:
+    """rescore_topics (reels): the queue's relevance by meaning replaces the keyword one."""
+
+    channel: str
+    titles: list[str]
+    relevance: list[float]

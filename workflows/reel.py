@@ -146,6 +146,8 @@ class ReelWorkflow:
                 stage_seconds=dict(self.progress_state.stage_seconds),
                 quality=quality,
                 published=elsewhere,
+                topic_facts=list(input.topic.facts),
+                topic_links=[u for u in [input.topic.url, *input.topic.links] if u],
             ),
             PublishResult,
         )

@@ -62,6 +62,31 @@ def _prune(s, channel: str) -> None:  # type: ignore[no-untyped-def]
             s.delete(row)
 
 
+def waiting(ledger: Ledger, channel: str) -> tuple[list[str], list[str]]:
+    """The waiting topics' titles, and their titles with facts (what MiniLM embeds)."""
+    with ledger.session() as s:
+        rows = list(s.exec(select(TopicRow).where(TopicRow.channel == channel,
+                                                  TopicRow.status == "queued")))
+    return ([r.title for r in rows],
+            [" ".join([r.title, *json.loads(r.facts_json)[:2]]) for r in rows])
+
+
+def rescore(ledger: Ledger, channel: str, titles: list[str], relevance: list[float]) -> int:
+    """Replace the relevance of waiting topics and their score; returns how many changed."""
+    weights = Scored.weights()
+    by_key = dict(zip((_key(t) for t in titles), relevance, strict=True))
+    changed = 0
+    with ledger.session() as s:
+        for row in s.exec(select(TopicRow).where(TopicRow.channel == channel,
+                                                 TopicRow.status == "queued")):
+            if row.key in by_key:
+                row.relevance = round(max(0.0, min(1.0, by_key[row.key])), 4)
+                row.score = round(sum(w * getattr(row, k) for k, w in weights.items()), 4)
+                s.add(row)
+                changed += 1
+    return changed
+
+
 def depth(ledger: Ledger, channel: str) -> int:
     with ledger.session() as s:
         return int(s.exec(select(func.count()).select_from(TopicRow).where(

@@ -28,6 +28,10 @@ class Scored:
     relevance: float
     novelty: float
 
+    @staticmethod
+    def weights() -> dict[str, float]:
+        return dict(WEIGHTS)
+
     @property
     def score(self) -> float:
         return round(sum(WEIGHTS[k] * getattr(self, k) for k in WEIGHTS), 4)

@@ -26,7 +26,14 @@ from activities.topics import choose, read_feed_file
 from activities.trends import Candidate, SourceContext, SourceFailed, label, source_for
 from activities.trends import queue as topic_queue
 from activities.trends.scoring import score
-from workflows.contracts import ScoutRequest, ScoutResult, SourceReport, Topic, TopicRequest
+from workflows.contracts import (
+    RelevanceUpdate,
+    ScoutRequest,
+    ScoutResult,
+    SourceReport,
+    Topic,
+    TopicRequest,
+)
 
 log = logging.getLogger("monolathe.trends")
 MIN_FACTS = 2  # the template writer, every LLM writer's net, needs two facts
@@ -77,7 +84,12 @@ class TrendActivities:
         ranked = score(found, req.niche, seen, datetime.now(UTC))
         new = topic_queue.enqueue(self.ledger, req.channel, ranked)
         topic_queue.record_runs(self.ledger, req.channel, reports)
-        return ScoutResult(req.channel, reports, new, topic_queue.depth(self.ledger, req.channel))
+        titles, texts = topic_queue.waiting(self.ledger, req.channel)
+        return ScoutResult(req.channel, reports, new, len(titles), titles, texts)
+
+    @activity.defn(name="rescore_topics")
+    def rescore_topics(self, update: RelevanceUpdate) -> int:
+        return topic_queue.rescore(self.ledger, update.channel, update.titles, update.relevance)
 
     @activity.defn(name="take_topic")
     def take_topic(self, req: TopicRequest) -> Topic:
