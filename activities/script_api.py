@@ -28,7 +28,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.config import LlmPrice, Settings
 from activities.errors import bad_input, rate_limited
-from activities.gpu.script_parse import ScriptUnusable, parse_script
+from activities.gpu.script_parse import script_or_template
 from activities.metering import Meter
 from activities.script import MAX_SCENES, template_script
 from activities.secrets import SecretStore
@@ -178,16 +178,12 @@ class ApiWriter:
             if answer.strip():
                 break
             log.warning("script of %s: blank answer from %s", req.reel_id, config.model)
-        try:
-            if not answer.strip():
-                raise ScriptUnusable("blank answer twice")
-            script = parse_script(answer, req.topic, req.channel.hashtags)
-            script.backend = "api"
-        except ScriptUnusable as exc:
+        if not answer.strip():
             script = template_script(req.topic, req.channel.niche, req.channel.hashtags)
-            script.fallback_reason = f"api {config.model}: {exc}"
+            script.fallback_reason = f"api {config.model}: blank answer twice"
             log.warning("script of %s by template: %s", req.reel_id, script.fallback_reason)
-        return script, usage
+            return script, usage
+        return script_or_template(answer, req, "api", f"api {config.model}"), usage
 
 
 class ApiScriptActivities:
