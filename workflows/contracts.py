@@ -598,6 +598,7 @@ class ScoutRequest:
     niche: str
     sources: list[TrendSource]
     recent_topics: list[str]  # what the channel published lately: novelty is scored against it
+    relevance: str = "keywords"  # meaning: the result lists the waiting topics for MiniLM
 
 
 @dataclass

@@ -51,7 +51,7 @@ class TrendScoutWorkflow:
             return ScoutResult(config.name, [], 0, 0)
         result = await SCOUT_TRENDS.execute(
             ScoutRequest(config.name, " ".join([config.niche, *config.hashtags]),
-                         config.trend_sources, setup.recent_topics),
+                         config.trend_sources, setup.recent_topics, config.trend_relevance),
             ScoutResult, setup.queues)
         if config.trend_relevance == "meaning" and result.waiting:
             # A host without a gpu worker still gets its ranked queue, by keywords.

@@ -85,6 +85,8 @@ class TrendActivities:
         new = topic_queue.enqueue(self.ledger, req.channel, ranked)
         topic_queue.record_runs(self.ledger, req.channel, reports)
         titles, texts = topic_queue.waiting(self.ledger, req.channel)
+        if req.relevance != "meaning":  # only MiniLM needs them; keep history small
+            return ScoutResult(req.channel, reports, new, len(titles))
         return ScoutResult(req.channel, reports, new, len(titles), titles, texts)
 
     @activity.defn(name="rescore_topics")
