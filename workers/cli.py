@@ -221,6 +221,12 @@ async def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
         elif args.action in ("pause", "resume", "kill"):
             await handle.signal(args.action)
             print(f"sent {args.action} to {handle.id}")
+            if args.action == "kill":
+                from workers.trends import pause_scout
+
+                if await pause_scout(client, args.name, "channel killed"):
+                    print(f"paused the trend scout schedule trends/{args.name}"
+                          " (`channel start` resumes it)")
         elif args.action == "set-budget":
             if args.usd is None:
                 raise CliError("set-budget needs the new daily budget in USD")

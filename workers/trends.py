@@ -53,6 +53,19 @@ async def ensure_scout_schedule(client: Client, settings: Settings, config: Chan
         return "updated"
 
 
+async def pause_scout(client: Client, channel: str, why: str) -> bool:
+    """Pause the channel's scout Schedule (a killed channel spends no quota); False if none."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        await client.get_schedule_handle(schedule_id(channel)).pause(note=why)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
+
+
 async def refresh(client: Client, settings: Settings, channel: str) -> ScoutResult:
     """One scout run now, waited for (a run already going is joined, not doubled)."""
     return await client.execute_workflow(

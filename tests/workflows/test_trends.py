@@ -30,7 +30,7 @@ from activities.trends.scout import TrendActivities
 from tests.fakes.llm_api import FakeLlm
 from tests.fakes.trends_api import FakeTrends
 from tests.workflows.doubles import QUEUE, Doubles, channel_config
-from workers.trends import ensure_scout_schedule
+from workers.trends import ensure_scout_schedule, pause_scout
 from workers.work_errors import WorkErrorInterceptor
 from workflows.channel import ChannelWorkflow
 from workflows.contracts import ChannelInput, ChannelResult, ScriptConfig, TrendSource
@@ -168,6 +168,13 @@ async def test_the_schedule_fills_the_queue_and_reports_a_dead_source(
                             break
                         await asyncio.sleep(0.2)
                     described = await handle.describe()
+                    assert await pause_scout(dev_env.client, name, "channel killed")
+                    assert (await handle.describe()).schedule.state.paused
+                    # starting the channel again brings the schedule back
+                    assert await ensure_scout_schedule(dev_env.client, settings, config) == \
+                        "updated"
+                    assert not (await handle.describe()).schedule.state.paused
+                    assert not await pause_scout(dev_env.client, "no-such-channel", "x")
                 finally:
                     await handle.delete()
     assert len(runs) >= 6, runs
