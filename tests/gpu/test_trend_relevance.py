@@ -31,7 +31,9 @@ def test_minilm_scores_the_niche_above_unrelated_news():
     assert scores[0] > 0.3 > scores[1] >= 0.0
 
 
-async def _scout(env: WorkflowEnvironment, tmp_path: Path, cert, with_gpu: bool):
+async def scout_by_meaning(env: WorkflowEnvironment, tmp_path: Path, cert, with_gpu: bool):
+    """One scout run of a channel with `relevance: meaning`, with or without a gpu worker;
+    returns the result, the queue's rows by title and the run's workflow id."""
     name, queue = "meaning", f"scout-{uuid.uuid4().hex[:6]}"
     with FakeTrends(cert) as fake:
         settings = scout_channel(tmp_path, cert[0], fake.url, queue, name)
@@ -64,12 +66,12 @@ async def _scout(env: WorkflowEnvironment, tmp_path: Path, cert, with_gpu: bool)
                         id=f"trends/{queue}", task_queue=queue, result_type=ScoutResult)
     with ledger.session() as s:
         rows = {r.title: r for r in s.exec(select(TopicRow))}
-    return result, rows
+    return result, rows, f"trends/{queue}"
 
 
 async def test_the_scout_ranks_by_meaning_on_the_gpu_worker(
         time_env: WorkflowEnvironment, tmp_path: Path, fake_cert):
-    result, rows = await _scout(time_env, tmp_path, fake_cert, with_gpu=True)
+    result, rows, _ = await scout_by_meaning(time_env, tmp_path, fake_cert, with_gpu=True)
     assert result.queue_depth == 3
     webb, wedding = rows["james webb telescope"], rows["celebrity wedding"]
     assert webb.relevance > 0.3 > wedding.relevance
@@ -79,7 +81,7 @@ async def test_the_scout_ranks_by_meaning_on_the_gpu_worker(
 
 async def test_without_a_gpu_worker_the_keyword_relevance_stays(
         time_env: WorkflowEnvironment, tmp_path: Path, fake_cert):
-    result, rows = await _scout(time_env, tmp_path, fake_cert, with_gpu=False)
+    result, rows, _ = await scout_by_meaning(time_env, tmp_path, fake_cert, with_gpu=False)
     assert result.queue_depth == 3
     assert rows["james webb telescope"].relevance in (0.3333, 0.6667, 1.0)
     assert rows["celebrity wedding"].relevance == 0.0

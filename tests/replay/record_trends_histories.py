@@ -19,6 +19,7 @@ from activities.trends.scout import TrendActivities
 from tests.fakes.llm_api import FakeLlm
 from tests.fakes.server import make_cert
 from tests.fakes.trends_api import FakeTrends
+from tests.gpu.test_trend_relevance import scout_by_meaning
 from tests.replay.record_histories import run_recorder, save_history
 from tests.workflows.test_trends import api_settings, run_queue_channel, scout_channel
 from workers.work_errors import WorkErrorInterceptor
@@ -52,6 +53,11 @@ async def record(env: WorkflowEnvironment) -> None:
                     await client.execute_workflow(TrendScoutWorkflow.run, ScoutInput("scouted"),
                                                   id="trends/scouted/run", task_queue="scout-rec")
         await save_history(client, f"{PREFIX}-scout-run", "trends/scouted/run")
+
+        for with_gpu, name in ((True, "scout-by-meaning"), (False, "scout-no-gpu-worker")):
+            (tmp / name).mkdir()
+            _, _, workflow_id = await scout_by_meaning(env, tmp / name, cert, with_gpu)
+            await save_history(client, f"{PREFIX}-{name}", workflow_id)
 
 
 if __name__ == "__main__":
