@@ -24,6 +24,7 @@ from workflows.contracts import (
     LookConfig,
     ScriptConfig,
     TopicConfig,
+    TrendSource,
     VoiceConfig,
     YouTubeOptions,
 )
@@ -164,6 +165,37 @@ class _Visuals(_Strict):
     poll_seconds: float = Field(5.0, gt=0)
     max_wait_minutes: float = Field(20.0, gt=0)  # a job not done by then is abandoned
     sources: dict[str, _Source] = {}
+class _Price(_Strict):
+    input: float = Field(0.0, ge=0)  # USD per million prompt tokens
+    output: float = Field(0.0, ge=0)  # USD per million completion tokens
+    cached_input: float | None = Field(None, ge=0)  # prompt tokens served from the cache
+
+
+class _Llm(_Strict):
+    """The API script writer's defaults; a channel's `script:` block overrides them."""
+
+    base_url: str = "https://api.deepseek.com"
+    model: str = "deepseek-chat"
+    api_key: str = "deepseek"  # the key's name: `monolathe auth llm deepseek`; "" = no key
+    timeout_s: float = Field(90.0, gt=0)
+    # USD per million tokens by model; a model not listed costs nothing (a local Ollama).
+    prices: dict[str, _Price] = Field(default_factory=lambda: {
+        "deepseek-chat": _Price(input=0.28, cached_input=0.028, output=0.42),
+        "deepseek-reasoner": _Price(input=0.28, cached_input=0.028, output=0.42),
+        "gpt-4o-mini": _Price(input=0.15, cached_input=0.075, output=0.60),
+        "gpt-4.1-mini": _Price(input=0.40, cached_input=0.10, output=1.60),
+    })
+
+
+class _TrendApis(_Strict):
+    """Where the trend scout's sources live (loopback fakes in tests) and how long to wait."""
+
+    google_trends_url: str = "https://trends.google.com/trending/rss"
+    reddit_url: str = "https://oauth.reddit.com"
+    reddit_token_url: str = "https://www.reddit.com/api/v1/access_token"
+    # Reddit asks for <platform>:<app id>:<version> (by /u/<username>); put yours here.
+    user_agent: str = "python:monolathe:0.1 (self-hosted reel factory)"
+    timeout_s: float = Field(15.0, gt=0, le=120)  # a whole fetch, slow senders included
 
 
 class _SettingsFile(_Strict):
@@ -178,6 +210,8 @@ class _SettingsFile(_Strict):
     publishing: _Publishing = _Publishing()
     gpu: _Gpu = _Gpu()
     visuals: _Visuals = _Visuals()
+    llm: _Llm = _Llm()
+    trends: _TrendApis = _TrendApis()
 
 
 DEFAULT_SECRETS_DIR = Path("~/.config/monolathe").expanduser()
@@ -203,6 +237,31 @@ class GpuSettings:
     cache_limit_gb: float = 1.0
     resident_per_kind: int = 1
     embeddings_model: str = "minilm"
+
+
+@dataclass(frozen=True)
+class LlmPrice:
+    input: float  # USD per million tokens
+    output: float
+    cached_input: float
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    base_url: str = "https://api.deepseek.com"
+    model: str = "deepseek-chat"
+    api_key: str = "deepseek"
+    timeout_s: float = 90.0
+    prices: dict[str, LlmPrice] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrendApis:
+    google_trends_url: str = "https://trends.google.com/trending/rss"
+    reddit_url: str = "https://oauth.reddit.com"
+    reddit_token_url: str = "https://www.reddit.com/api/v1/access_token"
+    user_agent: str = "python:monolathe:0.1 (self-hosted reel factory)"
+    timeout_s: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -268,6 +327,8 @@ class Settings:
     gpu: GpuSettings = GpuSettings()
     visuals: VisualsSettings = VisualsSettings()
     rates: dict[str, float] = field(default_factory=dict)  # queue -> activities per second
+    llm: LlmSettings = LlmSettings()
+    trends: TrendApis = TrendApis()
 
     @property
     def ui_url(self) -> str:
@@ -383,6 +444,14 @@ def load_settings(path: Path | None = None) -> Settings:
                 **src.model_dump(), "durations": tuple(src.durations),
                 "base_url": src.base_url.rstrip("/")}) for name, src in raw.visuals.sources.items()},
         ),
+        llm=LlmSettings(
+            base_url=raw.llm.base_url, model=raw.llm.model, api_key=raw.llm.api_key,
+            timeout_s=raw.llm.timeout_s,
+            prices={m: LlmPrice(p.input, p.output,
+                                p.input if p.cached_input is None else p.cached_input)
+                    for m, p in raw.llm.prices.items()},
+        ),
+        trends=TrendApis(**raw.trends.model_dump()),
     )
 
 
@@ -420,8 +489,10 @@ class _Voice(_Strict):
 
 
 class _Script(_Strict):
-    writer: Literal["template", "mlx"] = "template"
-    model: str = ""  # mlx: a local mlx-lm folder
+    writer: Literal["template", "mlx", "api"] = "template"
+    model: str = ""  # mlx: a local mlx-lm folder; api: the model name (default: llm.model)
+    base_url: str = ""  # api: default llm.base_url
+    api_key: str | None = None  # api: the key's name (default llm.api_key); "" = no key
     max_tokens: int = Field(700, ge=64, le=4096)
     temperature: float = Field(0.7, ge=0.0, le=2.0)
 
@@ -475,9 +546,22 @@ class _Look(_Strict):
         return value
 
 
+class _Source(_Strict):
+    kind: Literal["feed", "rss", "google_trends", "youtube", "reddit"]
+    url: str = ""
+    geo: str = Field("US", pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+    category: str = Field("", pattern=r"^[0-9]{0,3}$")
+    subreddits: list[str] = []
+    key: str = Field("", pattern=r"^[A-Za-z0-9_.-]{0,64}$")
+    limit: int = Field(20, ge=1, le=100)
+
+
 class _Trends(_Strict):
     feed: str = ""
     rss: list[str] = []
+    sources: list[_Source] = []  # the trend scout's sources; [] = feed and rss, picked per slot
+    scout_every_minutes: int = Field(180, ge=5, le=7 * 24 * 60)
+    relevance: Literal["keywords", "meaning"] = "keywords"  # meaning: MiniLM on the gpu worker
 
     @field_validator("rss")
     @classmethod
@@ -517,7 +601,7 @@ class _Budget(_Strict):
 class _Channel(_Strict):
     name: str
     niche: str = Field(min_length=2)
-    language: Literal["en"] = "en"
+    language: str = Field("en", pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
     voice: _Voice = _Voice()
     look: _Look = _Look()
     cadence: _Cadence = _Cadence()
@@ -572,10 +656,14 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
     feed = _resolve(path.parent, raw.trends.feed) if raw.trends.feed else None
     if feed is not None and not feed.is_file():
         raise ConfigError(f"{shown}: trends.feed: file {feed} not found")
-    if feed is None and not raw.trends.rss:
+    if feed is None and not raw.trends.rss and not raw.trends.sources:
         raise ConfigError(f"{shown}: trends: give a local feed file or at least one rss URL")
+    sources = _trend_sources(shown, path.parent, raw.trends.sources)
+    if raw.language != "en" and raw.voice.backend == "piper" and raw.voice.model == "joe-us":
+        raise ConfigError(f"{shown}: voice.model: the bundled joe-us voice speaks English; give"
+                          f" a Piper voice (.onnx) for language {raw.language!r}")
     out_dir = _resolve(path.parent, raw.out_dir) if raw.out_dir else settings.out_dir / name
-    script = _script_config(shown, path.parent, raw.script)
+    script = _script_config(shown, path.parent, raw.script, settings.llm)
     files = {
         field: _existing(shown, path.parent, field, value, want_dir=field == "media_dir")
         for field, value in (
@@ -616,7 +704,7 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         platforms=list(raw.platforms),
         daily_budget_usd=raw.budget.daily_usd,
         max_in_flight=raw.max_in_flight,
-        trends_feed=str(feed) if feed else "",
+        trends_feed=str(feed) if feed else next((s.url for s in sources if s.kind == "feed"), ""),
         rss_urls=raw.trends.rss,
         hashtags=raw.hashtags,
         out_dir=str(out_dir),
@@ -625,6 +713,9 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         source_file=str(path),
         script=script,
         topics=TopicConfig(**raw.topics.model_dump()),
+        trend_sources=sources,
+        scout_every_minutes=raw.trends.scout_every_minutes,
+        trend_relevance=raw.trends.relevance,
         youtube=YouTubeOptions(**raw.youtube.model_dump()),
         instagram=InstagramOptions(**raw.instagram.model_dump()),
     )
@@ -658,9 +749,36 @@ def _voice_config(shown: str, base: Path, raw: _Voice) -> VoiceConfig:
     return VoiceConfig(**{**raw.model_dump(), "model": str(folder), "reference_audio": str(clip)})
 
 
-def _script_config(shown: str, base: Path, raw: _Script) -> ScriptConfig:
+def _trend_sources(shown: str, base: Path, raw: list[_Source]) -> list[TrendSource]:
+    sources = []
+    for i, source in enumerate(raw):
+        where = f"{shown}: trends.sources[{i}]"
+        url = source.url
+        if source.kind == "feed":
+            if not url or not _resolve(base, url).is_file():
+                raise ConfigError(f"{where}.url: feed file {url!r} not found")
+            url = str(_resolve(base, url))
+        if source.kind == "rss" and not re.match(r"^(https?|file)://", url):
+            raise ConfigError(f"{where}.url: {url!r} is not an http(s):// or file:// URL")
+        if source.kind == "reddit" and not source.subreddits:
+            raise ConfigError(f"{where}.subreddits: name at least one subreddit")
+        if source.kind in ("reddit", "youtube") and not source.key:
+            raise ConfigError(f"{where}.key: the credentials' name (`monolathe auth"
+                              f" {source.kind} NAME`)")
+        sources.append(TrendSource(**{**source.model_dump(), "url": url}))
+    return sources
+
+
+def _script_config(shown: str, base: Path, raw: _Script, llm: LlmSettings) -> ScriptConfig:
     if raw.writer == "template":
-        return ScriptConfig(**raw.model_dump())
+        return ScriptConfig(**{**raw.model_dump(), "api_key": ""})
+    if raw.writer == "api":
+        base_url = raw.base_url or llm.base_url
+        if not re.match(r"^https?://", base_url):
+            raise ConfigError(f"{shown}: script.base_url: {base_url!r} is not an http(s):// URL")
+        return ScriptConfig(**{**raw.model_dump(), "base_url": base_url.rstrip("/"),
+                               "model": raw.model or llm.model,
+                               "api_key": llm.api_key if raw.api_key is None else raw.api_key})
     if not raw.model:
         raise ConfigError(f"{shown}: script.model: required when script.writer is {raw.writer!r}"
                           " (a local mlx-lm folder)")
@@ -668,7 +786,7 @@ def _script_config(shown: str, base: Path, raw: _Script) -> ScriptConfig:
     if not (folder / "config.json").is_file():
         raise ConfigError(f"{shown}: script.model: {folder} has no config.json (not an mlx-lm"
                           " model folder)")
-    return ScriptConfig(**{**raw.model_dump(), "model": str(folder)})
+    return ScriptConfig(**{**raw.model_dump(), "model": str(folder), "api_key": ""})
 
 
 def _display(path: Path) -> str:

@@ -144,6 +144,42 @@ class FootageJobRow(SQLModel, table=True):
     note: str = ""  # why the last job was abandoned or refused
     what: str = ""  # for the sidecar: the stock item or the model
     attribution: str = ""  # the credit line a stock licence asks for
+class TopicRow(SQLModel, table=True):
+    """A channel's ranked topic queue: what the trend scout found, with its score parts."""
+
+    __tablename__ = "topic_queue"
+    __table_args__ = (UniqueConstraint("channel", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(index=True)
+    key: str  # the title folded, so one story found twice is one row
+    title: str
+    summary: str = ""
+    facts_json: str = "[]"
+    keywords_json: str = "[]"
+    links_json: str = "[]"
+    url: str = ""
+    source: str = ""  # e.g. reddit:r/science
+    score: float = 0.0
+    freshness: float = 0.0
+    traffic: float = 0.0
+    relevance: float = 0.0
+    novelty: float = 0.0
+    status: str = Field("queued", index=True)  # queued -> taken
+    taken_by: str = ""  # the slot that took it, so a retried take returns the same topic
+    found_at: datetime = Field(default_factory=_now)
+    taken_at: datetime | None = None
+
+
+class ScoutRunRow(SQLModel, table=True):
+    """One source's part of one scout run: how many candidates, or why none."""
+
+    __tablename__ = "scout_runs"
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(index=True)
+    source: str
+    candidates: int = 0
+    error: str = ""
+    at: datetime = Field(default_factory=_now)
 
 
 def _sqlite_wal(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

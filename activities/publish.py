@@ -74,6 +74,8 @@ def sidecar_of(req: PublishRequest) -> dict[str, object]:
         "description": req.description,
         "hashtags": req.hashtags,
         "topic": req.topic,
+        "topic_facts": req.topic_facts,
+        "topic_links": req.topic_links,
         "costs": [asdict(c) for c in req.costs],
         "total_usd": round(sum(c.usd for c in req.costs), 6),
         "stage_seconds": req.stage_seconds,

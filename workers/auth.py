@@ -126,3 +126,24 @@ def auth_visuals(settings: Settings, source: str) -> Path:
     if not key:
         raise AuthError("no key given")
     return _store(settings).save(SECRETS_FOLDER, source, {"api_key": key})
+# API keys for services that are not a channel's: LLM providers and trend sources.
+KEY_FIELDS = {
+    "llm": ("api_key",),  # DeepSeek, OpenAI, any OpenAI-compatible API
+    "youtube-key": ("api_key",),  # YouTube Data API key for the mostPopular chart
+    "reddit": ("client_id", "client_secret"),  # a Reddit "script"/"web" app, app-only OAuth
+}
+
+
+def auth_key(settings: Settings, kind: str, name: str,
+             values: dict[str, str] | None = None) -> Path:
+    """Store `<secrets_dir>/<kind>/<name>.json`; values are read from the terminal, never argv."""
+    import re
+
+    if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", name):
+        raise AuthError(f"{name!r}: a key name is letters, digits, '.', '_' or '-'")
+    values = values if values is not None else {
+        field: _read_secret(f"{kind} {field.replace('_', ' ')}: ") for field in KEY_FIELDS[kind]}
+    missing = [f for f in KEY_FIELDS[kind] if not values.get(f)]
+    if missing:
+        raise AuthError(f"{kind} {name}: {', '.join(missing)}: not given")
+    return _store(settings).save(kind, name, {f: values[f] for f in KEY_FIELDS[kind]})

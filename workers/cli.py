@@ -9,6 +9,8 @@
     monolathe status                    today's figures per channel, queues, reels in flight
     monolathe auth youtube|instagram NAME   store a channel's platform token on this host
     monolathe auth visuals SOURCE       store a footage provider's API key on this host
+    monolathe auth llm|reddit|youtube-key NAME   store an API key (LLM, trend sources)
+    monolathe trends NAME [--refresh]   the channel's ranked topic queue; scout now
 """
 
 from __future__ import annotations
@@ -191,6 +193,13 @@ async def start_channel(client: Client, settings: Settings, input: ChannelInput)
         print(f"started {channel_id(input.channel)}  {ui_link(settings, channel_id(input.channel))}")
     except WorkflowAlreadyStartedError:
         print(f"{channel_id(input.channel)} is already running")
+    config = load_channel(settings, input.channel)
+    if config.trend_sources:
+        from workers.trends import ensure_scout_schedule
+
+        done = await ensure_scout_schedule(client, settings, config)
+        print(f"trend scout schedule trends/{config.name} {done}: every"
+              f" {config.scout_every_minutes} min")
 
 
 def print_status(status: ChannelStatus) -> None:
@@ -225,6 +234,12 @@ async def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
         elif args.action in ("pause", "resume", "kill"):
             await handle.signal(args.action)
             print(f"sent {args.action} to {handle.id}")
+            if args.action == "kill":
+                from workers.trends import pause_scout
+
+                if await pause_scout(client, args.name, "channel killed"):
+                    print(f"paused the trend scout schedule trends/{args.name}"
+                          " (`channel start` resumes it)")
         elif args.action == "set-budget":
             if args.usd is None:
                 raise CliError("set-budget needs the new daily budget in USD")
@@ -327,16 +342,49 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- trend scout ---
+
+
+async def cmd_trends(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.trends import ensure_scout_schedule, print_queue, print_report, refresh
+
+    config = load_channel(settings, args.name)
+    if args.refresh:
+        if not config.trend_sources:
+            raise CliError(f"channel {args.name} has no trends.sources to scout")
+        client = await connect(settings)
+        try:
+            await ensure_scout_schedule(client, settings, config)
+            print(f"scouting {args.name} now ...")
+            print_report(await refresh(client, settings, args.name))
+        except (RPCError, WorkflowFailureError) as exc:
+            raise CliError(f"trend scout of {args.name}: {getattr(exc, 'cause', None) or exc}"
+                           ) from None
+    print_queue(settings, args.name, args.limit)
+    return 0
+
+
 # --- platform tokens ---
 
 
 async def cmd_auth(settings: Settings, args: argparse.Namespace) -> int:
-    from workers.auth import AuthError, auth_instagram, auth_visuals, auth_youtube
+    from workers.auth import (
+        KEY_FIELDS,
+        AuthError,
+        auth_instagram,
+        auth_key,
+        auth_visuals,
+        auth_youtube,
+    )
 
     try:
         if args.platform == "visuals":
             path = auth_visuals(settings, args.name)
             print(f"{args.name} key saved to {path} (mode 600)")
+            return 0
+        if args.platform in KEY_FIELDS:
+            path = auth_key(settings, args.platform, args.name)
+            print(f"{args.platform} key {args.name} saved to {path} (mode 600)")
             return 0
         if args.platform == "youtube":
             path = auth_youtube(settings, args.name, args.client_secrets, args.from_file,
@@ -393,11 +441,17 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.add_argument("--timeout", type=float, default=3.0,
                         help="seconds to wait for the Temporal server (its figures are optional)")
-    auth = sub.add_parser("auth", help="store a channel's YouTube or Instagram token, or a"
-                                       " footage provider's key, here")
-    auth.add_argument("platform", choices=["youtube", "instagram", "visuals"])
+    trends = sub.add_parser("trends", help="a channel's ranked topic queue and its sources")
+    trends.add_argument("name")
+    trends.add_argument("--refresh", action="store_true", help="run the trend scout now first")
+    trends.add_argument("--limit", type=int, default=20)
+    auth = sub.add_parser("auth", help="store a channel's YouTube or Instagram token, or an API"
+                                       " key (footage provider, LLM, trend source), here")
+    auth.add_argument("platform", choices=["youtube", "instagram", "visuals", "llm", "reddit",
+                                           "youtube-key"])
     auth.add_argument("name", help="the channel; for visuals: the source (runway, veo,"
-                                   " replicate, pexels, pixabay)")
+                                   " replicate, pexels, pixabay); for llm, reddit,"
+                                   " youtube-key: the key's name")
     auth.add_argument("--client-secrets", type=Path, default=None,
                       help="youtube: the OAuth Desktop-app client JSON")
     auth.add_argument("--from-file", type=Path, default=None,
@@ -417,7 +471,7 @@ def _runs_gpu(args: argparse.Namespace) -> bool:
 
 COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd_channel,
             "reel": cmd_reel, "check": cmd_check, "status": cmd_status,
-            "auth": cmd_auth}
+            "auth": cmd_auth, "trends": cmd_trends}
 
 
 def main(argv: list[str] | None = None) -> int:

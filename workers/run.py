@@ -41,11 +41,16 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
     if queue == "reels":
         from activities.channel import ChannelActivities
         from activities.script import ScriptActivities
+        from activities.script_api import ApiScriptActivities
         from activities.topics import TopicActivities
+        from activities.trends.scout import TrendActivities
 
         channel = ChannelActivities(settings, ledger_for(settings.ledger_url))
+        trends = TrendActivities(settings, ledger_for(settings.ledger_url))
         return [channel.load_channel, channel.record_reel, TopicActivities().pick_topic,
-                ScriptActivities(rate).write_script]
+                ScriptActivities(rate).write_script,
+                ApiScriptActivities(settings).write_script_api,
+                trends.scout_trends, trends.take_topic, trends.rescore_topics]
     if queue == "gpu":
         from activities.gpu import runtime
         from activities.gpu.embeddings import EmbeddingActivities
@@ -58,7 +63,8 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
         embeddings = EmbeddingActivities(rate, gpu.embeddings_model)
         return [VoiceActivities(store, rate).synthesize_voice,
                 LlmScriptActivities(rate).write_script_mlx,
-                embeddings.pick_novel_topic, embeddings.match_media]
+                embeddings.pick_novel_topic, embeddings.match_media,
+                embeddings.rank_relevance]
     if queue == "media":
         from activities.compose import ComposeActivities
         from activities.media_library import MediaLibraryActivities
@@ -95,6 +101,7 @@ def build_worker(client: Client, settings: Settings, queue: str,
                  interceptors: Sequence[Interceptor] = ()) -> Worker:
     from workflows.channel import ChannelWorkflow
     from workflows.reel import ReelWorkflow
+    from workflows.scout import TrendScoutWorkflow
 
     acts = activities_for(queue, settings)
     concurrency = settings.concurrency[queue]
@@ -103,7 +110,8 @@ def build_worker(client: Client, settings: Settings, queue: str,
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ChannelWorkflow, ReelWorkflow] if queue == "reels" else [],
+        workflows=([ChannelWorkflow, ReelWorkflow, TrendScoutWorkflow] if queue == "reels"
+                   else []),
         activities=acts,
         interceptors=[WorkErrorInterceptor(), *interceptors],
         activity_executor=ThreadPoolExecutor(max_workers=concurrency,

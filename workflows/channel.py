@@ -38,7 +38,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.reel import ReelWorkflow
     from workflows.slots import day_of, due_slot, next_midnight
-    from workflows.stages import LOAD_CHANNEL, PICK_NOVEL_TOPIC, PICK_TOPIC, Stage, task_queue
+    from workflows.stages import (
+        LOAD_CHANNEL,
+        PICK_NOVEL_TOPIC,
+        PICK_TOPIC,
+        TAKE_TOPIC,
+        Stage,
+        task_queue,
+    )
     from workflows.visibility import PATCH as VISIBILITY
     from workflows.visibility import channel_updates, reel_details, reel_summary
 
@@ -47,6 +54,8 @@ RECENT_TOPICS = 50
 LAST_REELS = 10
 SPEND_DAYS = 7
 MAX_ID_TRIES = 50
+# Channels with trend scout sources take the best unused topic from the ledger's queue.
+TOPIC_QUEUE = "topic-queue-v1"
 
 
 @workflow.defn
@@ -179,10 +188,16 @@ class ChannelWorkflow:
                     rss_urls=setup.config.rss_urls,
                     recent_topics=list(state.recent_topics),
                     max_similarity=setup.config.topics.max_similarity,
+                    slot=slot.isoformat(),
                 ),
                 Topic,
             )
             if state.killed:
+                continue
+            if not topic.title:  # an empty queue and no local feed: this slot stays empty
+                workflow.logger.warning("no topic for %s; skipping the slot", slot.isoformat())
+                last_slot, pending = slot, None
+                state.last_slot_at = slot.isoformat()
                 continue
             await self._start_reel(setup.config, topic)
             last_slot, pending = slot, None
@@ -193,6 +208,8 @@ class ChannelWorkflow:
     def _topic_stage(config: ChannelConfig) -> Stage:
         # Meaning-based dedupe runs on the gpu queue (MiniLM); only channels that ask for it
         # call patched(), so earlier histories replay unchanged.
+        if config.trend_sources and workflow.patched(TOPIC_QUEUE):
+            return TAKE_TOPIC
         if config.topics.avoid_similar and workflow.patched("gpu-topics-v1"):
             return PICK_NOVEL_TOPIC
         return PICK_TOPIC

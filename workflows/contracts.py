@@ -30,10 +30,12 @@ class VoiceConfig:
 
 @dataclass
 class ScriptConfig:
-    writer: str = "template"  # template | mlx (a local LLM on the gpu queue)
+    writer: str = "template"  # template | mlx (a local LLM on the gpu queue) | api
     model: str = ""  # mlx: a local mlx-lm folder (config.json, *.safetensors, tokenizer.json)
     max_tokens: int = 700
     temperature: float = 0.7
+    base_url: str = ""  # api: an OpenAI-compatible endpoint (DeepSeek, OpenAI, Ollama, vLLM)
+    api_key: str = ""  # api: the key's name in the secrets folder; "" = none (Ollama)
 
 
 @dataclass
@@ -101,6 +103,10 @@ class ChannelConfig:
     media_dir: str = ""  # the channel's own clips and images, matched to scenes by keyword
     media_match: str = "keywords"  # keywords | meaning (MiniLM on the gpu worker)
     source_file: str = ""  # the YAML the config came from, for error messages
+    # The trend scout's sources; [] = today's pick_topic from trends_feed and rss_urls.
+    trend_sources: list[TrendSource] = field(default_factory=list)
+    scout_every_minutes: int = 180
+    trend_relevance: str = "keywords"  # keywords | meaning (MiniLM on the gpu worker)
     youtube: YouTubeOptions = field(default_factory=YouTubeOptions)
     instagram: InstagramOptions = field(default_factory=InstagramOptions)
     script: ScriptConfig = field(default_factory=ScriptConfig)
@@ -183,6 +189,19 @@ class ChannelSetup:
 
 
 @dataclass
+class TrendSource:
+    """One of a channel's trend sources (`trends.sources` in its YAML)."""
+
+    kind: str  # feed | rss | google_trends | youtube | reddit
+    url: str = ""  # feed: a file path; rss: the feed URL
+    geo: str = "US"  # google_trends geo; youtube regionCode
+    category: str = ""  # youtube videoCategoryId
+    subreddits: list[str] = field(default_factory=list)  # reddit
+    key: str = ""  # youtube, reddit: the credentials' name in the secrets folder
+    limit: int = 20  # candidates taken from this source per run
+
+
+@dataclass
 class TopicRequest:
     channel: str
     niche: str
@@ -190,6 +209,7 @@ class TopicRequest:
     rss_urls: list[str]
     recent_topics: list[str]
     max_similarity: float = 1.0  # pick_novel_topic: skip candidates closer than this
+    slot: str = ""  # take_topic: the slot it fills, so a retried take returns the same topic
 
 
 @dataclass
@@ -201,6 +221,7 @@ class Topic:
     keywords: list[str] = field(default_factory=list)
     source: str = ""  # feed path or URL
     url: str = ""
+    links: list[str] = field(default_factory=list)  # further sources (news items, threads)
 
 
 # --- reel workflow and its stages ---
@@ -427,6 +448,8 @@ class PublishRequest:
     quality: QualityReport
     published: list[Publication] = field(default_factory=list)  # by publish_to_platform
     remedies: list[str] = field(default_factory=list)  # failed quality checks and what was done
+    topic_facts: list[str] = field(default_factory=list)  # what the script was built from
+    topic_links: list[str] = field(default_factory=list)  # and where those facts came from
 
 
 @dataclass
@@ -580,3 +603,61 @@ class FootageSourcesRequest:
 @dataclass
 class FootageSources:
     sources: list[SourceInfo]
+# --- trend scout: TrendScoutWorkflow keeps a ranked topic queue per channel in the ledger ---
+
+
+@dataclass
+class ScoutInput:
+    channel: str
+    # How long relevance by meaning waits for a gpu worker before keyword relevance stands.
+    relevance_wait_s: int = 120
+
+
+@dataclass
+class ScoutRequest:
+    channel: str
+    niche: str
+    sources: list[TrendSource]
+    recent_topics: list[str]  # what the channel published lately: novelty is scored against it
+    relevance: str = "keywords"  # meaning: the result lists the waiting topics for MiniLM
+
+
+@dataclass
+class SourceReport:
+    source: str  # e.g. "reddit:r/science", "google_trends:US"
+    candidates: int
+    error: str = ""  # why this source gave nothing this run; the others still count
+
+
+@dataclass
+class ScoutResult:
+    channel: str
+    sources: list[SourceReport]
+    queued: int  # topics new to the queue this run
+    queue_depth: int  # unused topics waiting after this run
+    # The waiting topics (title, and title with facts for embedding), for meaning relevance.
+    waiting: list[str] = field(default_factory=list)
+    waiting_texts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RelevanceRequest:
+    """rank_relevance (gpu): MiniLM cosine of each text with the channel's niche."""
+
+    niche: str
+    texts: list[str]
+
+
+@dataclass
+class RelevanceScores:
+    scores: list[float]  # 0..1, one per text, in order
+    cost: StageCost | None = None
+
+
+@dataclass
+class RelevanceUpdate:
+    """rescore_topics (reels): the queue's relevance by meaning replaces the keyword one."""
+
+    channel: str
+    titles: list[str]
+    relevance: list[float]

@@ -66,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         RECORD_REEL,
         SYNTHESIZE_VOICE,
         WRITE_SCRIPT,
+        WRITE_SCRIPT_API,
         WRITE_SCRIPT_MLX,
         Stage,
     )
@@ -211,6 +212,8 @@ class ReelWorkflow:
                 quality=quality,
                 published=elsewhere,
                 remedies=list(self.remedies),
+                topic_facts=list(input.topic.facts),
+                topic_links=[u for u in [input.topic.url, *input.topic.links] if u],
             ),
             PublishResult,
         )
@@ -258,6 +261,8 @@ class ReelWorkflow:
         # patched(), so histories recorded before the mlx writer replay unchanged.
         if input.channel.script.writer == "mlx" and workflow.patched("gpu-writer-v1"):
             return WRITE_SCRIPT_MLX
+        if input.channel.script.writer == "api" and workflow.patched("api-writer-v1"):
+            return WRITE_SCRIPT_API
         return WRITE_SCRIPT
 
     async def _compose_remedied(

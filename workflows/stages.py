@@ -125,6 +125,19 @@ WRITE_SCRIPT_MLX = Stage("write_script_mlx", "gpu", 10 * MINUTE, timedelta(secon
                          deadline=HOUR)
 PICK_NOVEL_TOPIC = Stage("pick_novel_topic", "gpu", 2 * MINUTE, timedelta(seconds=30),
                          deadline=30 * MINUTE)
+# An LLM behind an OpenAI-compatible API: waits on the network, so the reels queue. 429s wait
+# for Retry-After (next_retry_delay), 5xx and timeouts retry until the deadline.
+WRITE_SCRIPT_API = Stage("write_script_api", "reels", 3 * MINUTE, deadline=HOUR)
+# The trend scout: sources fetched side by side with their own timeouts, then the ledger;
+# take_topic only reads the ledger (and the local feed), so a slot never waits on the network.
+SCOUT_TRENDS = Stage("scout_trends", "reels", 5 * MINUTE, timedelta(seconds=30),
+                     deadline=30 * MINUTE)
+RESCORE_TOPICS = Stage("rescore_topics", "reels", timedelta(seconds=30), deadline=10 * MINUTE)
+# MiniLM on the gpu queue; the scout waits at most RELEVANCE_PICKUP for a gpu worker to take
+# it, then keeps the keyword relevance (a host without a gpu worker is not an error).
+RANK_RELEVANCE = Stage("rank_relevance", "gpu", 2 * MINUTE, timedelta(seconds=30),
+                       deadline=10 * MINUTE)
+TAKE_TOPIC = Stage("take_topic", "reels", timedelta(seconds=30), deadline=10 * MINUTE)
 LIST_OWN_MEDIA = Stage("list_own_media", "media", timedelta(seconds=60), deadline=10 * MINUTE)
 MATCH_MEDIA = Stage("match_media", "gpu", 2 * MINUTE, timedelta(seconds=30),
                     deadline=30 * MINUTE)

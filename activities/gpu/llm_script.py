@@ -20,10 +20,10 @@ from temporalio import activity
 
 from activities.errors import bad_input
 from activities.gpu import runtime
-from activities.gpu.script_parse import ScriptUnusable, parse_script
+from activities.gpu.script_parse import script_or_template
 from activities.metering import Meter
 from activities.progress import raise_if_cancelled
-from activities.script import MAX_SCENES, template_script
+from activities.script import MAX_SCENES
 from workflows.contracts import Script, ScriptConfig, ScriptRequest, Topic
 
 log = logging.getLogger("monolathe.gpu.script")
@@ -124,13 +124,7 @@ def write_with_llm(req: ScriptRequest) -> tuple[Script, Generation]:
     raise_if_cancelled()
     generation = generate(model, tokenizer, render_prompt(tokenizer, req.topic, req.channel.niche),
                           config)
-    try:
-        script = parse_script(generation.text, req.topic, req.channel.hashtags)
-    except ScriptUnusable as exc:
-        script = template_script(req.topic, req.channel.niche, req.channel.hashtags)
-        script.fallback_reason = f"mlx {path.name}: {exc}"
-        log.warning("script of %s by template: %s", req.reel_id, script.fallback_reason)
-    return script, generation
+    return script_or_template(generation.text, req, "mlx", f"mlx {path.name}"), generation
 
 
 class LlmScriptActivities:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import re
 from typing import Any
 
@@ -20,9 +21,10 @@ from activities.script import (
     MIN_WORDS,
     _hashtag,
     keywords_of,
+    template_script,
     visual_prompt,
 )
-from workflows.contracts import Scene, Script, Topic
+from workflows.contracts import Scene, Script, ScriptRequest, Topic
 
 _FENCE = re.compile(r"```(?:json)?", re.IGNORECASE)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
@@ -43,6 +45,20 @@ def parse_script(answer: str, topic: Topic, hashtags: list[str]) -> Script:
     if data is None:
         raise ScriptUnusable(f"no JSON object or labelled lines in the answer: {answer[:80]!r}")
     return _script(data, topic, hashtags)
+
+
+def script_or_template(answer: str, req: ScriptRequest, backend: str, writer: str) -> Script:
+    """The model's script, or the template writer's with `fallback_reason` saying why."""
+    try:
+        script = parse_script(answer, req.topic, req.channel.hashtags)
+    except ScriptUnusable as exc:
+        script = template_script(req.topic, req.channel.niche, req.channel.hashtags)
+        script.fallback_reason = f"{writer}: {exc}"
+        logging.getLogger("monolathe.script").warning("script of %s by template: %s",
+                                                      req.reel_id, script.fallback_reason)
+        return script
+    script.backend = backend
+    return script
 
 
 def _json_object(answer: str) -> dict[str, Any] | None:

@@ -307,3 +307,46 @@ def test_missing_settings_file_is_reported(tmp_path: Path) -> None:
         load_settings(path)
 
     assert str(caught.value) == f"{path}: file not found"
+
+
+# --- API writer, trend sources, language ---
+
+
+def test_shipped_trending_channel_has_sources_and_the_api_writer() -> None:
+    settings = load_settings(REPO / "temporal.yaml")
+    config = load_channel(settings, "trending")
+    assert [s.kind for s in config.trend_sources] == ["google_trends", "reddit", "rss", "feed"]
+    assert config.trend_sources[1].subreddits == ["science", "space"]
+    assert config.trends_feed == str(SHIPPED_FEED)  # empty queue: slots take from the feed
+    assert config.script.writer == "api" and config.script.model == "deepseek-chat"
+    assert config.script.base_url == "https://api.deepseek.com"
+    assert config.script.api_key == "deepseek" and config.scout_every_minutes == 180
+    assert load_channel(settings, "demo").trend_sources == []  # the demo stays offline
+
+
+def test_api_writer_takes_a_local_server_without_key(config_dir: Path) -> None:
+    write_channel(config_dir, "sci", valid_with(
+        "script: {writer: api, base_url: 'http://localhost:11434/v1/', model: llama3.2,"
+        " api_key: ''}\n"))
+    config = load_channel(load_settings(config_dir / "temporal.yaml"), "sci")
+    assert config.script.base_url == "http://localhost:11434/v1"
+    assert config.script.api_key == "" and config.script.model == "llama3.2"
+
+
+def test_bad_trend_sources_name_the_field(config_dir: Path) -> None:
+    message = channel_error(config_dir, "sci", valid_with(
+        "  sources: [{kind: reddit, key: r}]\n"))
+    assert "channels/sci.yaml: trends.sources[0].subreddits: name at least one" in message
+    message = channel_error(config_dir, "sci", valid_with(
+        "  sources: [{kind: rss, url: 'example.org/feed'}]\n"))
+    assert "trends.sources[0].url: 'example.org/feed' is not an http(s)://" in message
+    message = channel_error(config_dir, "sci", valid_with("  sources: [{kind: gopher}]\n"))
+    assert "trends.sources.0.kind:" in message
+    message = channel_error(config_dir, "sci", valid_with(
+        "script: {writer: api, base_url: 'ftp://x'}\n"))
+    assert "script.base_url: 'ftp://x' is not an http(s):// URL" in message
+
+
+def test_another_language_needs_a_voice_that_speaks_it(config_dir: Path) -> None:
+    message = channel_error(config_dir, "sci", valid_with("language: de\n"))
+    assert "voice.model: the bundled joe-us voice speaks English" in message

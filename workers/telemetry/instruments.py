@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from opentelemetry.metrics import Counter, Histogram, Meter, UpDownCounter
+from opentelemetry.metrics import Counter, Histogram, Meter, UpDownCounter, _Gauge
 
 # Stage times run from a second (script) to tens of minutes (a slow render or upload).
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800)
@@ -24,6 +24,9 @@ class Instruments:
     upload_duration: Histogram  # publish_reel runs: channel, platform, outcome
     publications: Counter  # per platform: channel, platform, outcome (published|reused|failed)
     quality_checks: Counter  # check_quality verdicts: channel, outcome (passed|failed)
+    trend_candidates: Counter  # scout_trends: candidates kept per channel and source
+    trend_source_errors: Counter  # scout_trends: runs where a source gave nothing, and why
+    topic_queue_depth: _Gauge  # unused topics waiting per channel after the last scout run
 
     @classmethod
     def create(cls, meter: Meter) -> Instruments:
@@ -48,4 +51,13 @@ class Instruments:
             quality_checks=meter.create_counter(
                 "monolathe.quality.checks", unit="",
                 description="Quality check verdicts by channel"),
+            trend_candidates=meter.create_counter(
+                "monolathe.trends.candidates", unit="",
+                description="Trend candidates kept by the scout, by channel and source"),
+            trend_source_errors=meter.create_counter(
+                "monolathe.trends.source_errors", unit="",
+                description="Scout runs in which a trend source failed, by channel and source"),
+            topic_queue_depth=meter.create_gauge(
+                "monolathe.topic_queue.depth", unit="",
+                description="Unused topics waiting in a channel's queue after the scout ran"),
         )

@@ -116,6 +116,16 @@ class _MetricsActivityInbound(ActivityInboundInterceptor):
                 self._publications(stage, arg, result, outcome, channel, elapsed)
             elif stage == "check_quality":
                 self._quality(result, error, channel)
+            elif stage == "scout_trends" and result is not None:
+                self._scout(result, channel)
+
+    def _scout(self, result: Any, channel: str) -> None:
+        m = self.root.instruments
+        for report in result.sources:
+            labels = {"channel": channel, "source": report.source}
+            m.trend_candidates.add(report.candidates, labels)
+            m.trend_source_errors.add(1 if report.error else 0, labels)  # 0: a rate, not a gap
+        m.topic_queue_depth.set(result.queue_depth, {"channel": channel})
 
     def _publications(self, stage: str, arg: Any, result: Any, outcome: str, channel: str,
                       elapsed: float) -> None:

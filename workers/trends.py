@@ -1,0 +1,102 @@
+"""The trend scout's Schedule per channel, and `monolathe trends NAME [--refresh]`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+
+from activities.config import Settings
+from workflows.contracts import ChannelConfig, ScoutInput, ScoutResult
+from workflows.scout import TrendScoutWorkflow, schedule_id
+
+
+def scout_schedule(settings: Settings, config: ChannelConfig,
+                   every: timedelta | None = None) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            TrendScoutWorkflow.run, ScoutInput(config.name),
+            id=f"{schedule_id(config.name)}/run", task_queue=settings.queues.reels,
+            execution_timeout=timedelta(hours=1)),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(
+            every=every or timedelta(minutes=config.scout_every_minutes))]),
+        # A run still going when the next is due: skip the next, never pile up.
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_scout_schedule(client: Client, settings: Settings, config: ChannelConfig,
+                                every: timedelta | None = None) -> str:
+    """Create the channel's scout Schedule (first run now), or bring its interval up to date."""
+    schedule = scout_schedule(settings, config, every)
+    try:
+        await client.create_schedule(schedule_id(config.name), schedule,
+                                     trigger_immediately=True)
+        return "created"
+    except ScheduleAlreadyRunningError:
+        def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(schedule_id(config.name)).update(update)
+        return "updated"
+
+
+async def pause_scout(client: Client, channel: str, why: str) -> bool:
+    """Pause the channel's scout Schedule (a killed channel spends no quota); False if none."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        await client.get_schedule_handle(schedule_id(channel)).pause(note=why)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
+
+
+async def refresh(client: Client, settings: Settings, channel: str) -> ScoutResult:
+    """One scout run now, waited for (a run already going is joined, not doubled)."""
+    return await client.execute_workflow(
+        TrendScoutWorkflow.run, ScoutInput(channel), id=f"{schedule_id(channel)}/refresh",
+        task_queue=settings.queues.reels, result_type=ScoutResult,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        execution_timeout=timedelta(hours=1))
+
+
+def print_report(result: ScoutResult) -> None:
+    for report in result.sources:
+        state = f"failed: {report.error}" if report.error else f"{report.candidates} candidates"
+        print(f"  {report.source:<32} {state}")
+    print(f"  {result.queued} new topics; {result.queue_depth} waiting")
+
+
+def print_queue(settings: Settings, channel: str, limit: int = 20) -> None:
+    from activities.ledger import Ledger
+    from activities.trends import queue
+
+    rows, runs = queue.listing(Ledger(settings.ledger_url), channel, limit)
+    print(f"topic queue of {channel}: {queue.depth(Ledger(settings.ledger_url), channel)}"
+          " waiting")
+    if rows:
+        print("  score  fresh traffic relev novel  source                  title")
+    for row in rows:
+        print(f"  {row.score:.3f}  {row.freshness:.2f}  {row.traffic:.2f}    {row.relevance:.2f}"
+              f"  {row.novelty:.2f}   {row.source[:22]:<22}  {row.title[:70]}")
+        if row.url:
+            print(f"{'':47}{row.url}")
+    for run in runs:
+        when = run.at.strftime("%Y-%m-%d %H:%M")
+        state = f"failed: {run.error}" if run.error else f"{run.candidates} candidates"
+        print(f"  last run {when} {run.source}: {state}")
