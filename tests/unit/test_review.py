@@ -6,7 +6,7 @@ import pytest
 
 from activities.config import ConfigError, load_channel, load_settings
 from activities.script import topic_with_notes
-from tests.unit.test_config import valid_with, write_channel
+from tests.unit.test_config import SHIPPED_FEED, valid_with, write_channel
 from workflows.contracts import ReviewConfig, ReviewState, Topic
 from workflows.review import needs_review, refusal
 
@@ -44,8 +44,15 @@ def _channel(folder, text: str):
     return load_channel(load_settings(folder / "temporal.yaml"), "rv")
 
 
-def test_review_options_from_the_channel_file(config_dir):
-    settings = config_dir
+@pytest.fixture
+def settings(tmp_path):
+    (tmp_path / "temporal.yaml").write_text("")
+    (tmp_path / "channels" / "feeds").mkdir(parents=True)
+    (tmp_path / "channels" / "feeds" / "science.yaml").write_bytes(SHIPPED_FEED.read_bytes())
+    return tmp_path
+
+
+def test_review_options_from_the_channel_file(settings):
     config = _channel(settings, "review: sample\nreview_sample: 0.5\nreview_timeout: 30m\n"
                                 "review_on_timeout: approve\n")
     assert config.review == ReviewConfig("sample", 0.5, 1800, "approve", 2)
