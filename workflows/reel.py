@@ -256,6 +256,8 @@ class ReelWorkflow:
             review.deadline = (started + timedelta(seconds=config.timeout_s)).isoformat()
             self.answer = None
             self.progress_state.stage = "review"
+            workflow.set_current_details(  # shown on the reel's page in the Temporal Web UI
+                f"waiting for review since {review.since} (until {review.deadline})")
             meter.create_counter("monolathe_review_requests").add(1)
             await self._tell_channel(ReviewNotice(input.reel_id, True, review.since))
             try:
@@ -275,6 +277,7 @@ class ReelWorkflow:
                 {"decision": review.decision}).add(1)
             meter.create_histogram_float("monolathe_review_latency", unit="s").record(
                 review.latency_s)
+            workflow.set_current_details(f"review: {review.decision} {review.text}".strip())
             await self._tell_channel(ReviewNotice(input.reel_id, False))
             if decision != "revise":
                 return script, composed, quality
