@@ -81,6 +81,10 @@ def preset_of(config: ChannelConfig) -> dict[str, Any]:
             "review": config.review.mode}
 
 
+def _when(iso: str) -> str:
+    return escape(iso[:16].replace("T", " ") + " UTC") if iso else ""
+
+
 def _rows(pairs: list[tuple[str, str]]) -> str:
     return "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in pairs)
 
@@ -115,7 +119,7 @@ placeholder="notes: title: ..., hook: ..., fact: ..., drop: 2"></textarea>
     return f"""<section class=card data-reel="{rid}">
 <h2>{escape(script.get('title') or job.topic)}</h2>
 <div class=muted>{escape(job.id)} · channel {escape(job.channel)} · waiting since
-{escape(review.get('since', ''))} · until {escape(review.get('deadline', ''))}</div>
+{_when(review.get('since', ''))} · answer by {_when(review.get('deadline', ''))}</div>
 <video controls playsinline preload=metadata poster="/jobs/{rid}/cover"
 src="/jobs/{rid}/video"></video>
 <details open><summary>Captions</summary><ol>{captions}</ol></details>
