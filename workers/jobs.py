@@ -170,6 +170,9 @@ class Jobs:
             message = getattr(cause, "message", None) or str(cause)
             raise JobError(message, 409) from None
         except RPCError as exc:
+            if "already completed" in exc.message:
+                raise JobError(f"job {reel_id}: it has ended, so it is not waiting for review",
+                               409) from None
             raise JobError(f"job {reel_id}: {exc.message}", 404) from None
 
     async def awaiting_review(self, limit: int = 200) -> list[JobView]:

@@ -118,7 +118,9 @@ class Api:
 async def api(dev_env: WorkflowEnvironment, tmp_path_factory) -> AsyncIterator[Api]:
     root = tmp_path_factory.mktemp("api")
     queue = f"api-{uuid.uuid4().hex[:6]}"
+    target = dev_env.client.service_client.config.target_host
     (root / "temporal.yaml").write_text(
+        f"server: {{address: '{target}', embedded: false}}\n"
         f"queues: {{reels: {queue}, media: {queue}, gpu: {queue}, publish: {queue}}}\n"
         "metrics: {port: 0, sdk_port: 0}\nlogs: {json_file: ''}\n")
     feeds = root / "channels" / "feeds"
