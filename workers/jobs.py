@@ -114,7 +114,6 @@ class Jobs:
             if row is None:
                 raise JobError(f"job {reel_id}: not found ({exc.message})", 404) from None
             return self._from_ledger(row)
-        progress: ReelProgress | None = await self._query(reel_id, "progress", ReelProgress)
         running = described.status == WorkflowExecutionStatus.RUNNING
         view = JobView(
             id=reel_id, status=_status_name(described.status), stage="",
@@ -122,23 +121,26 @@ class Jobs:
             started_at=described.start_time.isoformat() if described.start_time else "",
             closed_at=described.close_time.isoformat() if described.close_time else "",
         )
-        if progress is not None:
-            view.stage, view.topic = progress.stage, progress.topic
-            view.stage_seconds = dict(progress.stage_seconds)
-            view.review = asdict(progress.review) if progress.review else None
-            if running and progress.review and progress.review.status == "waiting":
-                view.status = "awaiting-review"
-        if described.status == WorkflowExecutionStatus.COMPLETED:
+        # One query or one result per read: a query on a closed reel would make a worker
+        # replay its whole history.
+        if running:
+            manifest: ReelManifest | None = await self._query(reel_id, "manifest",
+                                                              ReelManifest)
+            if manifest is not None:
+                view.stage, view.topic = manifest.stage, manifest.topic
+                view.stage_seconds = dict(manifest.stage_seconds)
+                view.costs = [asdict(c) for c in manifest.costs]
+                view.total_usd = manifest.total_usd
+                view.review = asdict(manifest.review) if manifest.review else None
+                if manifest.review and manifest.review.status == "waiting":
+                    view.status = "awaiting-review"
+        elif described.status == WorkflowExecutionStatus.COMPLETED:
             result: ReelResult = await handle.result()
-            view.status = result.status
+            view.status, view.stage, view.topic = result.status, result.status, result.topic
+            view.stage_seconds = dict(result.stage_seconds)
             view.costs = [asdict(c) for c in result.costs]
             view.total_usd, view.urls = result.total_usd, [p.url for p in result.publications]
             view.error = result.reason
-        elif running:
-            manifest = await self._query(reel_id, "manifest", ReelManifest)
-            if manifest is not None:
-                view.costs = [asdict(c) for c in manifest.costs]
-                view.total_usd = manifest.total_usd
         else:
             row = self._ledger_row(reel_id)
             if row is not None:

@@ -620,6 +620,7 @@ class ReelManifest:
     channel: str
     topic: str
     stage: str
+    stage_seconds: dict[str, float] = field(default_factory=dict)
     script: Script | None = None
     clips: list[SceneClip] = field(default_factory=list)
     voice: VoiceTrack | None = None

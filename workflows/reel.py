@@ -105,6 +105,7 @@ class ReelWorkflow:
         return ReelManifest(
             reel_id=self.input.reel_id, channel=self.input.channel.name,
             topic=self.input.topic.title, stage=self.progress_state.stage,
+            stage_seconds=dict(self.progress_state.stage_seconds),
             script=got(WRITE_SCRIPT.name) or got(WRITE_SCRIPT_MLX.name),
             clips=list(visuals.clips) if visuals else [], voice=got(SYNTHESIZE_VOICE.name),
             composed=got(COMPOSE_REEL.name), quality=got(CHECK_QUALITY.name),

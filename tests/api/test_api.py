@@ -11,7 +11,7 @@ import pytest
 import websockets
 
 from activities.ledger import Ledger
-from tests.api.conftest import Api
+from tests.api.stack import Api
 from workflows.contracts import ReelRecord, StageCost
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.stack import Api
 from tests.api.test_api import _job, _until
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright
 
-from tests.api.conftest import Api
+from tests.api.stack import Api
 from tests.api.test_api import _job, _until
 
 pytestmark = pytest.mark.integration
