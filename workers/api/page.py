@@ -16,7 +16,7 @@ from workflows.contracts import ChannelConfig
 
 STYLE = """
 body{font:16px/1.4 system-ui,sans-serif;margin:0;background:#f4f4f6;color:#1b1b1f}
-main{max-width:42rem;margin:0 auto;padding:.75rem}
+main{max-width:42rem;margin:0 auto;padding:.75rem;overflow-wrap:break-word}
 h1{font-size:1.3rem}h2{font-size:1.1rem;margin:.2rem 0}
 .card{background:#fff;border-radius:.6rem;padding:.75rem;margin:.75rem 0;
 box-shadow:0 1px 3px #0002}
@@ -142,8 +142,8 @@ def _channel_row(status: dict[str, Any], today: dict[str, Any]) -> str:
     budget = status.get("daily_budget_usd")
     spend = f"${today['spend_usd']:.4f}" + (f" of ${budget:.2f}" if budget else "")
     waiting = len(status.get("awaiting_review") or {})
-    return (f"<tr><td>{escape(name)}</td><td>{escape(state)}</td><td>{escape(counts)}</td>"
-            f"<td>{escape(spend)}</td><td>{waiting}</td></tr>")
+    return (f"<li><b>{escape(name)}</b> · {escape(state)}<br><span class=muted>today:"
+            f" {escape(counts)} · spend {escape(spend)} · {waiting} awaiting review</span></li>")
 
 
 def review_page(who: Principal, queue: list[tuple[JobView, Any]],
@@ -154,5 +154,4 @@ def review_page(who: Principal, queue: list[tuple[JobView, Any]],
     rows = "".join(_channel_row(s, today[s["channel"]]) for s in channels)
     return _doc("monolathe review", f"""<h1>Review <span class=muted>({len(queue)} waiting;
 signed in as {escape(who.name)}, {escape(who.role)})</span></h1>{cards}
-<section class=card><h2>Channels</h2><table><tr><th>channel</th><th>state</th><th>today</th>
-<th>spend</th><th>awaiting</th></tr>{rows}</table></section>""")
+<section class=card><h2>Channels</h2><ul>{rows}</ul></section>""")
