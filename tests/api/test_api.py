@@ -96,6 +96,8 @@ async def test_auth_refusals(api: Api):
         assert "/jobs" in (await http.get("/openapi.json")).json()["paths"]
     async with api.client("not-a-token") as http:
         assert (await http.get("/presets")).status_code == 401
+        # a token in the URL is for WebSockets only (URLs end up in logs)
+        assert (await http.get(f"/presets?token={api.viewer}")).status_code == 401
     async with api.client(api.viewer) as http:
         for path, body in (("/jobs", {"channel": "agency", "topic": "x y z"}),
                            ("/channels/agency/pause", None)):
@@ -191,5 +193,7 @@ async def test_websocket_streams_stage_changes_until_the_job_ends(api: Api):
             "Authorization": f"Bearer {api.viewer}"}) as socket:
         async for message in socket:
             seen.append(json.loads(message))
+    async with websockets.connect(f"{url}?token={api.viewer}") as socket:  # as a browser can
+        assert json.loads(await socket.recv())["status"] == "published"
     assert seen[-1]["status"] == "published"
     assert len({m["stage"] for m in seen}) >= 2  # it followed the reel through its stages

@@ -43,7 +43,10 @@ def _presented(request: Request | WebSocket) -> str:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.cookies.get(COOKIE) or request.query_params.get("token", "")
+    if request.cookies.get(COOKIE):
+        return request.cookies[COOKIE]
+    # Browsers cannot set headers on a WebSocket; plain HTTP never takes a token in the URL.
+    return request.query_params.get("token", "") if isinstance(request, WebSocket) else ""
 
 
 def create_app(settings: Settings, client: Client, tokens: Tokens | None) -> FastAPI:
