@@ -13,8 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import select
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryRejectedError,
+)
+from temporalio.common import QueryRejectCondition, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
@@ -80,8 +85,6 @@ class JobView:
     urls: list[str] = field(default_factory=list)
     review: dict[str, Any] | None = None
     error: str = ""
-    started_at: str = ""
-    closed_at: str = ""
 
 
 def check_reel_id(reel_id: str) -> str:
@@ -107,44 +110,36 @@ class Jobs:
     async def view(self, reel_id: str) -> JobView:
         check_reel_id(reel_id)
         handle = self.client.get_workflow_handle(reel_id, result_type=ReelResult)
+        view = JobView(id=reel_id, status="running", stage="", channel=reel_id.split("/")[1])
+        # One call for a running reel (its manifest, refused by the server once the reel is
+        # closed, so no worker replays a finished history), one more for a closed one.
         try:
-            described = await handle.describe()
+            manifest = await handle.query("manifest", result_type=ReelManifest,
+                                          reject_condition=QueryRejectCondition.NOT_OPEN)
+        except WorkflowQueryRejectedError as closed:
+            view.status = _status_name(closed.status)
+            if closed.status == WorkflowExecutionStatus.COMPLETED:
+                result: ReelResult = await handle.result()
+                view.status, view.stage, view.topic = result.status, result.status, result.topic
+                view.stage_seconds = dict(result.stage_seconds)
+                view.costs = [asdict(c) for c in result.costs]
+                view.total_usd = result.total_usd
+                view.urls, view.error = [p.url for p in result.publications], result.reason
+            elif (row := self._ledger_row(reel_id)) is not None:
+                view.error, view.total_usd, view.topic = row.error, row.total_usd, row.topic
+            return view
         except RPCError as exc:
             row = self._ledger_row(reel_id)
             if row is None:
                 raise JobError(f"job {reel_id}: not found ({exc.message})", 404) from None
-            return self._from_ledger(row)
-        running = described.status == WorkflowExecutionStatus.RUNNING
-        view = JobView(
-            id=reel_id, status=_status_name(described.status), stage="",
-            channel=reel_id.split("/")[1],
-            started_at=described.start_time.isoformat() if described.start_time else "",
-            closed_at=described.close_time.isoformat() if described.close_time else "",
-        )
-        # One query or one result per read: a query on a closed reel would make a worker
-        # replay its whole history.
-        if running:
-            manifest: ReelManifest | None = await self._query(reel_id, "manifest",
-                                                              ReelManifest)
-            if manifest is not None:
-                view.stage, view.topic = manifest.stage, manifest.topic
-                view.stage_seconds = dict(manifest.stage_seconds)
-                view.costs = [asdict(c) for c in manifest.costs]
-                view.total_usd = manifest.total_usd
-                view.review = asdict(manifest.review) if manifest.review else None
-                if manifest.review and manifest.review.status == "waiting":
-                    view.status = "awaiting-review"
-        elif described.status == WorkflowExecutionStatus.COMPLETED:
-            result: ReelResult = await handle.result()
-            view.status, view.stage, view.topic = result.status, result.status, result.topic
-            view.stage_seconds = dict(result.stage_seconds)
-            view.costs = [asdict(c) for c in result.costs]
-            view.total_usd, view.urls = result.total_usd, [p.url for p in result.publications]
-            view.error = result.reason
-        else:
-            row = self._ledger_row(reel_id)
-            if row is not None:
-                view.error, view.total_usd = row.error, row.total_usd
+            return self._from_ledger(row)  # its history is gone; the ledger remembers
+        view.stage, view.topic = manifest.stage, manifest.topic
+        view.stage_seconds = dict(manifest.stage_seconds)
+        view.costs = [asdict(c) for c in manifest.costs]
+        view.total_usd = manifest.total_usd
+        view.review = asdict(manifest.review) if manifest.review else None
+        if manifest.review and manifest.review.status == "waiting":
+            view.status = "awaiting-review"
         return view
 
     async def manifest(self, reel_id: str) -> dict[str, Any]:
