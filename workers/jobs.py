@@ -8,6 +8,7 @@ or the ledger, so any number of API processes can run side by side.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +41,7 @@ QUEUE_NAMES = ("reels", "media", "gpu", "publish")
 ANSWERS = ("approve", "reject", "revise")
 RUNNING_REELS = 'WorkflowType="ReelWorkflow" AND ExecutionStatus="Running"'
 ESTIMATE_SAMPLE = 20  # recent reels whose costs make an estimate
+ESTIMATE_TTL_S = 10.0
 
 
 class JobError(Exception):
@@ -51,9 +53,9 @@ class JobError(Exception):
 
 
 async def start_reel(client: Client, settings: Settings, config: ChannelConfig,
-                     topic: Topic) -> WorkflowHandle:
+                     topic: Topic, ledger: Ledger | None = None) -> WorkflowHandle:
     """Start a one-off ReelWorkflow `reel/<channel>/<day>/<n>` with the next free number."""
-    ledger = Ledger(settings.ledger_url)
+    ledger = ledger or Ledger(settings.ledger_url)
     day = datetime.now(UTC).strftime("%Y-%m-%d")
     number = ledger.reels_on(config.name, day)
     queues = {q: getattr(settings.queues, q) for q in QUEUE_NAMES}
@@ -99,6 +101,7 @@ class Jobs:
         self.client = client
         self.settings = settings
         self.ledger = Ledger(settings.ledger_url)
+        self._estimates: dict[str, tuple[float, dict[str, Any]]] = {}
 
     async def _query(self, reel_id: str, name: str, result_type: type) -> Any:
         try:
@@ -147,7 +150,7 @@ class Jobs:
         manifest = await self._query(reel_id, "manifest", ReelManifest)
         if manifest is None:
             raise JobError(f"job {reel_id}: no manifest (not found, or no worker answers)", 404)
-        estimate = self.estimate(manifest.channel)
+        estimate = await self.cached_estimate(manifest.channel)
         return {**asdict(manifest), "estimate_usd": estimate["usd"],
                 "estimate_basis": estimate["basis"], "actual_usd": manifest.total_usd}
 
@@ -185,6 +188,15 @@ class Jobs:
                     review=asdict(p.review))
             for p in progresses if p and p.review and p.review.status == "waiting"]
         return sorted(waiting, key=lambda v: (v.review or {}).get("since", ""))
+
+    async def cached_estimate(self, channel: str) -> dict[str, Any]:
+        """estimate(), recomputed at most every ESTIMATE_TTL_S seconds per channel and off the
+        event loop: a manifest read must not wait on the ledger."""
+        at, figures = self._estimates.get(channel, (-ESTIMATE_TTL_S, {}))
+        if time.monotonic() - at >= ESTIMATE_TTL_S:
+            figures = await asyncio.to_thread(self.estimate, channel)
+            self._estimates[channel] = (time.monotonic(), figures)
+        return figures
 
     def estimate(self, channel: str) -> dict[str, Any]:
         """The mean cost by stage of the channel's last reels in the ledger (any channel's

@@ -111,7 +111,7 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None) -> Fas
             topic = find_topic(config, body.topic, [f for f in body.facts if f.strip()])
         except ApplicationError as exc:
             raise ApiRefusal(400, exc.message, "facts" if body.facts else "topic") from None
-        handle = await start_reel(client, settings, config, topic)
+        handle = await start_reel(client, settings, config, topic, jobs.ledger)
         return JobCreated(id=handle.id, status_url=f"/jobs/{handle.id}",
                           stream_url=f"/ws/jobs/{handle.id}")
 
