@@ -8,6 +8,7 @@ import pytest
 
 from workers.api.serve import ApiError, auth_for
 from workers.api.tokens import TokenFileError, add_token, is_loopback, load_tokens
+from workers.cli import main
 
 
 def test_tokens_are_created_0600_and_found_by_value(tmp_path: Path):
@@ -47,3 +48,14 @@ def test_auth_is_off_only_when_asked_and_only_on_loopback(tmp_path: Path):
     with pytest.raises(ApiError, match="file not found"):
         auth_for("127.0.0.1", tmp_path / "none.yaml", no_auth=False)
     assert is_loopback("localhost") and not is_loopback("192.0.2.1")
+
+
+def test_monolathe_api_adds_tokens_and_refuses_no_auth_off_loopback(tmp_path: Path, capsys):
+    config = str(Path(__file__).resolve().parents[2] / "temporal.yaml")
+    tokens = tmp_path / "tokens.yaml"
+    assert main(["--config", config, "api", "--tokens", str(tokens), "--new-token", "ana",
+                 "--role", "operator"]) == 0
+    printed = capsys.readouterr().out.split()[-1]
+    assert load_tokens(tokens).find(printed).role == "operator"
+    assert main(["--config", config, "api", "--host", "0.0.0.0", "--no-auth"]) == 2
+    assert "only a loopback address" in capsys.readouterr().err
