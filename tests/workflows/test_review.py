@@ -172,3 +172,34 @@ async def test_unreviewed_channel_never_waits(time_env: WorkflowEnvironment):
             ReelInput(f"reel/{name}/1", config, Topic("t", facts=["a.", "b."]), QUEUES),
             id=f"reel/{name}/1", task_queue=QUEUE, execution_timeout=timedelta(minutes=5))
     assert result.status == "published"
+
+
+async def test_review_metrics_reach_the_sdk_prometheus_endpoint(time_env: WorkflowEnvironment):
+    import socket
+    import urllib.request
+
+    from temporalio.client import Client
+    from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    runtime = Runtime(telemetry=TelemetryConfig(
+        metrics=PrometheusConfig(bind_address=f"127.0.0.1:{port}")))
+    client = await Client.connect(time_env.client.service_client.config.target_host,
+                                  namespace=time_env.client.namespace, runtime=runtime)
+    doubles = Doubles(channel_config())
+    name = unique("metrics")
+    async with worker(client, doubles):
+        handle = await client.start_workflow(ReelWorkflow.run, _reviewed(name), id=f"m/{name}",
+                                             task_queue=QUEUE)
+        await _waiting(handle)
+        await handle.execute_update(ReelWorkflow.approve, ReviewAnswer())
+        await handle.result()
+    text = await asyncio.to_thread(
+        lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode())
+    lines = [line for line in text.splitlines() if name in line]
+    assert any(line.startswith("monolathe_review_requests") for line in lines), text[-2000:]
+    assert any(line.startswith("monolathe_review_answers") and 'decision="approve"' in line
+               for line in lines)
+    assert any(line.startswith("monolathe_review_latency") for line in lines)
