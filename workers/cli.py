@@ -254,6 +254,9 @@ async def cmd_reel(settings: Settings, args: argparse.Namespace) -> int:
         result = await follow_reel(client, handle, ProgressPrinter())
     except WorkflowFailureError as exc:
         raise CliError(f"{reel_id} failed: {exc.cause}") from None
+    if result.status == "rejected":
+        raise CliError(f"{reel_id} rejected in review: {result.reason}"
+                       f" (cost ${result.total_usd:.5f}; not published)")
     for pub in result.publications:
         print(f"  {pub.platform}: {pub.url}")
     print(f"  sidecar {result.sidecar_uri}  total ${result.total_usd:.5f}")
