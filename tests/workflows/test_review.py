@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+import temporalio.api.sdk.v1
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
@@ -51,6 +52,10 @@ async def test_approved_reel_is_published_after_the_wait(time_env: WorkflowEnvir
         handle = await _start(time_env, _reviewed(unique("approve")))
         progress = await _waiting(handle)
         assert progress.stage == "review"
+        # the Temporal Web UI shows a workflow's current details (its metadata query)
+        metadata = await handle.query("__temporal_workflow_metadata",
+                                      result_type=temporalio.api.sdk.v1.WorkflowMetadata)
+        assert metadata.current_details.startswith("waiting for review since")
         assert "publish_reel" not in doubles.calls  # nothing uploaded before the answer
         manifest = await handle.query(ReelWorkflow.manifest)
         assert manifest.script and manifest.quality and manifest.composed
