@@ -147,7 +147,18 @@ class Jobs:
 
     async def manifest(self, reel_id: str) -> dict[str, Any]:
         check_reel_id(reel_id)
-        manifest = await self._query(reel_id, "manifest", ReelManifest)
+        handle = self.client.get_workflow_handle(reel_id, result_type=ReelResult)
+        manifest: ReelManifest | None = None
+        try:
+            manifest = await handle.query("manifest", result_type=ReelManifest,
+                                          reject_condition=QueryRejectCondition.NOT_OPEN)
+        except WorkflowQueryRejectedError as closed:
+            if closed.status == WorkflowExecutionStatus.COMPLETED:
+                manifest = (await handle.result()).manifest
+            # a failed reel has no result: its query replays the history on a worker
+            manifest = manifest or await self._query(reel_id, "manifest", ReelManifest)
+        except RPCError:
+            pass
         if manifest is None:
             raise JobError(f"job {reel_id}: no manifest (not found, or no worker answers)", 404)
         estimate = await self.cached_estimate(manifest.channel)

@@ -494,6 +494,7 @@ class ReelResult:
     total_usd: float
     status: str = "published"  # published | rejected (by review: never published)
     reason: str = ""  # why it was rejected
+    manifest: ReelManifest | None = None  # what it is made of, readable without a replay
 
 
 @dataclass

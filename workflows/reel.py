@@ -238,6 +238,7 @@ class ReelWorkflow:
             costs=list(self.costs),
             stage_seconds=dict(self.progress_state.stage_seconds),
             total_usd=record.total_usd,
+            manifest=self.manifest(),
         )
 
     async def _review(self, input: ReelInput, script: Script, composed: ComposedReel,
@@ -313,6 +314,7 @@ class ReelWorkflow:
             video_uri=composed.video_uri, sidecar_uri="", publications=[],
             costs=list(self.costs), stage_seconds=dict(self.progress_state.stage_seconds),
             total_usd=record.total_usd, status="rejected", reason=reason,
+            manifest=self.manifest(),
         )
 
     async def _media_by_meaning(self, input: ReelInput, script: Script) -> list[str]:

@@ -61,6 +61,9 @@ async def test_job_waits_for_review_then_approve_publishes_it(api: Api):
         assert again.status_code == 409 and "approve already answered" in again.json()["error"]
     done = await _until(api, job_id, "published")
     assert done["urls"] and Path(done["urls"][0].removeprefix("file://")).is_file()
+    async with api.client(api.viewer) as http:  # a finished reel's manifest: from its result
+        manifest = (await http.get(f"/jobs/{job_id}/manifest")).json()
+    assert manifest["stage"] == "done" and manifest["review"]["decision"] == "approve"
 
 
 async def test_reject_and_revise(api: Api):
