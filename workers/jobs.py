@@ -22,7 +22,7 @@ from temporalio.client import (
 )
 from temporalio.common import QueryRejectCondition, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.config import Settings
 from activities.ledger import AssetRow, CostRow, Ledger, PublicationRow, ReelRow
@@ -132,6 +132,8 @@ class Jobs:
                 view.error, view.total_usd, view.topic = row.error, row.total_usd, row.topic
             return view
         except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise  # Temporal unreachable: the API answers 503
             row = self._ledger_row(reel_id)
             if row is None:
                 raise JobError(f"job {reel_id}: not found ({exc.message})", 404) from None

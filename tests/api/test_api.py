@@ -7,6 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 import websockets
 
@@ -200,3 +201,35 @@ async def test_websocket_streams_stage_changes_until_the_job_ends(api: Api):
         assert json.loads(await socket.recv())["status"] == "published"
     assert seen[-1]["status"] == "published"
     assert len({m["stage"] for m in seen}) >= 2  # it followed the reel through its stages
+
+
+async def test_temporal_unreachable_is_a_503_naming_it(api: Api, tmp_path: Path):
+    import sys
+
+    import uvicorn
+    from temporalio.testing import WorkflowEnvironment
+
+    from workers.api.app import create_app
+
+    # a client whose server went away
+    gone = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(Path(sys.executable).parent / "temporal"),
+        dev_server_log_level="error")
+    client = gone.client
+    await gone.shutdown()
+    app = create_app(api.settings, client, None)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            r = await http.get("/jobs/reel/agency/2026-01-01/1")
+            assert r.status_code == 503 and "Temporal at" in r.json()["error"]
+            r = await http.post("/jobs", json={"channel": "agency", "topic": "Why cats purr",
+                                               "facts": FACTS})
+            assert r.status_code == 503
+    finally:
+        server.should_exit = True
+        await serving

@@ -83,6 +83,11 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None) -> Fas
     async def _job_error(_request: Request, exc: JobError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=exc.status)
 
+    @app.exception_handler(RPCError)
+    async def _temporal_down(_request: Request, exc: RPCError) -> JSONResponse:
+        return JSONResponse({"error": f"Temporal at {settings.address}: {exc.message}"},
+                            status_code=503)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [{"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body",
