@@ -145,6 +145,9 @@ async def test_presets_estimate_and_channel_control(api: Api):
         estimate = (await http.post("/cost-estimate", json={"channel": "open"})).json()
         assert estimate["usd"] == pytest.approx(0.003) and estimate["reels"] >= 1
         assert estimate["by_stage"]["compose"] == pytest.approx(0.002)
+        with_preset = (await http.post("/cost-estimate", json={"channel": "agency",
+                                                                "preset": "open"})).json()
+        assert with_preset["usd"] == pytest.approx(0.003) and "open" in with_preset["basis"]
         bad = await http.post("/cost-estimate", json={"channel": "open", "preset": "gone"})
         assert bad.status_code == 404 and bad.json()["field"] == "preset"
         channels = (await http.get("/channels")).json()["channels"]

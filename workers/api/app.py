@@ -207,8 +207,9 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None) -> Fas
         channel_config(body.channel)
         if body.preset:
             channel_config(body.preset, "preset")
+        # The preset's look and voice drive what stages cost: its channel's reels are the basis.
         return {"channel": body.channel, "preset": body.preset or body.channel,
-                **jobs.estimate(body.channel)}
+                **await jobs.cached_estimate(body.preset or body.channel)}
 
     async def _status(name: str) -> dict[str, Any]:
         try:
