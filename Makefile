@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test up lint install clean replay-histories bench-compose bench-mlx dashboards
+.PHONY: demo test up lint install clean replay-histories bench-compose bench-mlx dashboards load
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ bench-compose: $(STAMP)
 # tokens/s of the script activity vs raw mlx_lm, embeddings/s, BLAS with and without OpenBLAS.
 bench-mlx: $(STAMP)
 	$(BIN)/python -m benchmarks.mlx --json var/bench-mlx.json
+
+# The API under 25 Locust users for a few minutes (LOAD_SECONDS): req/s, p50/p95/p99, failures,
+# every created job found in Temporal; writes var/bench/load.json. Not part of `make test`.
+load: $(STAMP)
+	$(BIN)/python -m benchmarks.load
 
 # Record replay histories after an intended, patched workflow change, under a new prefix
 # (make replay-histories VERSION=v3); the older ones stay and keep replaying.

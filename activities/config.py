@@ -22,6 +22,7 @@ from workflows.contracts import (
     ChannelConfig,
     InstagramOptions,
     LookConfig,
+    ReviewConfig,
     ScriptConfig,
     TopicConfig,
     TrendSource,
@@ -31,6 +32,8 @@ from workflows.contracts import (
 
 CONFIG_ENV = "MONOLATHE_CONFIG"  # path to temporal.yaml; default ./temporal.yaml
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
+_DURATION = re.compile(r"^(\d+)\s*([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 # Output profiles: the platforms' recommended sizes for each aspect ratio.
@@ -619,6 +622,22 @@ class _Channel(_Strict):
     topics: _Topics = _Topics()
     media_dir: str = ""
     media_match: Literal["keywords", "meaning"] = "keywords"
+    # Human review before publishing (docs/review-and-api.md).
+    review: Literal["none", "required", "sample"] = "none"
+    review_sample: float = Field(0.2, gt=0, le=1)
+    review_timeout: int | str = Field("24h", validate_default=True)
+    review_on_timeout: Literal["reject", "approve"] = "reject"
+    review_max_revisions: int = Field(2, ge=0, le=10)
+
+    @field_validator("review_timeout")
+    @classmethod
+    def _duration(cls, value: int | str) -> int:
+        """Seconds, or a number with s, m, h or d: 90s, 30m, 24h, 2d."""
+        match = _DURATION.match(value.strip()) if isinstance(value, str) else None
+        seconds = int(match[1]) * _UNIT_SECONDS[match[2]] if match else value
+        if not isinstance(seconds, int) or not 60 <= seconds <= 30 * 86400:
+            raise ValueError(f"{value!r}: give a duration from 1m to 30d, e.g. 30m, 24h, 2d")
+        return seconds
 
     @field_validator("platforms")
     @classmethod
@@ -716,6 +735,8 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         trend_sources=sources,
         scout_every_minutes=raw.trends.scout_every_minutes,
         trend_relevance=raw.trends.relevance,
+        review=ReviewConfig(raw.review, raw.review_sample, int(raw.review_timeout),
+                            raw.review_on_timeout, raw.review_max_revisions),
         youtube=YouTubeOptions(**raw.youtube.model_dump()),
         instagram=InstagramOptions(**raw.instagram.model_dump()),
     )

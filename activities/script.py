@@ -8,6 +8,7 @@ generators) from those keywords and the topic. LLM writers produce the same `Scr
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from temporalio import activity
 
@@ -85,6 +86,27 @@ def template_script(topic: Topic, niche: str, hashtags: list[str]) -> Script:
     )
 
 
+def topic_with_notes(topic: Topic, notes: str) -> tuple[Topic, list[str]]:
+    """A reviewer's revision notes for the template writer: `title: ...`, `hook: ...`,
+    `fact: ...` (added) and `drop: N` (the Nth fact left out) lines. Other lines are
+    returned, for the script's `fallback_reason`: a template cannot follow free prose."""
+    fields = {"title": topic.title, "hook": topic.hook}
+    facts, drop, unknown = list(topic.facts), set(), []
+    for line in filter(None, (raw.strip() for raw in notes.splitlines())):
+        key, _, value = line.partition(":")
+        key, value = key.strip().lower(), value.strip()
+        if key in fields and value:
+            fields[key] = value
+        elif key == "fact" and value:
+            facts.append(value)
+        elif key == "drop" and value.isdigit():
+            drop.add(int(value) - 1)
+        else:
+            unknown.append(line)
+    facts = [f for i, f in enumerate(facts) if i not in drop]
+    return replace(topic, title=fields["title"], hook=fields["hook"], facts=facts), unknown
+
+
 class ScriptActivities:
     def __init__(self, cpu_second_usd: float) -> None:
         self.cpu_second_usd = cpu_second_usd
@@ -92,6 +114,10 @@ class ScriptActivities:
     @activity.defn(name="write_script")
     def write_script(self, req: ScriptRequest) -> Script:
         meter = Meter("script", "template", self.cpu_second_usd)
-        script = template_script(req.topic, req.channel.niche, req.channel.hashtags)
+        topic, unknown = topic_with_notes(req.topic, req.notes)
+        script = template_script(topic, req.channel.niche, req.channel.hashtags)
+        if unknown:
+            script.fallback_reason = "notes the template writer cannot follow: " + "; ".join(
+                unknown)
         script.cost = meter.cost()
         return script

@@ -11,6 +11,8 @@
     monolathe auth visuals SOURCE       store a footage provider's API key on this host
     monolathe auth llm|reddit|youtube-key NAME   store an API key (LLM, trend sources)
     monolathe trends NAME [--refresh]   the channel's ranked topic queue; scout now
+    monolathe review list|show|approve|reject|revise [REEL] [TEXT]   reels awaiting a person
+    monolathe api [--host H --port P --tokens FILE]   the HTTP API and the review page
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import os
 import signal
 import sys
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -46,10 +47,8 @@ from workflows.contracts import (
     ChannelInput,
     ChannelResult,
     ChannelStatus,
-    ReelInput,
-    ReelResult,
 )
-from workflows.visibility import channel_summary, reel_details, reel_summary
+from workflows.visibility import channel_summary
 
 log = logging.getLogger("monolathe")
 
@@ -211,6 +210,8 @@ def print_status(status: ChannelStatus) -> None:
           f" run #{status.runs}")
     for reel_id, topic in status.in_flight.items():
         print(f"  in flight: {reel_id}  {topic}")
+    for reel_id, since in status.awaiting_review.items():
+        print(f"  awaiting review: {reel_id}  since {since}  (monolathe review show {reel_id})")
     for reel in status.last_reels:
         print(f"  {reel.status:<9} {reel.reel_id}  {reel.topic}  {reel.error}")
 
@@ -269,39 +270,69 @@ async def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_reel(settings: Settings, args: argparse.Namespace) -> int:
-    from activities.ledger import Ledger
     from activities.topics import find_topic
+    from workers.jobs import JobError, start_reel
 
     config = load_channel(settings, args.channel)
     topic = find_topic(config, args.topic, args.fact)
     client = await connect(settings)
-    ledger = Ledger(settings.ledger_url)
-    day = datetime.now(UTC).strftime("%Y-%m-%d")
-    number = ledger.reels_on(config.name, day)
-    queues = {q: getattr(settings.queues, q) for q in QUEUES}
-    for _ in range(50):
-        number += 1
-        reel_id = f"reel/{config.name}/{day}/{number}"
-        try:
-            handle = await client.start_workflow(
-                "ReelWorkflow", ReelInput(reel_id, config, topic, queues), id=reel_id,
-                task_queue=settings.queues.reels,
-                static_summary=reel_summary(config.name, topic.title),
-                static_details=reel_details(config.name, topic.title, topic.source, topic.url),
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE, result_type=ReelResult)
-            break
-        except WorkflowAlreadyStartedError:
-            continue
-    else:
-        raise CliError(f"no free reel id for {config.name} on {day}")
+    try:
+        handle = await start_reel(client, settings, config, topic)
+    except JobError as exc:
+        raise CliError(str(exc)) from None
+    reel_id = handle.id
     print(f"{reel_id}: {ui_link(settings, reel_id)}")
     try:
         result = await follow_reel(client, handle, ProgressPrinter())
     except WorkflowFailureError as exc:
         raise CliError(f"{reel_id} failed: {exc.cause}") from None
+    if result.status == "rejected":
+        raise CliError(f"{reel_id} rejected in review: {result.reason}"
+                       f" (cost ${result.total_usd:.5f}; not published)")
     for pub in result.publications:
         print(f"  {pub.platform}: {pub.url}")
     print(f"  sidecar {result.sidecar_uri}  total ${result.total_usd:.5f}")
+    return 0
+
+
+# --- human review and the HTTP API ---
+
+
+async def cmd_review(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.jobs import JobError, Jobs
+    from workflows.contracts import ReviewAnswer
+
+    jobs = Jobs(await connect(settings), settings)
+    try:
+        if args.action == "list":
+            waiting = await jobs.awaiting_review()
+            for job in waiting:
+                review = job.review or {}
+                print(f"{job.id}  {job.topic}  waiting since {review.get('since', '?')}"
+                      f" (revisions {review.get('revisions', 0)})")
+            print(f"{len(waiting)} reel(s) awaiting review")
+            return 0
+        if not args.reel:
+            raise CliError(f"review {args.action} needs the reel id (see `monolathe review list`)")
+        if args.action == "show":
+            print(json.dumps(await jobs.manifest(args.reel), indent=2))
+            return 0
+        state = await jobs.answer(args.reel, args.action,
+                                  ReviewAnswer(args.text, by=os.environ.get("USER", "cli")))
+    except JobError as exc:
+        raise CliError(str(exc)) from None
+    print(f"{args.reel}: {state.status}" + (f" ({state.text})" if state.text else ""))
+    return 0
+
+
+async def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.api.serve import ApiError, serve
+
+    try:
+        await serve(settings, args.host, args.port, args.tokens, args.no_auth,
+                    new_token=args.new_token, role=args.role)
+    except ApiError as exc:
+        raise CliError(str(exc)) from None
     return 0
 
 
@@ -462,6 +493,22 @@ def parser() -> argparse.ArgumentParser:
     auth.add_argument("--app-id", default="",
                       help="instagram: exchange a short-lived token with this app (asks for"
                            " the app secret)")
+    review = sub.add_parser("review", help="reels waiting for a person before publishing")
+    review.add_argument("action", choices=["list", "show", "approve", "reject", "revise"])
+    review.add_argument("reel", nargs="?", default="", help="the reel id (reel/<channel>/...)")
+    review.add_argument("text", nargs="?", default="", help="reject: the reason; revise: notes")
+
+    api = sub.add_parser("api", help="serve the HTTP API and the review page")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8400)
+    api.add_argument("--tokens", type=Path, default=None,
+                     help="bearer tokens file, mode 0600 (default ~/.config/monolathe/"
+                          "api-tokens.yaml)")
+    api.add_argument("--no-auth", action="store_true",
+                     help="no tokens: refused unless --host is a loopback address")
+    api.add_argument("--new-token", metavar="NAME", default="",
+                     help="add a token for NAME to the tokens file, print it and exit")
+    api.add_argument("--role", choices=["viewer", "operator"], default="viewer")
     return p
 
 
@@ -471,7 +518,7 @@ def _runs_gpu(args: argparse.Namespace) -> bool:
 
 COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd_channel,
             "reel": cmd_reel, "check": cmd_check, "status": cmd_status,
-            "auth": cmd_auth, "trends": cmd_trends}
+            "auth": cmd_auth, "trends": cmd_trends, "review": cmd_review, "api": cmd_api}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         ReelInput,
         ReelResult,
         ReelSummary,
+        ReviewNotice,
         Topic,
         TopicRequest,
     )
@@ -82,6 +83,14 @@ class ChannelWorkflow:
     def kill(self) -> None:
         self.state.killed = True
 
+    @workflow.signal
+    def reel_review(self, notice: ReviewNotice) -> None:
+        """A reel started or stopped waiting for a person (ReelWorkflow._review)."""
+        if notice.waiting and notice.reel_id in self.state.in_flight:
+            self.state.awaiting_review[notice.reel_id] = notice.since
+        else:
+            self.state.awaiting_review.pop(notice.reel_id, None)
+
     @workflow.update
     def set_budget(self, update: BudgetUpdate) -> ChannelStatus:
         self.state.budget_override_usd = update.daily_budget_usd
@@ -108,6 +117,8 @@ class ChannelWorkflow:
             daily_budget_usd=self._budget(),
             runs=state.runs,
             last_reels=list(state.last_reels),
+            rejected=state.rejected,
+            awaiting_review=dict(state.awaiting_review),
         )
 
     # --- the run loop ---
@@ -135,7 +146,7 @@ class ChannelWorkflow:
         while True:
             if state.killed:
                 return await self._killed()
-            finished = state.published + state.failed
+            finished = state.published + state.failed + state.rejected
             if input.max_reels is not None and finished >= input.max_reels:
                 await self._drain()
                 return self._result("done")
@@ -265,12 +276,16 @@ class ChannelWorkflow:
             day = day_of(workflow.now())
             state.spend_by_day[day] = round(state.spend_by_day.get(day, 0.0) + result.total_usd, 6)
             state.spend_by_day = dict(sorted(state.spend_by_day.items())[-SPEND_DAYS:])
-            state.published += 1
+            if result.status == "rejected":  # by review: its slot is spent, not retried
+                state.rejected += 1
+            else:
+                state.published += 1
             summary = ReelSummary(
-                reel_id, topic, "published", usd=result.total_usd, video_uri=result.video_uri,
-                urls=[p.url for p in result.publications],
+                reel_id, topic, result.status, usd=result.total_usd, video_uri=result.video_uri,
+                urls=[p.url for p in result.publications], error=result.reason,
             )
         state.in_flight.pop(reel_id, None)
+        state.awaiting_review.pop(reel_id, None)
         self.children.pop(reel_id, None)
         state.last_reels = (state.last_reels + [summary])[-LAST_REELS:]
 

@@ -111,6 +111,7 @@ class ChannelConfig:
     instagram: InstagramOptions = field(default_factory=InstagramOptions)
     script: ScriptConfig = field(default_factory=ScriptConfig)
     topics: TopicConfig = field(default_factory=TopicConfig)
+    review: ReviewConfig = field(default_factory=lambda: ReviewConfig())
 
 
 # --- channel workflow ---
@@ -120,7 +121,7 @@ class ChannelConfig:
 class ReelSummary:
     reel_id: str
     topic: str
-    status: str  # running | published | failed | cancelled
+    status: str  # running | published | rejected | failed | cancelled
     usd: float = 0.0
     error: str = ""
     video_uri: str = ""
@@ -146,6 +147,8 @@ class ChannelState:
     next_slot_at: str = ""  # ISO time of the next slot, for status
     last_slot_at: str = ""  # ISO time of the last slot filled, so CAN keeps the rhythm
     waiting_for: str = ""  # why no reel is starting now: paused, budget, slot, capacity
+    rejected: int = 0  # reels a reviewer (or a review timeout) turned down
+    awaiting_review: dict[str, str] = field(default_factory=dict)  # reel id -> since (ISO)
 
 
 @dataclass
@@ -267,6 +270,7 @@ class ScriptRequest:
     reel_id: str
     channel: ChannelConfig
     topic: Topic
+    notes: str = ""  # a reviewer's revision notes for this take
 
 
 @dataclass
@@ -507,6 +511,7 @@ class ReelProgress:
     stage: str
     stage_seconds: dict[str, float] = field(default_factory=dict)
     platforms: dict[str, str] = field(default_factory=dict)  # platform -> publishing|done|failed
+    review: ReviewState | None = None  # None: this reel is not reviewed
 
 
 @dataclass
@@ -520,6 +525,9 @@ class ReelResult:
     costs: list[StageCost]
     stage_seconds: dict[str, float]
     total_usd: float
+    status: str = "published"  # published | rejected (by review: never published)
+    reason: str = ""  # why it was rejected
+    manifest: ReelManifest | None = None  # what it is made of, readable without a replay
 
 
 @dataclass
@@ -536,6 +544,8 @@ class ChannelStatus:
     daily_budget_usd: float
     runs: int
     last_reels: list[ReelSummary]
+    rejected: int = 0
+    awaiting_review: dict[str, str] = field(default_factory=dict)  # reel id -> since (ISO)
 
 
 # --- footage: generated and stock visuals, routed per scene by workflows/routing.py ---
@@ -661,3 +671,64 @@ class RelevanceUpdate:
     channel: str
     titles: list[str]
     relevance: list[float]
+# --- human review (workflows/review.py) ---
+
+
+@dataclass
+class ReviewConfig:
+    """A channel's `review*` options: which reels wait for a person before publishing."""
+
+    mode: str = "none"  # none | required | sample
+    sample: float = 0.2  # sample: the fraction of reels reviewed
+    timeout_s: int = 86400  # how long a reel waits for an answer
+    on_timeout: str = "reject"  # reject | approve: what happens when nobody answers
+    max_revisions: int = 2  # revise answers allowed per reel
+
+
+@dataclass
+class ReviewAnswer:
+    """The argument of the `approve`, `reject` and `revise` updates."""
+
+    text: str = ""  # reject: the reason; revise: the notes for the script writer
+    by: str = ""  # who answered (a token's name, a CLI user)
+
+
+@dataclass
+class ReviewState:
+    status: str = "pending"  # pending | waiting | approved | rejected | revising
+    since: str = ""  # ISO time the current wait began
+    deadline: str = ""  # ISO time the wait ends with `on_timeout`
+    revisions: int = 0
+    max_revisions: int = 2
+    decision: str = ""  # approve | reject | revise | timeout-approve | timeout-reject
+    text: str = ""  # the reason or the notes
+    by: str = ""
+    latency_s: float = 0.0  # from the wait's start to the answer
+
+
+@dataclass
+class ReviewNotice:
+    """A reel tells its channel that it started or stopped waiting for review."""
+
+    reel_id: str
+    waiting: bool
+    since: str = ""
+
+
+@dataclass
+class ReelManifest:
+    """What a reel is made of so far, from the `manifest` query."""
+
+    reel_id: str
+    channel: str
+    topic: str
+    stage: str
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    script: Script | None = None
+    clips: list[SceneClip] = field(default_factory=list)
+    voice: VoiceTrack | None = None
+    composed: ComposedReel | None = None
+    quality: QualityReport | None = None
+    costs: list[StageCost] = field(default_factory=list)
+    total_usd: float = 0.0
+    review: ReviewState | None = None

@@ -1,11 +1,12 @@
 """ReelWorkflow: one topic in, one published reel out.
 
 write_script -> synthesize_voice -> make_visuals -> compose_reel -> check_quality
--> publish_to_platform (one per remote platform, side by side) -> publish_reel (local
-folder and sidecar) -> record_reel. A failed quality check gets the remedy for what failed
-(workflows/remedies.py: new visuals for a black or frozen scene, a new mix, a new caption
-layout, the safe compose) until the remedies are spent. Any other failure is recorded in the
-ledger and ends the reel with a `ReelFailed` error that names the stage and the reason.
+-> [review: wait for a person's `approve`, `reject` or `revise` update] -> publish_to_platform
+(one per remote platform, side by side) -> publish_reel (local folder and sidecar) ->
+record_reel. A failed quality check gets the remedy for what failed (workflows/remedies.py:
+new visuals for a black or frozen scene, a new mix, a new caption layout, the safe compose)
+until the remedies are spent. Any other failure is recorded in the ledger and ends the reel
+with a `ReelFailed` error that names the stage and the reason.
 """
 
 from __future__ import annotations
@@ -34,9 +35,13 @@ with workflow.unsafe.imports_passed_through():
         QualityRequest,
         RecordResult,
         ReelInput,
+        ReelManifest,
         ReelProgress,
         ReelRecord,
         ReelResult,
+        ReviewAnswer,
+        ReviewNotice,
+        ReviewState,
         Script,
         ScriptRequest,
         StageCost,
@@ -55,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         Verdict,
         plan_remedy,
     )
+    from workflows.review import REVIEW_PATCH, needs_review, refusal
     from workflows.stages import (
         CHECK_QUALITY,
         COMPOSE_REEL,
@@ -139,10 +145,67 @@ class ReelWorkflow:
         self.costs: list[StageCost] = []
         self.assets: dict[str, str] = {}
         self.remedies: list[str] = []  # each failed quality check and what was done about it
+        self.results: dict[str, Any] = {}  # stage name -> its last result, for `manifest`
+        self.answer: tuple[str, ReviewAnswer] | None = None
 
     @workflow.query
     def progress(self) -> ReelProgress:
         return self.progress_state
+
+    @workflow.query
+    def manifest(self) -> ReelManifest:
+        got = self.results.get
+        visuals = got(MAKE_VISUALS.name)
+        return ReelManifest(
+            reel_id=self.input.reel_id, channel=self.input.channel.name,
+            topic=self.input.topic.title, stage=self.progress_state.stage,
+            stage_seconds=dict(self.progress_state.stage_seconds),
+            script=got(WRITE_SCRIPT.name) or got(WRITE_SCRIPT_MLX.name),
+            clips=list(visuals.clips) if visuals else [], voice=got(SYNTHESIZE_VOICE.name),
+            composed=got(COMPOSE_REEL.name), quality=got(CHECK_QUALITY.name),
+            costs=list(self.costs), total_usd=round(sum(c.usd for c in self.costs), 6),
+            review=self.progress_state.review,
+        )
+
+    # --- review answers: the validators refuse a reel that is not waiting, and a second
+    # answer to the same wait; the handlers only record the answer for _review ---
+
+    @workflow.update
+    def approve(self, answer: ReviewAnswer) -> ReviewState:
+        return self._take("approve", answer)
+
+    @approve.validator
+    def _approve_ok(self, answer: ReviewAnswer) -> None:
+        self._refuse("approve", answer)
+
+    @workflow.update
+    def reject(self, answer: ReviewAnswer) -> ReviewState:
+        return self._take("reject", answer)
+
+    @reject.validator
+    def _reject_ok(self, answer: ReviewAnswer) -> None:
+        self._refuse("reject", answer)
+
+    @workflow.update
+    def revise(self, answer: ReviewAnswer) -> ReviewState:
+        return self._take("revise", answer)
+
+    @revise.validator
+    def _revise_ok(self, answer: ReviewAnswer) -> None:
+        self._refuse("revise", answer)
+
+    def _refuse(self, decision: str, answer: ReviewAnswer) -> None:
+        why = refusal(self.progress_state.review, decision, answer.text)
+        if why:
+            raise ValueError(f"{self.input.reel_id}: {why}")
+
+    def _take(self, decision: str, answer: ReviewAnswer) -> ReviewState:
+        review = self.progress_state.review
+        assert review is not None  # the validator refused otherwise
+        self.answer = (decision, answer)
+        review.status = {"approve": "approved", "reject": "rejected"}.get(decision, "revising")
+        review.decision, review.text, review.by = decision, answer.text, answer.by
+        return review
 
     @workflow.run
     async def run(self, input: ReelInput) -> ReelResult:
@@ -170,10 +233,13 @@ class ReelWorkflow:
             workflow.upsert_search_attributes([OUTCOME.value_set("published")])
         return result
 
-    async def _make(self, input: ReelInput) -> ReelResult:
+    async def _make_media(self, input: ReelInput, notes: str = ""
+                          ) -> tuple[Script, ComposedReel, QualityReport]:
+        """Script to checked reel; a review's `revise` runs it again with the notes."""
         channel = input.channel
         script = await self._stage(
-            self._script_stage(input), ScriptRequest(input.reel_id, channel, input.topic), Script
+            self._script_stage(input),
+            ScriptRequest(input.reel_id, channel, input.topic, notes), Script
         )
         voice = await self._stage(
             SYNTHESIZE_VOICE, VoiceRequest(input.reel_id, channel.voice, script), VoiceTrack
@@ -188,6 +254,16 @@ class ReelWorkflow:
                                                              visuals)
         else:
             composed, quality = await self._compose_checked(input, voice, visuals)
+        return script, composed, quality
+
+    async def _make(self, input: ReelInput) -> ReelResult:
+        channel = input.channel
+        script, composed, quality = await self._make_media(input)
+        if needs_review(channel.review, input.reel_id) and workflow.patched(REVIEW_PATCH):
+            script, composed, quality = await self._review(input, script, composed, quality)
+            review = self.progress_state.review
+            if review is not None and review.status == "rejected":
+                return await self._rejected(input, script, composed, quality)
         local_platforms = channel.platforms
         elsewhere: list[Publication] = []
         if workflow.patched(PUBLISH_PER_PLATFORM):
@@ -231,6 +307,83 @@ class ReelWorkflow:
             costs=list(self.costs),
             stage_seconds=dict(self.progress_state.stage_seconds),
             total_usd=record.total_usd,
+            manifest=self.manifest(),
+        )
+
+    async def _review(self, input: ReelInput, script: Script, composed: ComposedReel,
+                      quality: QualityReport) -> tuple[Script, ComposedReel, QualityReport]:
+        """Wait for a person's answer before anything is uploaded. `revise` makes the reel
+        again from a script written with the notes, then waits again; no answer within the
+        channel's `timeout_s` counts as its `on_timeout` answer."""
+        config = input.channel.review
+        review = ReviewState(max_revisions=config.max_revisions)
+        self.progress_state.review = review
+        meter = workflow.metric_meter().with_additional_attributes(
+            {"channel": input.channel.name})
+        while True:
+            started = workflow.now()
+            review.status, review.decision, review.text, review.by = "waiting", "", "", ""
+            review.since = started.isoformat()
+            review.deadline = (started + timedelta(seconds=config.timeout_s)).isoformat()
+            self.answer = None
+            self.progress_state.stage = "review"
+            workflow.set_current_details(  # shown on the reel's page in the Temporal Web UI
+                f"waiting for review since {review.since} (until {review.deadline})")
+            meter.create_counter("monolathe_review_requests").add(1)
+            await self._tell_channel(ReviewNotice(input.reel_id, True, review.since))
+            try:
+                await workflow.wait_condition(lambda: self.answer is not None,
+                                              timeout=timedelta(seconds=config.timeout_s))
+            except TimeoutError:
+                pass
+            if self.answer is None:  # nobody answered in time
+                self._take(config.on_timeout, ReviewAnswer(
+                    f"no answer within {config.timeout_s} s", by="timeout"))
+                review.decision = f"timeout-{config.on_timeout}"
+            decision = self.answer[0] if self.answer else ""
+            review.latency_s = round((workflow.now() - started).total_seconds(), 3)
+            seconds = self.progress_state.stage_seconds
+            seconds["review"] = round(seconds.get("review", 0.0) + review.latency_s, 3)
+            meter.create_counter("monolathe_review_answers").with_additional_attributes(
+                {"decision": review.decision}).add(1)
+            meter.create_histogram_float("monolathe_review_latency", unit="s").record(
+                review.latency_s)
+            workflow.set_current_details(f"review: {review.decision} {review.text}".strip())
+            await self._tell_channel(ReviewNotice(input.reel_id, False))
+            if decision != "revise":
+                return script, composed, quality
+            review.revisions += 1
+            script, composed, quality = await self._make_media(input, review.text)
+
+    async def _tell_channel(self, notice: ReviewNotice) -> None:
+        """The parent channel lists its reels awaiting review in `status`."""
+        parent = workflow.info().parent
+        if parent is None:
+            return
+        try:
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                "reel_review", notice)
+        except Exception as error:
+            if is_cancelled_exception(error):
+                raise
+            # The channel may have ended (killed): the review itself goes on.
+            workflow.logger.warning("could not tell %s about review: %s",
+                                    parent.workflow_id, error)
+
+    async def _rejected(self, input: ReelInput, script: Script, composed: ComposedReel,
+                        quality: QualityReport) -> ReelResult:
+        """Recorded with its reason and cost, never published."""
+        review = self.progress_state.review
+        reason = review.text if review else ""
+        record = await self._record(input, script.title, "rejected", composed.video_uri, [],
+                                    error=f"review: {reason}"[:2000], quality=quality)
+        self.progress_state.stage = "rejected"
+        return ReelResult(
+            reel_id=input.reel_id, topic=input.topic.title, title=script.title,
+            video_uri=composed.video_uri, sidecar_uri="", publications=[],
+            costs=list(self.costs), stage_seconds=dict(self.progress_state.stage_seconds),
+            total_usd=record.total_usd, status="rejected", reason=reason,
+            manifest=self.manifest(),
         )
 
     async def _media_by_meaning(self, input: ReelInput, script: Script) -> list[str]:
@@ -380,6 +533,7 @@ class ReelWorkflow:
         self.progress_state.stage = stage.name
         started = workflow.now()
         result = await stage.execute(arg, result_type, self.input.queues)
+        self.results[stage.name] = result
         elapsed = (workflow.now() - started).total_seconds()
         seconds = self.progress_state.stage_seconds
         seconds[stage.name] = round(seconds.get(stage.name, 0.0) + elapsed, 3)

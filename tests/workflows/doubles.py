@@ -77,6 +77,7 @@ class Doubles:
     compose_cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     records: list[ReelRecord] = field(default_factory=list)
     topics_served: list[str] = field(default_factory=list)
+    script_notes: list[str] = field(default_factory=list)  # ScriptRequest.notes, per call
 
     def _count(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1
@@ -100,6 +101,7 @@ class Doubles:
         @activity.defn(name="write_script")
         async def write_script(req: ScriptRequest) -> Script:
             self._count("write_script")
+            self.script_notes.append(req.notes)
             scenes = [Scene("hello there", ["hello"])]
             scenes += [Scene(f"scene {i}", [f"k{i}"]) for i in range(1, self.scenes)]
             return Script(req.topic.title, "desc", ["#t"], scenes, cost=_cost("script"))

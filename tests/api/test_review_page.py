@@ -1,0 +1,65 @@
+"""The review page in a real browser (Playwright driving Debian's Chromium) on a phone-sized
+screen: a reel made on a dev server waits for review, a person approves it on the page, and
+it is published."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.async_api import async_playwright
+
+from tests.api.stack import Api
+from tests.api.test_api import _job, _until
+
+pytestmark = pytest.mark.integration
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    if not Path(CHROMIUM).is_file():
+        message = "Debian's chromium is missing: apt-get install chromium (.ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+async def test_a_person_approves_a_reel_on_the_page_and_it_is_published(api: Api, chromium,
+                                                                        tmp_path: Path):
+    job_id = await _job(api)
+    await _until(api, job_id, "awaiting-review")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 844},
+                                          is_mobile=True, has_touch=True)
+            await page.goto(api.url + "/")
+            await page.fill("input[name=token]", api.operator)
+            await page.click("text=Sign in")
+            card = page.locator(f'[data-reel="{job_id}"]')
+            await card.wait_for(timeout=30_000)
+            assert "Why cats purr" in await card.locator("h2").inner_text()
+            assert "Cats purr at twenty five" in await card.inner_text()  # the captions
+            # The player loads the reel through the API (cookie auth, range requests).
+            await page.wait_for_function(
+                "document.querySelector('video').readyState >= 1", timeout=30_000)
+            duration = await card.locator("video").evaluate("v => v.duration")
+            assert duration == pytest.approx(2.0, abs=0.2)
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390  # nothing wider than the phone's screen
+            await page.screenshot(path=str(tmp_path / "review-page.png"), full_page=True)
+            await card.locator("button.approve").click()
+            await card.locator(".result").filter(has_text="approved").wait_for(timeout=30_000)
+        finally:
+            await browser.close()
+    done = await _until(api, job_id, "published")
+    published = Path(done["urls"][0].removeprefix("file://"))
+    assert published.is_file() and published.parent == api.settings.out_dir / "agency"
+    if os.environ.get("MONOLATHE_SCREENSHOTS"):
+        shutil.copy(tmp_path / "review-page.png", os.environ["MONOLATHE_SCREENSHOTS"])

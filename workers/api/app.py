@@ -1,0 +1,282 @@
+"""The FastAPI application: jobs (one-off reels), review answers, presets, estimates, channel
+control, a WebSocket stream of a job's progress, its files, and the review page at `/`.
+
+It holds no state: every answer comes from Temporal or the ledger (workers/jobs.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+
+from activities.config import ConfigError, Settings, load_channel
+from activities.topics import find_topic
+from workers.api import page
+from workers.api.models import EstimateRequest, JobCreated, JobRequest, LoginBody, ReviewBody
+from workers.api.tokens import Principal, Tokens
+from workers.jobs import JobError, Jobs, check_reel_id, start_reel
+from workflows.contracts import ChannelConfig, ChannelStatus, ReviewAnswer, ReviewConfig
+
+COOKIE = "monolathe_token"
+FINAL = ("published", "rejected", "failed", "cancelled", "terminated", "timed-out")
+STREAM_POLL_S = 0.5
+
+
+class ApiRefusal(Exception):
+    def __init__(self, status: int, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.status, self.message, self.field = status, message, field
+
+
+def _presented(request: Request | WebSocket) -> str:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    if request.cookies.get(COOKIE):
+        return request.cookies[COOKIE]
+    # Browsers cannot set headers on a WebSocket; plain HTTP never takes a token in the URL.
+    return request.query_params.get("token", "") if isinstance(request, WebSocket) else ""
+
+
+def create_app(settings: Settings, client: Client, tokens: Tokens | None) -> FastAPI:
+    """`tokens` None: authentication is off (allowed only on a loopback address)."""
+    app = FastAPI(title="monolathe", version="1",
+                  description="One-off reels, human review and channel control over Temporal.")
+    jobs = Jobs(client, settings)
+
+    def principal(request: Request | WebSocket) -> Principal | None:
+        if tokens is None:
+            return Principal("local", "operator")
+        presented = _presented(request)
+        return tokens.find(presented) if presented else None
+
+    def need(role: str) -> Callable[[Request], Principal]:
+        def check(request: Request) -> Principal:
+            who = principal(request)
+            if who is None:
+                raise ApiRefusal(401, "a bearer token is required (Authorization: Bearer ...)")
+            if not who.may(role):
+                raise ApiRefusal(403, f"token {who.name!r} is a {who.role}; this needs {role}")
+            return who
+        return check
+
+    viewer, operator = Depends(need("viewer")), Depends(need("operator"))
+
+    @app.exception_handler(ApiRefusal)
+    async def _refused(_request: Request, exc: ApiRefusal) -> JSONResponse:
+        body = {"error": exc.message, **({"field": exc.field} if exc.field else {})}
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(JobError)
+    async def _job_error(_request: Request, exc: JobError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
+
+    @app.exception_handler(RPCError)
+    async def _temporal_down(_request: Request, exc: RPCError) -> JSONResponse:
+        return JSONResponse({"error": f"Temporal at {settings.address}: {exc.message}"},
+                            status_code=503)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [{"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body",
+                     "message": e["msg"]} for e in exc.errors()]
+        text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        return JSONResponse({"error": text, "fields": problems}, status_code=422)
+
+    def channel_config(name: str, field: str = "channel") -> ChannelConfig:
+        try:
+            return load_channel(settings, name)
+        except ConfigError as exc:
+            raise ApiRefusal(400 if "not found" not in str(exc) else 404, str(exc), field) \
+                from None
+
+    # --- jobs ---
+
+    @app.post("/jobs", status_code=201, response_model=JobCreated)
+    async def create_job(body: JobRequest, who: Principal = operator) -> JobCreated:
+        config = channel_config(body.channel)
+        if body.preset and body.preset != body.channel:
+            preset = channel_config(body.preset, "preset")
+            config.look, config.voice = preset.look, preset.voice
+        if body.review != "channel":
+            config.review = ReviewConfig(**{**asdict(config.review), "mode": body.review})
+        try:
+            topic = find_topic(config, body.topic, [f for f in body.facts if f.strip()])
+        except ApplicationError as exc:
+            raise ApiRefusal(400, exc.message, "facts" if body.facts else "topic") from None
+        handle = await start_reel(client, settings, config, topic, jobs.ledger)
+        return JobCreated(id=handle.id, status_url=f"/jobs/{handle.id}",
+                          stream_url=f"/ws/jobs/{handle.id}")
+
+    @app.get("/jobs")
+    async def list_jobs(who: Principal = viewer) -> dict[str, Any]:
+        """Reels waiting for a person, oldest first."""
+        return {"awaiting_review": [asdict(j) for j in await jobs.awaiting_review()]}
+
+    @app.get("/jobs/{reel_id:path}/manifest")
+    async def manifest(reel_id: str, who: Principal = viewer) -> dict[str, Any]:
+        return await jobs.manifest(reel_id)
+
+    async def _file(reel_id: str, kind: str) -> FileResponse:
+        path = await _artifact(jobs, settings, reel_id, kind)
+        media = "video/mp4" if kind == "video" else "image/jpeg"
+        return FileResponse(path, media_type=media)
+
+    @app.get("/jobs/{reel_id:path}/video", response_class=FileResponse)
+    async def video(reel_id: str, who: Principal = viewer) -> FileResponse:
+        """The composed MP4; answers Range requests (206) so a player can seek."""
+        return await _file(reel_id, "video")
+
+    @app.get("/jobs/{reel_id:path}/cover", response_class=FileResponse)
+    async def cover(reel_id: str, who: Principal = viewer) -> FileResponse:
+        return await _file(reel_id, "cover")
+
+    def _answer(decision: str) -> Callable[..., Awaitable[dict[str, Any]]]:
+        async def answer(reel_id: str, body: ReviewBody | None = None,
+                         who: Principal = operator) -> dict[str, Any]:
+            state = await jobs.answer(reel_id, decision,
+                                      ReviewAnswer((body or ReviewBody()).text, by=who.name))
+            return {"id": reel_id, "review": asdict(state)}
+        answer.__name__ = decision
+        return answer
+
+    for decision in ("approve", "reject", "revise"):
+        app.post(f"/jobs/{{reel_id:path}}/{decision}", name=decision,
+                 summary=f"{decision} a reel awaiting review")(_answer(decision))
+
+    @app.get("/jobs/{reel_id:path}")
+    async def job(reel_id: str, who: Principal = viewer) -> dict[str, Any]:
+        return asdict(await jobs.view(reel_id))
+
+    @app.websocket("/ws/jobs/{reel_id:path}")
+    async def stream(socket: WebSocket, reel_id: str) -> None:
+        """A message each time the job's status, stage or review changes, until it ends."""
+        who = principal(socket)
+        if who is None:
+            await socket.close(code=4401, reason="a bearer token is required")
+            return
+        await socket.accept()
+        last = None
+        try:
+            while True:
+                try:
+                    view = asdict(await jobs.view(reel_id))
+                except JobError as exc:
+                    await socket.send_json({"error": str(exc)})
+                    break
+                key = json.dumps([view["status"], view["stage"], view["review"]], default=str)
+                if key != last:
+                    await socket.send_json(view)
+                    last = key
+                if view["status"] in FINAL:
+                    break
+                await asyncio.sleep(STREAM_POLL_S)
+            await socket.close()
+        except WebSocketDisconnect:
+            pass
+
+    # --- presets, estimates, channels ---
+
+    def _channel_names() -> list[str]:
+        return sorted(p.stem for p in settings.channels_dir.glob("*.yaml"))
+
+    @app.get("/presets")
+    async def presets(who: Principal = viewer) -> dict[str, Any]:
+        found, problems = [], {}
+        for name in _channel_names():
+            try:
+                found.append(page.preset_of(load_channel(settings, name)))
+            except ConfigError as exc:
+                problems[name] = str(exc)
+        return {"presets": found, "invalid": problems}
+
+    @app.post("/cost-estimate")
+    async def cost_estimate(body: EstimateRequest, who: Principal = viewer) -> dict[str, Any]:
+        channel_config(body.channel)
+        if body.preset:
+            channel_config(body.preset, "preset")
+        # The preset's look and voice drive what stages cost: its channel's reels are the basis.
+        return {"channel": body.channel, "preset": body.preset or body.channel,
+                **await jobs.cached_estimate(body.preset or body.channel)}
+
+    async def _status(name: str) -> dict[str, Any]:
+        try:
+            status = await client.get_workflow_handle(f"channel/{name}").query(
+                "status", result_type=ChannelStatus)
+        except RPCError:
+            return {"channel": name, "running": False}
+        return {"running": not status.killed and status.waiting_for not in ("done", "killed"),
+                **asdict(status)}
+
+    @app.get("/channels")
+    async def channels(who: Principal = viewer) -> dict[str, Any]:
+        return {"channels": list(await asyncio.gather(*map(_status, _channel_names())))}
+
+    def _control(action: str) -> Callable[..., Awaitable[dict[str, Any]]]:
+        async def control(name: str, who: Principal = operator) -> dict[str, Any]:
+            if name not in _channel_names():
+                raise ApiRefusal(404, f"channel {name!r}: no channels/{name}.yaml", "name")
+            try:
+                await client.get_workflow_handle(f"channel/{name}").signal(action)
+            except RPCError as exc:
+                raise ApiRefusal(409, f"channel/{name}: {exc.message}", "name") from None
+            return {"channel": name, "sent": action}
+        control.__name__ = action
+        return control
+
+    for action in ("pause", "resume", "kill"):
+        app.post(f"/channels/{{name}}/{action}", name=action,
+                 summary=f"{action} a channel")(_control(action))
+
+    # --- the review page ---
+
+    @app.post("/login", include_in_schema=False)
+    async def login(body: LoginBody) -> JSONResponse:
+        if tokens is not None and tokens.find(body.token) is None:
+            raise ApiRefusal(401, "unknown token", "token")
+        response = JSONResponse({"ok": True})
+        response.set_cookie(COOKIE, body.token, httponly=True, samesite="strict")
+        return response
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def review_page(request: Request) -> HTMLResponse:
+        who = principal(request)
+        if who is None:
+            return HTMLResponse(page.login_page(), status_code=401)
+        waiting = await jobs.awaiting_review()
+        manifests = await asyncio.gather(*(jobs.manifest(j.id) for j in waiting),
+                                         return_exceptions=True)
+        statuses = await asyncio.gather(*map(_status, _channel_names()))
+        today = {name: jobs.reels_today(name) for name in _channel_names()}
+        return HTMLResponse(page.review_page(who, list(zip(waiting, manifests, strict=True)),
+                                             list(statuses), today))
+
+    return app
+
+
+async def _artifact(jobs: Jobs, settings: Settings, reel_id: str, kind: str) -> Path:
+    """The reel's file, only from the artifact store or the output folder."""
+    check_reel_id(reel_id)
+    uri = ""
+    try:
+        made = (await jobs.manifest(reel_id)).get("composed") or {}
+        uri = made.get(f"{kind}_uri", "")
+    except JobError:
+        uri = jobs.asset_uri(reel_id, kind)
+    path = Path(uri.removeprefix("file://")).resolve() if uri.startswith("file://") else None
+    roots = [settings.artifacts_dir.resolve(), settings.out_dir.resolve()]
+    if path is None or not any(path.is_relative_to(r) for r in roots) or not path.is_file():
+        raise JobError(f"job {reel_id}: no {kind} file yet", 404)
+    return path
