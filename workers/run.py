@@ -39,13 +39,14 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
     store = ArtifactStore(settings.artifacts_dir)
     rate = settings.cpu_second_usd
     if queue == "reels":
+        from activities.backup import BackupActivities
         from activities.channel import ChannelActivities
         from activities.script import ScriptActivities
         from activities.topics import TopicActivities
 
         channel = ChannelActivities(settings, ledger_for(settings.ledger_url))
         return [channel.load_channel, channel.record_reel, TopicActivities().pick_topic,
-                ScriptActivities(rate).write_script]
+                ScriptActivities(rate).write_script, BackupActivities(settings).make_backup]
     if queue == "gpu":
         from activities.gpu import runtime
         from activities.gpu.embeddings import EmbeddingActivities
@@ -88,6 +89,7 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
 
 def build_worker(client: Client, settings: Settings, queue: str,
                  interceptors: Sequence[Interceptor] = ()) -> Worker:
+    from workflows.backup import BackupWorkflow
     from workflows.channel import ChannelWorkflow
     from workflows.reel import ReelWorkflow
 
@@ -97,7 +99,7 @@ def build_worker(client: Client, settings: Settings, queue: str,
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ChannelWorkflow, ReelWorkflow] if queue == "reels" else [],
+        workflows=[ChannelWorkflow, ReelWorkflow, BackupWorkflow] if queue == "reels" else [],
         activities=acts,
         interceptors=[WorkErrorInterceptor(), *interceptors],
         activity_executor=ThreadPoolExecutor(max_workers=concurrency,
