@@ -361,6 +361,7 @@ def prune(folder: Path, keep_days: int, now: datetime, keep: Path) -> list[str]:
 
 def write_status(folder: Path, ok: bool, detail: str, now: datetime) -> None:
     """The last attempt's outcome, for the metrics of whichever process serves them."""
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / STATUS_FILE
     previous = read_status(folder)
     status = {"ok": ok, "at": now.timestamp(), "detail": detail,
@@ -403,15 +404,16 @@ def make_backup(settings: Settings, req: BackupRequest, passphrase: str = "",
         verify_archive(part)
         os.replace(part, final)
     except BackupError as exc:
-        write_status(folder, False, str(exc), now)
+        write_status(settings.backups.dir, False, str(exc), now)
         raise
     except OSError as exc:
-        write_status(folder, False, str(exc), now)
-        raise BackupError(f"{folder}: {exc.strerror or exc} ({exc.filename or ''})") from None
+        error = BackupError(f"{exc.filename or folder}: {exc.strerror or exc}")
+        write_status(settings.backups.dir, False, str(error), now)
+        raise error from None
     finally:
         if "part" in locals() and part.exists():
             part.unlink()
-    write_status(folder, True, final.name, now)
+    write_status(settings.backups.dir, True, str(final), now)
     pruned = prune(folder, req.keep_days, now, final) if req.keep_days else []
     return BackupResult(archive=final.resolve().as_uri(), kind=req.kind,
                         files=len(manifest.files), bytes=final.stat().st_size,

@@ -117,7 +117,7 @@ def test_backup_copies_a_live_dev_server_and_checks_every_file(live, tmp_path: P
     [listed] = manifest.listed["media"]
     assert listed["path"].endswith("octopus.jpg") and len(str(listed["sha256"])) == 64
     assert not list(tmp_path.glob("*.part")) and not list(tmp_path.glob(".*staging"))
-    status = json.loads((tmp_path / "last-backup.json").read_text())
+    status = json.loads((settings.backups.dir / "last-backup.json").read_text())
     assert status["ok"] and status["last_success"]
 
 

@@ -21,6 +21,7 @@ from activities.config import Settings
 from workers.run import ledger_for
 from workers.telemetry.gauges import (
     FiguresCache,
+    register_backup_gauges,
     register_ledger_gauges,
     register_probe_gauges,
     register_system_gauges,
@@ -130,6 +131,7 @@ def _start(settings: Settings, queues: list[str], port: int, sdk_port: int) -> T
     if "reels" in queues:
         # The process that owns the ledger reports the business figures, once.
         register_ledger_gauges(meter, FiguresCache(settings, ledger_for(settings.ledger_url)))
+        register_backup_gauges(meter, settings.backups.dir)  # BackupWorkflow runs on reels
     server, runtime = None, None
     host = settings.metrics_host
     if not settings.metrics_enabled:
