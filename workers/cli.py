@@ -119,6 +119,9 @@ async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(f"unknown queue(s) {unknown}; choose from {', '.join(QUEUES)}")
     telemetry = start_telemetry(settings, args.queues)
     try:
+        if telemetry.metrics_port:  # side-by-side workers each say which port they took
+            print(f"{telemetry.service}: metrics at {telemetry.metrics_url}, Temporal SDK"
+                  f" metrics on port {telemetry.sdk_port or '-'}", flush=True)
         client = await connect(settings, telemetry)
         if "reels" in args.queues:  # the queue BackupWorkflow runs on keeps its schedule
             print(await backup_cli.ensure_backup_schedule(client, settings))
