@@ -10,6 +10,7 @@
     monolathe auth youtube|instagram NAME   store a channel's platform token on this host
     monolathe backup [--to DIR] [--state] [--with-media|--with-models|--with-secrets]
     monolathe restore ARCHIVE           check, put in place, reconcile, start the stack
+    monolathe codec-key FILE | codec-server   encrypted payloads and their Web UI decoder
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from temporalio.service import RPCError
 
 from activities.backup import BackupError
 from activities.config import ConfigError, Settings, load_channel, load_settings
-from workers import backup_cli
+from workers import backup_cli, codec
 from workers.blas import reexec_with_openblas
+from workers.codec import data_converter
 from workers.devserver import DevServer, DevServerError
 from workers.run import QUEUES, run_workers
 from workers.telemetry.setup import Telemetry, TelemetryError, start_telemetry
@@ -67,7 +69,8 @@ def ui_link(settings: Settings, workflow_id: str) -> str:
 async def connect(settings: Settings, telemetry: Telemetry | None = None) -> Client:
     options = telemetry.client_options() if telemetry is not None else {}
     try:
-        return await Client.connect(settings.address, namespace=settings.namespace, **options)
+        return await Client.connect(settings.address, namespace=settings.namespace,
+                                    data_converter=data_converter(settings), **options)
     except RuntimeError as exc:
         raise CliError(
             f"no Temporal server at {settings.address} ({exc}); start one with `monolathe up`"
@@ -386,6 +389,7 @@ def parser() -> argparse.ArgumentParser:
                       help="instagram: exchange a short-lived token with this app (asks for"
                            " the app secret)")
     backup_cli.add_parsers(sub)
+    codec.add_parsers(sub)
     return p
 
 
@@ -395,7 +399,8 @@ def _runs_gpu(args: argparse.Namespace) -> bool:
 
 COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd_channel,
             "reel": cmd_reel, "check": cmd_check, "status": cmd_status,
-            "auth": cmd_auth, **backup_cli.COMMANDS}
+            "auth": cmd_auth, **backup_cli.COMMANDS,
+            **codec.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
