@@ -6,7 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test up lint install clean replay-histories bench-compose bench-mlx dashboards
+.PHONY: demo test up lint install clean replay-histories bench-compose bench-mlx dashboards \
+	bench-restore
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +37,10 @@ bench-compose: $(STAMP)
 # tokens/s of the script activity vs raw mlx_lm, embeddings/s, BLAS with and without OpenBLAS.
 bench-mlx: $(STAMP)
 	$(BIN)/python -m benchmarks.mlx --json var/bench-mlx.json
+
+# Recovery time from a backup archive to every channel producing again; writes var/bench/.
+bench-restore: $(STAMP)
+	$(BIN)/python -m benchmarks.restore --out var/bench/restore.json
 
 # Record replay histories after an intended, patched workflow change, under a new prefix
 # (make replay-histories VERSION=v3); the older ones stay and keep replaying.

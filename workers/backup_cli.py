@@ -116,8 +116,11 @@ async def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
             server.start()
         client = await connect(settings)
         for reel in await reconcile(client, settings):
-            print(f"  open {reel.reel_id}: published on {reel.already_published or '-'} (kept);"
-                  f" will look for its marker first on {reel.marker_check or '-'}")
+            parts = [f"already on {', '.join(reel.already_published)}: not posted again"
+                     ] if reel.already_published else []
+            if reel.marker_check:
+                parts.append(f"{', '.join(reel.marker_check)}: its marker is looked for first")
+            print(f"  open {reel.reel_id} runs again; " + ("; ".join(parts) or "nothing posted"))
         args.channel = []
         return await cmd_up(settings, args)
     finally:

@@ -46,10 +46,12 @@ from workers.devserver import is_listening
 
 def users_of(settings: Settings) -> list[str]:
     """Processes (or a server) using the data folder, as `pid command` lines."""
-    roots = [settings.var_dir.resolve(), settings.db_file.resolve().parent]
+    folder = settings.var_dir.resolve()
+    databases = [settings.db_file.resolve()]
     ledger = sqlite_path(settings.ledger_url)
     if ledger is not None:
-        roots.append(ledger.resolve().parent)
+        databases.append(ledger.resolve())
+    watched = {Path(f"{db}{suffix}") for db in databases for suffix in ("", "-wal", "-shm")}
     found = []
     if settings.embedded and is_listening(settings.address):
         found.append(f"a Temporal server listens on {settings.address}")
@@ -60,7 +62,7 @@ def users_of(settings: Settings) -> list[str]:
             files = [Path(f.path) for f in proc.open_files()]
         except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
             continue
-        held = next((f for f in files if any(f.is_relative_to(r) for r in roots)), None)
+        held = next((f for f in files if f in watched or f.is_relative_to(folder)), None)
         if held is not None:
             command = " ".join(proc.info["cmdline"] or [proc.info["name"] or "?"])[:120]
             found.append(f"pid {proc.pid} ({command}) holds {held}")
