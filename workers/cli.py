@@ -394,7 +394,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _runs_gpu(args: argparse.Namespace) -> bool:
-    return args.command in ("up", "demo") or (args.command == "worker" and "gpu" in args.queues)
+    return (args.command in ("up", "demo") or (args.command == "worker" and "gpu" in args.queues)
+            or (args.command == "restore" and not args.no_start))
 
 
 COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd_channel,
