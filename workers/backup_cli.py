@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import os
 import sys
@@ -114,7 +115,7 @@ async def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if settings.embedded:
             server.start()
-        client = await connect(settings)
+        client = await _connect_when_ready(settings, connect)
         for reel in await reconcile(client, settings):
             parts = [f"already on {', '.join(reel.already_published)}: not posted again"
                      ] if reel.already_published else []
@@ -125,6 +126,16 @@ async def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
         return await cmd_up(settings, args)
     finally:
         server.stop()
+
+
+async def _connect_when_ready(settings: Settings, connect) -> Client:  # type: ignore[no-untyped-def]
+    """A dev server just started listens before its frontend is healthy: wait for it."""
+    for _ in range(60):
+        try:
+            return await connect(settings)
+        except Exception:  # noqa: BLE001  (CliError until the frontend answers)
+            await asyncio.sleep(0.5)
+    return await connect(settings)
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -438,4 +438,8 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    run()
+    # `python -m workers.cli`: run the imported module, so that commands living in other
+    # modules (backup_cli) raise the same CliError class that main() catches.
+    from workers.cli import run as run_module
+
+    run_module()
