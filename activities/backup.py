@@ -385,14 +385,14 @@ def make_backup(settings: Settings, req: BackupRequest, passphrase: str = "",
     started = time.monotonic()
     folder = Path(req.to_dir) if req.to_dir else settings.backups.dir
     now = datetime.now(UTC)
+    final = folder / archive_name(req.kind, now)
+    part = final.with_name(final.name + ".part")
     try:
         if req.kind not in ("full", "state"):
             raise BackupError(f"kind {req.kind!r}: choose full or state")
         folder.mkdir(parents=True, exist_ok=True)
-        final = folder / archive_name(req.kind, now)
         if final.exists():
             raise BackupError(f"{final}: already exists (two backups in the same second)")
-        part = final.with_name(final.name + ".part")
         with tempfile.TemporaryDirectory(prefix=f".{final.stem}.", suffix=".staging",
                                          dir=folder) as tmp:
             beat("staging")
@@ -411,8 +411,7 @@ def make_backup(settings: Settings, req: BackupRequest, passphrase: str = "",
         write_status(settings.backups.dir, False, str(error), now)
         raise error from None
     finally:
-        if "part" in locals() and part.exists():
-            part.unlink()
+        part.unlink(missing_ok=True)  # a failed attempt leaves no half-written archive
     write_status(settings.backups.dir, True, str(final), now)
     pruned = prune(folder, req.keep_days, now, final) if req.keep_days else []
     return BackupResult(archive=final.resolve().as_uri(), kind=req.kind,
