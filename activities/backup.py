@@ -411,7 +411,8 @@ def make_backup(settings: Settings, req: BackupRequest, passphrase: str = "",
         write_status(settings.backups.dir, False, str(error), now)
         raise error from None
     finally:
-        part.unlink(missing_ok=True)  # a failed attempt leaves no half-written archive
+        if part.exists():  # a failed attempt leaves no half-written archive
+            part.unlink()
     write_status(settings.backups.dir, True, str(final), now)
     pruned = prune(folder, req.keep_days, now, final) if req.keep_days else []
     return BackupResult(archive=final.resolve().as_uri(), kind=req.kind,
