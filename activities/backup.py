@@ -17,8 +17,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
-import subprocess
 import tarfile
 import tempfile
 import time
@@ -31,6 +29,15 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.backup_db import (
+    BackupError,
+    copy_sqlite_live,
+    ledger_schema,
+    pg_dump,
+    sqlite_path,
+    temporal_cli_version,
+)
+from activities.backup_seal import SECRETS, seal
 from activities.config import ConfigError, Settings, load_channel
 from workflows.backup_contracts import BackupRequest, BackupResult
 
@@ -44,11 +51,6 @@ TEMPORAL_DB = "temporal/temporal.db"
 LEDGER_DB = "ledger/ledger.db"
 LEDGER_DUMP = "ledger/ledger.pgdump"
 CONFIG = "config/temporal.yaml"
-SECRETS = "secrets/tokens.tar.sealed"
-
-
-class BackupError(Exception):
-    """A backup or restore cannot go on; the message names the file and the reason."""
 
 
 @dataclass
@@ -89,113 +91,6 @@ def archive_name(kind: str, at: datetime) -> str:
 def archive_time(path: Path) -> datetime | None:
     match = ARCHIVE_NAME.match(path.name)
     return datetime.strptime(match[2], STAMP).replace(tzinfo=UTC) if match else None
-
-
-# --- databases ---
-
-
-def copy_sqlite_live(src: Path, dst: Path) -> None:
-    """Copy a database another process may be writing, through SQLite's backup API."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True, timeout=30)
-    target = sqlite3.connect(dst)
-    try:
-        source.execute("PRAGMA busy_timeout=30000")
-        source.backup(target)  # one step: a consistent snapshot; in WAL it blocks no writer
-        # The copy inherits WAL mode; a single self-contained file is what an archive wants.
-        target.execute("PRAGMA journal_mode=DELETE")
-    except sqlite3.Error as exc:
-        raise BackupError(f"{src}: cannot back up this SQLite database ({exc})") from None
-    finally:
-        target.close()
-        source.close()
-    check_sqlite(dst, shown=str(src))
-
-
-def check_sqlite(path: Path, shown: str = "") -> None:
-    try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            rows = [r[0] for r in db.execute("PRAGMA integrity_check")]
-    except sqlite3.Error as exc:
-        raise BackupError(f"{shown or path}: not a readable SQLite database ({exc})") from None
-    if rows != ["ok"]:
-        raise BackupError(f"{shown or path}: PRAGMA integrity_check failed: {'; '.join(rows[:5])}")
-
-
-def sqlite_path(url: str) -> Path | None:
-    return Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
-
-
-def pg_dump(url: str, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    exe = shutil.which("pg_dump")
-    if exe is None:
-        raise BackupError("data.ledger_url is PostgreSQL but pg_dump is not on PATH"
-                          " (apt-get install postgresql-client)")
-    url = url.replace("postgresql+psycopg2://", "postgresql://").replace(
-        "postgresql+psycopg://", "postgresql://")
-    run = subprocess.run([exe, "--format=custom", "--file", str(dst), "--dbname", url],
-                         capture_output=True, text=True, check=False, timeout=3600)
-    if run.returncode != 0:
-        raise BackupError(f"pg_dump of data.ledger_url failed: {run.stderr.strip()[-500:]}")
-
-
-def ledger_schema() -> str:
-    """The ledger's schema version: a hash of every table's columns and their types."""
-    from sqlmodel import SQLModel
-
-    import activities.ledger  # noqa: F401  (registers the tables)
-
-    parts = sorted(f"{t.name}.{c.name}:{c.type}" for t in SQLModel.metadata.tables.values()
-                   for c in t.columns)
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-
-
-def temporal_cli_version() -> str:
-    from workers.devserver import DevServerError, temporal_exe
-
-    try:
-        run = subprocess.run([temporal_exe(), "--version"], capture_output=True, text=True, check=False,
-                             timeout=30)
-    except (DevServerError, OSError):
-        return "unknown"
-    return run.stdout.strip() or "unknown"
-
-
-# --- secrets: sealed with a passphrase (scrypt, then AES-256-GCM) ---
-
-_SEAL_MAGIC = b"MLSEAL1\n"
-_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
-
-
-def _key(passphrase: str, salt: bytes) -> bytes:
-    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
-    return Scrypt(salt=salt, length=32, **_SCRYPT).derive(passphrase.encode())
-
-
-def seal(data: bytes, passphrase: str) -> bytes:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    if not passphrase:
-        raise BackupError("--with-secrets needs a passphrase")
-    salt, nonce = os.urandom(16), os.urandom(12)
-    return _SEAL_MAGIC + salt + nonce + AESGCM(_key(passphrase, salt)).encrypt(
-        nonce, data, _SEAL_MAGIC)
-
-
-def unseal(blob: bytes, passphrase: str) -> bytes:
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    if not blob.startswith(_SEAL_MAGIC):
-        raise BackupError(f"{SECRETS}: not a sealed token file")
-    head = len(_SEAL_MAGIC)
-    salt, nonce, body = blob[head:head + 16], blob[head + 16:head + 28], blob[head + 28:]
-    try:
-        return AESGCM(_key(passphrase, salt)).decrypt(nonce, body, _SEAL_MAGIC)
-    except InvalidTag:
-        raise BackupError(f"{SECRETS}: wrong passphrase (or the file was altered)") from None
 
 
 def _tar_bytes(folder: Path) -> bytes:

@@ -26,20 +26,9 @@ from pathlib import Path
 import psutil
 from temporalio.client import Client
 
-from activities.backup import (
-    CONFIG,
-    LEDGER_DB,
-    LEDGER_DUMP,
-    SECRETS,
-    TEMPORAL_DB,
-    BackupError,
-    Manifest,
-    check_sqlite,
-    ledger_schema,
-    sqlite_path,
-    unseal,
-    verify_archive,
-)
+from activities.backup import CONFIG, LEDGER_DB, LEDGER_DUMP, TEMPORAL_DB, Manifest, verify_archive
+from activities.backup_db import BackupError, check_sqlite, ledger_schema, sqlite_path
+from activities.backup_seal import SECRETS, unseal
 from activities.config import ConfigError, Settings, load_channel, load_settings
 from workers.devserver import is_listening
 
