@@ -233,3 +233,20 @@ async def test_restore_on_a_new_disk_runs_the_restored_history_and_reconciles(
     finally:
         _server.start()
     shutil.rmtree(tmp_path / "install-b", ignore_errors=True)
+
+
+def test_the_backup_command_prints_the_checked_archive_and_asks_for_a_passphrase(
+        live, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from workers.cli import main
+
+    settings, _server = live
+    config = ["--config", str(settings.source)]
+    assert main([*config, "backup", "--state", "--to", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{tmp_path}/monolathe_state_" in out and "checked" in out
+    monkeypatch.delenv("MONOLATHE_BACKUP_PASSPHRASE", raising=False)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
+    assert main([*config, "backup", "--with-secrets", "--to", str(tmp_path / "s")]) == 2
+    assert "--with-secrets needs a passphrase: set MONOLATHE_BACKUP_PASSPHRASE" in \
+        capsys.readouterr().err
