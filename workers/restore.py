@@ -26,7 +26,15 @@ from pathlib import Path
 import psutil
 from temporalio.client import Client
 
-from activities.backup import CONFIG, LEDGER_DB, LEDGER_DUMP, TEMPORAL_DB, Manifest, verify_archive
+from activities.backup import (
+    CONFIG,
+    LEDGER_DB,
+    LEDGER_DUMP,
+    TEMPORAL_DB,
+    Manifest,
+    sha256_file,
+    verify_archive,
+)
 from activities.backup_db import BackupError, check_sqlite, ledger_schema, sqlite_path
 from activities.backup_seal import SECRETS, unseal
 from activities.config import ConfigError, Settings, load_channel, load_settings
@@ -81,7 +89,11 @@ def _put(src: Path, dst: Path, report: RestoreReport) -> None:
 
 def _put_tree(staged: Path, target: Path, report: RestoreReport) -> None:
     for path in sorted(p for p in staged.rglob("*") if p.is_file()):
-        _put(path, target / path.relative_to(staged), report)
+        dst = target / path.relative_to(staged)
+        if dst.is_file() and dst.stat().st_size == path.stat().st_size and \
+                sha256_file(dst) == sha256_file(path):
+            continue  # already there (media, models, artifacts that survived)
+        _put(path, dst, report)
 
 
 def _pg_restore(url: str, dump: Path) -> None:
