@@ -104,3 +104,19 @@ def test_a_loose_or_short_key_file_is_refused_with_the_reason(tmp_path: Path) ->
     short.chmod(0o600)
     with pytest.raises(ConfigError, match="short: codec.key_file: holds 3 bytes"):
         read_key(short)
+
+
+def test_the_embedded_ui_is_pointed_at_the_codec_server(tmp_path: Path) -> None:
+    from workers.devserver import DevServer
+
+    key = write_key(tmp_path / "codec.key")
+    port = free_port()
+    settings = make_install(tmp_path / "install", codec={"key_file": str(key), "port": port})
+    server = DevServer(settings)
+    assert server.start()  # the CLI accepts the flag
+    try:
+        assert server.process is not None
+        args = server.process.args
+        assert args[args.index("--ui-codec-endpoint") + 1] == f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
