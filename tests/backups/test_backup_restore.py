@@ -209,6 +209,7 @@ async def test_restore_on_a_new_disk_runs_the_restored_history_and_reconciles(
         assert restored.source == target.source
         assert not Path(f"{restored.db_file}-wal").exists()
         assert str(restored.db_file) in report.placed
+        assert not report.warnings  # same Temporal CLI, same ledger schema
         token = restored.publishing.secrets_dir / "demo" / "youtube.json"
         assert json.loads(token.read_text())["refresh_token"] == TOKEN
         assert oct(token.stat().st_mode & 0o777) == "0o600"
