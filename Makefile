@@ -6,7 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test up lint install clean replay-histories bench-compose bench-mlx dashboards load
+.PHONY: demo test up lint install clean replay-histories bench-compose bench-mlx dashboards \
+	load bench-restore
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +42,10 @@ bench-mlx: $(STAMP)
 # every created job found in Temporal; writes var/bench/load.json. Not part of `make test`.
 load: $(STAMP)
 	$(BIN)/python -m benchmarks.load
+
+# Recovery time from a backup archive to every channel producing again; writes var/bench/.
+bench-restore: $(STAMP)
+	$(BIN)/python -m benchmarks.restore --out var/bench/restore.json
 
 # Record replay histories after an intended, patched workflow change, under a new prefix
 # (make replay-histories VERSION=v3); the older ones stay and keep replaying.

@@ -168,6 +168,8 @@ class _Visuals(_Strict):
     poll_seconds: float = Field(5.0, gt=0)
     max_wait_minutes: float = Field(20.0, gt=0)  # a job not done by then is abandoned
     sources: dict[str, _Source] = {}
+
+
 class _Price(_Strict):
     input: float = Field(0.0, ge=0)  # USD per million prompt tokens
     output: float = Field(0.0, ge=0)  # USD per million completion tokens
@@ -201,6 +203,40 @@ class _TrendApis(_Strict):
     timeout_s: float = Field(15.0, gt=0, le=120)  # a whole fetch, slow senders included
 
 
+class _Backups(_Strict):
+    dir: str = "var/backups"  # where `monolathe backup` and the daily schedule write archives
+    at: str = "02:00"  # local time of the daily `backups/daily` schedule
+    timezone: str = ""  # IANA name; empty = this host's local time zone
+    keep_days: int = Field(30, ge=1)  # older archives are pruned after each backup
+    with_secrets: bool = False  # daily archives include the tokens (needs the passphrase)
+    passphrase_env: str = "MONOLATHE_BACKUP_PASSPHRASE"  # where the passphrase comes from
+
+    @field_validator("at")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError(f"{value!r} is not a time of day as HH:MM")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            if value:
+                ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Paris)") from None
+        return value
+
+
+class _Codec(_Strict):
+    key_file: str = ""  # 32 random bytes (hex or raw); set = payloads encrypted in Temporal
+    port: int = Field(8081, ge=1, le=65535)  # `monolathe codec-server` for the Web UI
+    cors_origin: str = ""  # the Web UI's origin; empty = the embedded UI's
+
+
 class _SettingsFile(_Strict):
     server: _Server = _Server()
     queues: _Queues = _Queues()
@@ -215,6 +251,8 @@ class _SettingsFile(_Strict):
     visuals: _Visuals = _Visuals()
     llm: _Llm = _Llm()
     trends: _TrendApis = _TrendApis()
+    backups: _Backups = _Backups()
+    codec: _Codec = _Codec()
 
 
 DEFAULT_SECRETS_DIR = Path("~/.config/monolathe").expanduser()
@@ -265,6 +303,23 @@ class TrendApis:
     reddit_token_url: str = "https://www.reddit.com/api/v1/access_token"
     user_agent: str = "python:monolathe:0.1 (self-hosted reel factory)"
     timeout_s: float = 15.0
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    dir: Path = Path("var/backups")
+    at: str = "02:00"
+    timezone: str = ""
+    keep_days: int = 30
+    with_secrets: bool = False
+    passphrase_env: str = "MONOLATHE_BACKUP_PASSPHRASE"
+
+
+@dataclass(frozen=True)
+class CodecSettings:
+    key_file: Path | None = None  # None: payloads stay plain JSON
+    port: int = 8081
+    cors_origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -332,6 +387,8 @@ class Settings:
     rates: dict[str, float] = field(default_factory=dict)  # queue -> activities per second
     llm: LlmSettings = LlmSettings()
     trends: TrendApis = TrendApis()
+    backups: BackupSettings = BackupSettings()
+    codec: CodecSettings = CodecSettings()
 
     @property
     def ui_url(self) -> str:
@@ -455,6 +512,11 @@ def load_settings(path: Path | None = None) -> Settings:
                     for m, p in raw.llm.prices.items()},
         ),
         trends=TrendApis(**raw.trends.model_dump()),
+        backups=BackupSettings(**{**raw.backups.model_dump(),
+                                  "dir": _resolve(base, raw.backups.dir)}),
+        codec=CodecSettings(
+            key_file=_resolve(base, raw.codec.key_file) if raw.codec.key_file else None,
+            port=raw.codec.port, cors_origin=raw.codec.cors_origin),
     )
 
 

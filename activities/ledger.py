@@ -144,6 +144,8 @@ class FootageJobRow(SQLModel, table=True):
     note: str = ""  # why the last job was abandoned or refused
     what: str = ""  # for the sidecar: the stock item or the model
     attribution: str = ""  # the credit line a stock licence asks for
+
+
 class TopicRow(SQLModel, table=True):
     """A channel's ranked topic queue: what the trend scout found, with its score parts."""
 

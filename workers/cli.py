@@ -13,6 +13,9 @@
     monolathe trends NAME [--refresh]   the channel's ranked topic queue; scout now
     monolathe review list|show|approve|reject|revise [REEL] [TEXT]   reels awaiting a person
     monolathe api [--host H --port P --tokens FILE]   the HTTP API and the review page
+    monolathe backup [--to DIR] [--state] [--with-media|--with-models|--with-secrets]
+    monolathe restore ARCHIVE           check, put in place, reconcile, start the stack
+    monolathe codec-key FILE | codec-server   encrypted payloads and their Web UI decoder
 """
 
 from __future__ import annotations
@@ -33,9 +36,12 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from activities.backup import BackupError
 from activities.config import ConfigError, Settings, load_channel, load_settings
+from workers import backup_cli, codec
 from workers.blas import reexec_with_openblas
 from workers.check import channel_file_problems
+from workers.codec import data_converter
 from workers.devserver import DevServer, DevServerError
 from workers.ended import EndedRun, ended_run
 from workers.run import QUEUES, run_workers
@@ -69,7 +75,8 @@ def ui_link(settings: Settings, workflow_id: str) -> str:
 async def connect(settings: Settings, telemetry: Telemetry | None = None) -> Client:
     options = telemetry.client_options() if telemetry is not None else {}
     try:
-        return await Client.connect(settings.address, namespace=settings.namespace, **options)
+        return await Client.connect(settings.address, namespace=settings.namespace,
+                                    data_converter=data_converter(settings), **options)
     except RuntimeError as exc:
         raise CliError(
             f"no Temporal server at {settings.address} ({exc}); start one with `monolathe up`"
@@ -97,6 +104,7 @@ async def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
         telemetry = start_telemetry(settings, list(QUEUES))
         client = await connect(settings, telemetry)
         stop = _stop_event()
+        print(await backup_cli.ensure_backup_schedule(client, settings))
         print(f"Temporal at {settings.address}; Web UI {settings.ui_url}"
               + (" (embedded dev server)" if started else ""))
         if telemetry.metrics_port:
@@ -120,7 +128,12 @@ async def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         raise CliError(f"unknown queue(s) {unknown}; choose from {', '.join(QUEUES)}")
     telemetry = start_telemetry(settings, args.queues)
     try:
+        if telemetry.metrics_port:  # side-by-side workers each say which port they took
+            print(f"{telemetry.service}: metrics at {telemetry.metrics_url}, Temporal SDK"
+                  f" metrics on port {telemetry.sdk_port or '-'}", flush=True)
         client = await connect(settings, telemetry)
+        if "reels" in args.queues:  # the queue BackupWorkflow runs on keeps its schedule
+            print(await backup_cli.ensure_backup_schedule(client, settings))
         await run_workers(client, settings, args.queues, _stop_event(), telemetry)
     finally:
         telemetry.shutdown()
@@ -509,16 +522,20 @@ def parser() -> argparse.ArgumentParser:
     api.add_argument("--new-token", metavar="NAME", default="",
                      help="add a token for NAME to the tokens file, print it and exit")
     api.add_argument("--role", choices=["viewer", "operator"], default="viewer")
+    backup_cli.add_parsers(sub)
+    codec.add_parsers(sub)
     return p
 
 
 def _runs_gpu(args: argparse.Namespace) -> bool:
-    return args.command in ("up", "demo") or (args.command == "worker" and "gpu" in args.queues)
+    return (args.command in ("up", "demo") or (args.command == "worker" and "gpu" in args.queues)
+            or (args.command == "restore" and not args.no_start))
 
 
 COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd_channel,
             "reel": cmd_reel, "check": cmd_check, "status": cmd_status,
-            "auth": cmd_auth, "trends": cmd_trends, "review": cmd_review, "api": cmd_api}
+            "auth": cmd_auth, "trends": cmd_trends, "review": cmd_review, "api": cmd_api,
+            **backup_cli.COMMANDS, **codec.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -532,8 +549,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
         return asyncio.run(COMMANDS[args.command](settings, args))
-    except (ConfigError, CliError, DevServerError, TelemetryError,
-            SearchAttributesError) as exc:
+    except (ConfigError, CliError, DevServerError, TelemetryError, SearchAttributesError,
+            BackupError) as exc:
         print(f"monolathe: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -556,4 +573,8 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    run()
+    # `python -m workers.cli`: run the imported module, so that commands living in other
+    # modules (backup_cli) raise the same CliError class that main() catches.
+    from workers.cli import run as run_module
+
+    run_module()

@@ -69,7 +69,12 @@ class DevServer:
             "--namespace", self.settings.namespace,
             "--log-level", "warn",
             *dev_server_flags(),  # Channel, Topic, Outcome: see workflows/visibility.py
+            # WAL and a busy timeout: `monolathe backup` reads the file live through SQLite's
+            # backup API while the server keeps writing.
+            "--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "busy_timeout=5000",
         ]
+        if self.settings.codec.key_file is not None:  # the UI asks `monolathe codec-server`
+            cmd += ["--ui-codec-endpoint", f"http://{host}:{self.settings.codec.port}"]
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the fd
             self.process = subprocess.Popen(
                 cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -39,6 +39,7 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
     store = ArtifactStore(settings.artifacts_dir)
     rate = settings.cpu_second_usd
     if queue == "reels":
+        from activities.backup import BackupActivities
         from activities.channel import ChannelActivities
         from activities.script import ScriptActivities
         from activities.script_api import ApiScriptActivities
@@ -50,7 +51,8 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
         return [channel.load_channel, channel.record_reel, TopicActivities().pick_topic,
                 ScriptActivities(rate).write_script,
                 ApiScriptActivities(settings).write_script_api,
-                trends.scout_trends, trends.take_topic, trends.rescore_topics]
+                trends.scout_trends, trends.take_topic, trends.rescore_topics,
+                BackupActivities(settings).make_backup]
     if queue == "gpu":
         from activities.gpu import runtime
         from activities.gpu.embeddings import EmbeddingActivities
@@ -99,6 +101,7 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
 
 def build_worker(client: Client, settings: Settings, queue: str,
                  interceptors: Sequence[Interceptor] = ()) -> Worker:
+    from workflows.backup import BackupWorkflow
     from workflows.channel import ChannelWorkflow
     from workflows.reel import ReelWorkflow
     from workflows.scout import TrendScoutWorkflow
@@ -110,8 +113,8 @@ def build_worker(client: Client, settings: Settings, queue: str,
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=([ChannelWorkflow, ReelWorkflow, TrendScoutWorkflow] if queue == "reels"
-                   else []),
+        workflows=([ChannelWorkflow, ReelWorkflow, TrendScoutWorkflow, BackupWorkflow]
+                   if queue == "reels" else []),
         activities=acts,
         interceptors=[WorkErrorInterceptor(), *interceptors],
         activity_executor=ThreadPoolExecutor(max_workers=concurrency,

@@ -16,6 +16,7 @@ from temporalio.service import RPCError
 
 from activities.config import Settings
 from activities.ledger import Ledger
+from workers.codec import data_converter
 from workers.telemetry.figures import ChannelFigures, all_figures
 from workers.telemetry.probe import TemporalProbe
 
@@ -42,7 +43,8 @@ async def collect_status(settings: Settings, timeout: float = 3.0) -> StatusRepo
     # RPC timeouts, not asyncio cancellation: cancelling the SDK's Rust futures mid-call
     # can abort the interpreter at exit.
     try:
-        client = await Client.connect(settings.address, namespace=settings.namespace)
+        client = await Client.connect(settings.address, namespace=settings.namespace,
+                                      data_converter=data_converter(settings))
         probe = TemporalProbe(client, [q.reels, q.media, q.gpu, q.publish])
         await probe.refresh(rpc_timeout=timedelta(seconds=timeout))
     except (RPCError, RuntimeError) as exc:

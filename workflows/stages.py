@@ -158,3 +158,7 @@ LIST_FOOTAGE_SOURCES = Stage("list_footage_sources", "generate", timedelta(secon
 
 REEL_STAGES = [WRITE_SCRIPT, SYNTHESIZE_VOICE, MAKE_VISUALS, COMPOSE_REEL, CHECK_QUALITY,
                PUBLISH_REEL]
+# The daily archive (activities/backup.py): a big SQLite file or media folder takes a while;
+# a disk error is retried by the workflow once more, then the backup fails and alerts.
+MAKE_BACKUP = Stage("make_backup", "reels", 2 * HOUR, timedelta(seconds=60), attempts=2,
+                    deadline=6 * HOUR)

@@ -14,6 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
+from workflows.backup import BackupWorkflow
 from workflows.channel import ChannelWorkflow
 from workflows.contracts import ReelInput, ReelResult, Script, ScriptRequest, VoiceRequest
 from workflows.reel import ReelWorkflow
@@ -35,7 +36,8 @@ def test_histories_are_checked_in():
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays_deterministically(path: Path):
-    replayer = Replayer(workflows=[ChannelWorkflow, ReelWorkflow, TrendScoutWorkflow])
+    replayer = Replayer(workflows=[ChannelWorkflow, ReelWorkflow, TrendScoutWorkflow,
+                                   BackupWorkflow])
     await replayer.replay_workflow(_history(path))
 
 

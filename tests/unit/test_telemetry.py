@@ -87,7 +87,7 @@ def test_telemetry_settings_default_to_loopback_and_a_json_log_under_var(tmp_pat
     assert s.otlp_endpoint == ""
 
 
-def test_a_taken_metrics_port_is_a_clear_error_but_the_demo_moves_on(tmp_path):
+def test_a_taken_metrics_port_moves_to_the_next_and_an_unusable_host_is_a_clear_error(tmp_path):
     import socket
 
     from workers.telemetry.setup import TelemetryError, start_telemetry
@@ -99,11 +99,15 @@ def test_a_taken_metrics_port_is_a_clear_error_but_the_demo_moves_on(tmp_path):
         path = tmp_path / "temporal.yaml"
         path.write_text(f"metrics: {{port: {port}, sdk_port: 0}}\nlogs: {{json_file: ''}}\n")
         settings = load_settings(path)
-        with pytest.raises(TelemetryError, match=rf"temporal.yaml: metrics.port: cannot listen "
-                                                 rf"on 127.0.0.1:{port}"):
-            start_telemetry(settings, ["media"])
-        telemetry = start_telemetry(settings, ["media"], strict=False)
+        telemetry = start_telemetry(settings, ["media"])
         try:
-            assert telemetry.metrics_port not in (0, port)
+            assert port < telemetry.metrics_port < port + 20
+            target = tmp_path / "var/prometheus/monolathe" / f"127.0.0.1_{telemetry.metrics_port}.json"
+            assert target.is_file()
         finally:
             telemetry.shutdown()
+        assert not target.exists()
+    path.write_text("metrics: {host: 192.0.2.1, port: 9464, sdk_port: 0}\nlogs: {json_file: ''}\n")
+    with pytest.raises(TelemetryError, match=r"temporal.yaml: metrics.port: cannot listen "
+                                             r"on 192.0.2.1:9464 nor the 19 ports after it"):
+        start_telemetry(load_settings(path), ["media"])

@@ -143,3 +143,23 @@ def register_system_gauges(meter: Meter, data_dir: Path) -> None:
     meter.create_observable_gauge(
         "monolathe.accelerator.memory", [accel], unit="By",
         description="MLX memory in use (active) and its peak; only where MLX is loaded")
+
+
+def register_backup_gauges(meter: Meter, backups_dir: Path) -> None:
+    """The last backup's outcome, from the status file every attempt writes (CLI or schedule)."""
+    from activities.backup import read_status
+
+    def age(_options: CallbackOptions) -> Iterable[Observation]:
+        last = read_status(backups_dir).get("last_success")
+        return [Observation(time.time() - float(last), {})] if last else []  # type: ignore[arg-type]
+
+    def failed(_options: CallbackOptions) -> Iterable[Observation]:
+        status = read_status(backups_dir)
+        return [Observation(0 if status.get("ok") else 1, {})] if status else []
+
+    meter.create_observable_gauge(
+        "monolathe.backup.age.seconds", [age], unit="",
+        description="Seconds since the last successful backup archive")
+    meter.create_observable_gauge(
+        "monolathe.backup.failed", [failed], unit="",
+        description="1 when the last backup attempt failed (see var/backups/last-backup.json)")

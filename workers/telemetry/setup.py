@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+import socket
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -21,6 +24,7 @@ from activities.config import Settings
 from workers.run import ledger_for
 from workers.telemetry.gauges import (
     FiguresCache,
+    register_backup_gauges,
     register_ledger_gauges,
     register_probe_gauges,
     register_system_gauges,
@@ -36,6 +40,38 @@ log = logging.getLogger("monolathe.telemetry")
 
 class TelemetryError(Exception):
     """A metrics endpoint could not be opened; the message names the setting to change."""
+
+
+# Workers side by side on one host: each takes its configured port or the next free one, and
+# writes a file-based service discovery target under <var_dir>/prometheus/<job>/ for a local
+# Prometheus (infra/prometheus.local.yml) to find it.
+PORT_TRIES = 20
+SD_JOBS = ("monolathe", "temporal-sdk")
+
+
+def _next_free(port: int, bind: Any) -> tuple[int, Any]:
+    """bind(port) on the configured port or the next ones; (port, what bind returned)."""
+    error: Exception | None = None
+    for candidate in [0] if port == 0 else range(port, min(port + PORT_TRIES, 65536)):
+        try:
+            return candidate, bind(candidate)
+        except (OSError, ValueError) as exc:  # the Rust core reports a taken port as ValueError
+            error = exc
+    raise error or OSError("no port")
+
+
+def write_target(var_dir: Path, job: str, host: str, port: int, service: str) -> Path:
+    """One Prometheus file_sd target for this process, named by its address."""
+    if host in ("", "0.0.0.0", "::"):
+        host = socket.getfqdn()
+    folder = var_dir / "prometheus" / job
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{host}_{port}.json"
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps([{"targets": [f"{host}:{port}"],
+                                "labels": {"service": service}}]))
+    os.replace(tmp, path)
+    return path
 
 
 @cache
@@ -60,6 +96,8 @@ class Telemetry:
     metrics_port: int  # the bound port (the configured one, or the free one for port 0)
     _server: Any = None
     log_handler: logging.Handler | None = None
+    sdk_port: int = 0  # the Temporal SDK metrics port taken; 0 = none
+    targets: list[Path] = field(default_factory=list)  # file_sd files removed at shutdown
     _probe_task: asyncio.Task[None] | None = field(default=None, repr=False)
     _probe_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
@@ -91,6 +129,8 @@ class Telemetry:
             self._probe_task = None
 
     def shutdown(self) -> None:
+        for target in self.targets:
+            target.unlink(missing_ok=True)
         if self._probe_task is not None:
             self._probe_stop.set()  # unwatch() is the clean way; this at least ends the loop
         if self._server is not None:
@@ -130,29 +170,31 @@ def _start(settings: Settings, queues: list[str], port: int, sdk_port: int) -> T
     if "reels" in queues:
         # The process that owns the ledger reports the business figures, once.
         register_ledger_gauges(meter, FiguresCache(settings, ledger_for(settings.ledger_url)))
+        register_backup_gauges(meter, settings.backups.dir)  # BackupWorkflow runs on reels
     server, runtime = None, None
     host = settings.metrics_host
     if not settings.metrics_enabled:
         port = 0
     else:
         try:
-            server, _thread = start_http_server(port, addr=host, registry=registry)
-        except OSError as exc:
+            _, (server, _thread) = _next_free(
+                port, lambda p: start_http_server(p, addr=host, registry=registry))
+        except (OSError, ValueError) as exc:
             provider.shutdown()
             raise TelemetryError(
-                f"{settings.source}: metrics.port: cannot listen on {host}:{port}"
-                f" ({exc.strerror}); choose another port or 0") from None
+                f"{settings.source}: metrics.port: cannot listen on {host}:{port} nor the"
+                f" {PORT_TRIES - 1} ports after it ({exc}); choose another port or 0") from None
         port = server.server_port
         if sdk_port:
             try:
-                runtime = sdk_runtime(f"{host}:{sdk_port}")
-            except ValueError as exc:  # how the Rust core reports a port already taken
+                sdk_port, runtime = _next_free(sdk_port, lambda p: sdk_runtime(f"{host}:{p}"))
+            except (OSError, ValueError) as exc:
                 server.shutdown()
                 server.server_close()
                 provider.shutdown()
                 raise TelemetryError(
                     f"{settings.source}: metrics.sdk_port: cannot serve Temporal SDK metrics "
-                    f"on {host}:{sdk_port} ({exc})") from None
+                    f"on {host}:{sdk_port} nor the ports after it ({exc})") from None
         log.info("metrics on http://%s:%d/metrics, Temporal SDK metrics on port %s", host,
                  port, sdk_port or "-")
     handler = None
@@ -161,5 +203,8 @@ def _start(settings: Settings, queues: list[str], port: int, sdk_port: int) -> T
         path = Path(str(settings.log_json_file).replace("{service}", service))
         handler = add_json_log(path, service, settings.log_level)
     traces = tracer_provider(service, settings.otlp_endpoint)
+    targets = [write_target(settings.var_dir, job, host, p, service)
+               for job, p in zip(SD_JOBS, (port, sdk_port if runtime else 0), strict=True)
+               if server is not None and p]
     return Telemetry(settings, service, list(queues), provider, traces, interceptor, runtime,
-                     port, server, handler)
+                     port, server, handler, sdk_port=sdk_port if runtime else 0, targets=targets)

@@ -1,0 +1,83 @@
+"""Database copies for backups: SQLite live through its backup API, PostgreSQL by pg_dump."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+
+class BackupError(Exception):
+    """A backup or restore cannot go on; the message names the file and the reason."""
+
+
+def copy_sqlite_live(src: Path, dst: Path) -> None:
+    """Copy a database another process may be writing, through SQLite's backup API."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True, timeout=30)
+    target = sqlite3.connect(dst)
+    try:
+        source.execute("PRAGMA busy_timeout=30000")
+        source.backup(target)  # one step: a consistent snapshot; in WAL it blocks no writer
+        # The copy inherits WAL mode; a single self-contained file is what an archive wants.
+        target.execute("PRAGMA journal_mode=DELETE")
+    except sqlite3.Error as exc:
+        raise BackupError(f"{src}: cannot back up this SQLite database ({exc})") from None
+    finally:
+        target.close()
+        source.close()
+    check_sqlite(dst, shown=str(src))
+
+
+def check_sqlite(path: Path, shown: str = "") -> None:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            rows = [r[0] for r in db.execute("PRAGMA integrity_check")]
+    except sqlite3.Error as exc:
+        raise BackupError(f"{shown or path}: not a readable SQLite database ({exc})") from None
+    if rows != ["ok"]:
+        raise BackupError(f"{shown or path}: PRAGMA integrity_check failed: {'; '.join(rows[:5])}")
+
+
+def sqlite_path(url: str) -> Path | None:
+    return Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+
+
+def pg_dump(url: str, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    exe = shutil.which("pg_dump")
+    if exe is None:
+        raise BackupError("data.ledger_url is PostgreSQL but pg_dump is not on PATH"
+                          " (apt-get install postgresql-client)")
+    url = url.replace("postgresql+psycopg2://", "postgresql://").replace(
+        "postgresql+psycopg://", "postgresql://")
+    run = subprocess.run([exe, "--format=custom", "--file", str(dst), "--dbname", url],
+                         capture_output=True, text=True, check=False, timeout=3600)
+    if run.returncode != 0:
+        raise BackupError(f"pg_dump of data.ledger_url failed: {run.stderr.strip()[-500:]}")
+
+
+def ledger_schema() -> str:
+    """The ledger's schema version: a hash of every table's columns and their types."""
+    from sqlmodel import SQLModel
+
+    import activities.ledger  # noqa: F401  (registers the tables)
+
+    parts = sorted(f"{t.name}.{c.name}:{c.type}" for t in SQLModel.metadata.tables.values()
+                   for c in t.columns)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def temporal_cli_version() -> str:
+    from workers.devserver import DevServerError, temporal_exe
+
+    try:
+        run = subprocess.run([temporal_exe(), "--version"], capture_output=True, text=True, check=False,
+                             timeout=30)
+    except (DevServerError, OSError):
+        return "unknown"
+    return run.stdout.strip() or "unknown"
+
+

