@@ -31,6 +31,7 @@ from activities.ffmpeg_run import out_seconds, run_ffmpeg
 from activities.loudness import TARGET_LUFS, parse_ebur128
 from activities.metering import Meter
 from activities.progress import heartbeat
+from activities.visuals import PROCEDURAL, read_recipe, scene_graph
 from workflows.contracts import ComposedReel, ComposeRequest, LookConfig, SceneClip, SceneSpan
 
 TAIL_S = 0.4  # picture and music run on briefly after the last word
@@ -46,6 +47,7 @@ COVER_AT_S = 1.0
 # Every scene's decoder is open for the whole render; frame threads each hold a set of
 # reference frames, so one thread per input keeps memory flat while x264 has the cores.
 DECODE_THREADS = 1
+LAVFI_QUEUE = 4  # frames a procedural source may draw ahead of concat (see _procedural)
 STILL_ZOOM = 0.10  # a still grows (or shrinks) by 10% over its scene
 # Soft pads: two chords that slowly trade places, each a few sines with a slow tremolo.
 CHORDS = {
@@ -196,7 +198,8 @@ def _validate(req: ComposeRequest) -> None:
         raise bad_input(f"look.music_file: {req.look.music_file} does not exist")
 
 
-SCENE_KINDS = ("generated", "video", "still")
+# generated: a clip file that holds its last frame; procedural: a recipe compose draws.
+SCENE_KINDS = ("generated", PROCEDURAL, "video", "still")
 
 
 def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
@@ -279,12 +282,28 @@ def scene_stream(path: Path, clip: SceneClip, seconds: float, look: LookConfig, 
     """Exactly `seconds` of one scene at the reel's size and rate."""
     if clip.kind == "still":
         return _still(path, seconds, look, k)
+    if clip.kind == PROCEDURAL:
+        return _procedural(path, seconds, look, k)
     # Own footage loops when shorter than its scene; a generated clip holds its last frame.
     loop = {"stream_loop": -1} if clip.kind == "video" else {}
     # Reading stops at the scene's length: nothing past it is demuxed, decoded or scaled.
     source = ffmpeg.input(str(path), threads=DECODE_THREADS, t=f"{seconds:.3f}", **loop,
                           **_own_input(k))  # fmt: skip
     stream = _cover(source.video, look.width, look.height).filter("fps", look.fps)
+    return _exactly(stream, seconds)
+
+
+def _procedural(path: Path, seconds: float, look: LookConfig, k: int) -> Stream:
+    """A recipe drawn by lavfi sources inside this command, exactly as long as its scene
+    needs: its pixels are encoded once, in the reel. The scheduler pulls a source only when
+    concat reaches its segment, and a short input queue keeps a source from drawing far
+    ahead of the encoder while it waits."""
+    recipe = read_recipe(path)
+    source = ffmpeg.input(scene_graph(recipe), f="lavfi", t=f"{seconds:.3f}",
+                          thread_queue_size=LAVFI_QUEUE + k)  # fmt: skip
+    stream = _cover(source.video, look.width, look.height)
+    if recipe.fps != look.fps:
+        stream = stream.filter("fps", look.fps)
     return _exactly(stream, seconds)
 
 
