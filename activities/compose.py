@@ -4,7 +4,9 @@ One ffmpeg command per reel, built as a graph with ffmpeg-python and run through
 so it heartbeats, stops on cancel and is billed by its exact CPU time: every scene (a
 generated clip, the channel's own footage cover-cropped and looped, or a still with a slow
 zoom) is fitted to its narration, cross-faded into the next, captioned by libass and encoded
-once. Before it, one short audio-only pass measures the mix for a two-pass, linear `loudnorm`
+once; a procedural scene is drawn by lavfi sources inside the same command from its recipe.
+The same frames feed the quality stage's black and frozen detectors through a second, null
+output. Before it, one short audio-only pass measures the mix for a two-pass, linear `loudnorm`
 to -14 LUFS (and, with a music file, one more levels the file against the voice); after it,
 a tiny call grabs the cover frame.
 """
@@ -31,6 +33,7 @@ from activities.ffmpeg_run import out_seconds, run_ffmpeg
 from activities.loudness import TARGET_LUFS, parse_ebur128
 from activities.metering import Meter
 from activities.progress import heartbeat
+from activities.quality import ANALYSIS_FILTERS, write_picture_analysis
 from activities.visuals import PROCEDURAL, read_recipe, scene_graph
 from workflows.contracts import ComposedReel, ComposeRequest, LookConfig, SceneClip, SceneSpan
 
@@ -115,6 +118,8 @@ class ComposeActivities:
 
             run = run_ffmpeg(compose_args(req, plan), tick, what=f"compose ({encoder})")
         meter.add_child_cpu(run.cpu_seconds)
+        analysis = self.store.path_for(req.reel_id, "picture-analysis.json")
+        write_picture_analysis(analysis, run.stderr, total)
 
         cover = self.store.path_for(req.reel_id, "cover.jpg")
         run = run_ffmpeg(_cover_args(out, cover, req.look, total), what="cover")
@@ -127,6 +132,7 @@ class ComposeActivities:
             cost=meter.cost(),
             captions_uri=to_uri(captions),
             encoder=encoder,
+            analysis_uri=to_uri(analysis),
         )
 
 
@@ -209,6 +215,13 @@ def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
         .filter("ass", filename=str(plan.captions), fontsdir=str(plan.fonts))
         .filter("format", "yuv420p")
     )
+    # The picture's black and frozen checks run here, on the frames being encoded, through a
+    # second (null) output: the quality stage then never decodes the picture again.
+    parts = video.filter_multi_output("split", 2)
+    video, measured = parts[0], parts[1]
+    for name, options in ANALYSIS_FILTERS:
+        measured = measured.filter(name, **options)
+    analysis = ffmpeg.output(measured, "-", f="null", t=f"{plan.total:.3f}")
     audio = _sound(plan, look)
     preset = "veryfast" if req.safe else look.x264_preset
     output = ffmpeg.output(
@@ -223,7 +236,7 @@ def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
         **video_args(plan.encoder, preset, look.fps),
         **{"b:a": "160k", "movflags": "+faststart"},
     )
-    return output.get_args()
+    return ffmpeg.merge_outputs(output, analysis).get_args()
 
 
 def _picture(req: ComposeRequest, plan: CompositionPlan) -> Stream:

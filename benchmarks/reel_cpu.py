@@ -62,7 +62,7 @@ def one_reel(store: ArtifactStore, n: int, topic_index: int) -> ReelCpu:
     costs.append(composed.cost)
     report = QualityActivities(store, 0.0).check_quality(
         QualityRequest(reel_id, composed.video_uri, channel.look, voice.duration_s,
-                       composed.captions_uri))
+                       composed.captions_uri, composed.analysis_uri))
     assert report.cost is not None
     costs.append(report.cost)
     return ReelCpu(topic.title, composed.duration_s,
