@@ -13,11 +13,16 @@ a tiny call grabs the cover frame.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
+import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +62,7 @@ CHORDS = {
     "calm": ((110.0, 220.0, 261.63, 329.63), (98.0, 196.0, 246.94, 293.66)),
     "bright": ((130.81, 261.63, 329.63, 392.0), (146.83, 293.66, 369.99, 440.0)),
 }
+PAD_PERIOD_S = 80  # the chords trade places every 16 s, the tremolo every 5 s
 MUSIC_GAIN = 0.05  # per note: the pad averages about -23 dBFS, well under a voice, before ducking
 Stream = Any  # ffmpeg-python ships no type hints
 _SAFE_PATH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-")
@@ -93,6 +99,10 @@ class ComposeActivities:
                 measure_inputs(voice, music) if music else InputLevels(TARGET_LUFS, TARGET_LUFS, 0)
             )
             meter.add_child_cpu(levels.cpu_seconds)
+            pad = None
+            if music is None and req.look.music != "none":
+                pad, cpu = pad_file(self.store, req.look.music)
+                meter.add_child_cpu(cpu)
             plan = CompositionPlan(
                 clips=clips,
                 voice=voice,
@@ -104,6 +114,7 @@ class ComposeActivities:
                 voice_lufs=levels.voice_lufs,
                 music=music,
                 music_lufs=levels.music_lufs,
+                pad=pad,
                 offset_db=req.loudness_offset_db,
                 peak_margin_db=req.peak_margin_db,
             )
@@ -116,7 +127,9 @@ class ComposeActivities:
             def tick(progress: dict[str, str]) -> None:
                 heartbeat({"progress": round(min(1.0, out_seconds(progress) / total), 3)})
 
-            run = run_ffmpeg(compose_args(req, plan), tick, what=f"compose ({encoder})")
+            with side_by_side() as threads:
+                plan.threads = threads
+                run = run_ffmpeg(compose_args(req, plan), tick, what=f"compose ({encoder})")
         meter.add_child_cpu(run.cpu_seconds)
         analysis = self.store.path_for(req.reel_id, "picture-analysis.json")
         write_picture_analysis(analysis, run.stderr, total)
@@ -150,6 +163,8 @@ class CompositionPlan:
     voice_lufs: float = TARGET_LUFS
     music: Path | None = None
     music_lufs: float = TARGET_LUFS
+    pad: Path | None = None  # the chord pad's file (pad_file); None = drawn in the command
+    threads: int = 0  # encoder and filter threads; 0 = ffmpeg's choice (all cores)
     mix_levels: dict[str, str] | None = None  # loudnorm's first-pass measurement of the mix
     gain_db: float | None = None  # the gain in front of the limiter, when the peaks need one
     # A new mix after a failed loudness check: added gain, and the limiter's ceiling lowered.
@@ -236,7 +251,33 @@ def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
         **video_args(plan.encoder, preset, look.fps),
         **{"b:a": "160k", "movflags": "+faststart"},
     )
-    return ffmpeg.merge_outputs(output, analysis).get_args()
+    args: list[str] = ffmpeg.merge_outputs(output, analysis).get_args()
+    if plan.threads and plan.encoder == SOFTWARE:
+        # Global options go first; the encoder's right before the file it writes.
+        at = args.index(str(plan.out))
+        args = ["-filter_complex_threads", str(plan.threads), *args[:at],
+                "-threads", str(plan.threads), *args[at:]]  # fmt: skip
+    return args
+
+
+_running = 0
+_running_lock = threading.Lock()
+
+
+@contextmanager
+def side_by_side() -> Iterator[int]:
+    """Threads for one more compose in this process: all cores (ffmpeg's choice, 0) when it
+    runs alone, else the cores shared out. Two composes on two cores with x264's default
+    1.5 threads per core each spend CPU on contention and thread hand-offs, not frames."""
+    global _running
+    with _running_lock:
+        _running += 1
+        others = _running - 1
+    try:
+        yield 0 if others == 0 else max(1, len(os.sched_getaffinity(0)) // (others + 1))
+    finally:
+        with _running_lock:
+            _running -= 1
 
 
 def _picture(req: ComposeRequest, plan: CompositionPlan) -> Stream:
@@ -476,6 +517,15 @@ def _music(plan: CompositionPlan, look: LookConfig) -> Stream | None:
             .filter("atrim", duration=f"{total:.3f}")
             .filter("volume", f"{max(-40.0, min(20.0, gain)):.2f}dB")
         )
+    elif look.music != "none" and plan.pad is not None:
+        # The pad's fades: its own swell (2 s in, 1.5 s out) times the bed's fades below.
+        bed = (
+            ffmpeg.input(str(plan.pad), stream_loop=-1)
+            .audio.filter("atrim", duration=f"{total:.3f}")
+            .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+            .filter("afade", t="in", d=2)
+            .filter("afade", t="out", st=f"{max(0.0, total - 1.5):.3f}", d=1.5)
+        )
     elif look.music != "none":
         bed = ffmpeg.input(_pad_source(look.music, total), f="lavfi").audio.filter(
             "aformat", sample_fmts="fltp", channel_layouts="stereo"
@@ -487,17 +537,40 @@ def _music(plan: CompositionPlan, look: LookConfig) -> Stream | None:
     )
 
 
-def _pad_source(music: str, total: float) -> str:
-    """An aevalsrc expression for the chord pad: chord A fades into chord B and back every
-    16 s, the whole pad breathes with a 0.2 Hz tremolo."""
+def _pad_expression(music: str) -> str:
+    """The chord pad as an aevalsrc expression of t: chord A fades into chord B and back
+    every 16 s, the whole pad breathes with a 0.2 Hz tremolo (so it repeats every 80 s)."""
     chord_a, chord_b = CHORDS[music]
     mix = "(0.5+0.5*sin(2*PI*t/16))"
     a = "+".join(f"sin(2*PI*{f}*t)" for f in chord_a)
     b = "+".join(f"sin(2*PI*{f}*t)" for f in chord_b)
     tremolo = "(0.8+0.2*sin(2*PI*0.2*t))"
+    return f"{MUSIC_GAIN}*{tremolo}*(({a})*{mix}+({b})*(1-{mix}))"
+
+
+def _pad_source(music: str, total: float) -> str:
+    """The pad with its swell, drawn for one reel (when no pad file is at hand)."""
     swell = f"min(1,t/2)*min(1,({total:.3f}-t)/1.5)"
-    expr = f"{MUSIC_GAIN}*{tremolo}*{swell}*(({a})*{mix}+({b})*(1-{mix}))"
+    expr = f"{swell}*{_pad_expression(music)}"
     return f"aevalsrc=exprs='{expr}':s={AUDIO_RATE}:d={total:.3f}:c=mono"
+
+
+def pad_file(store: ArtifactStore, music: str) -> tuple[Path, float]:
+    """One period of the chord pad, drawn once per store and reused by every reel (looped
+    and faded there): evaluating the expression per sample cost about half a CPU second per
+    reel in each of the three passes that hear the mix. Named by a hash of the expression,
+    so a changed pad is a new file. Returns the file and the CPU seconds spent making it."""
+    expr = _pad_expression(music)
+    digest = hashlib.sha256(f"{expr}:{AUDIO_RATE}:{PAD_PERIOD_S}".encode()).hexdigest()[:16]
+    path = store.path_for("cache/pads", f"{music}-{digest}.wav")
+    if path.is_file():
+        return path, 0.0
+    partial = path.with_suffix(f".{os.getpid()}.partial.wav")
+    source = f"aevalsrc=exprs='{expr}':s={AUDIO_RATE}:d={PAD_PERIOD_S}:c=mono"
+    run = run_ffmpeg(["-f", "lavfi", "-i", source, "-c:a", "pcm_s16le", str(partial)],
+                     what="music pad")  # fmt: skip
+    os.replace(partial, path)  # whole or absent: a concurrent compose never reads half a pad
+    return path, run.cpu_seconds
 
 
 def _cover_args(video: Path, cover: Path, look: LookConfig, total: float) -> list[str]:
