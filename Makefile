@@ -6,8 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test up lint install clean replay-histories bench-compose bench-mlx dashboards \
-	load bench-restore
+.PHONY: demo test up lint install clean replay-histories bench-compose bench-throughput \
+	bench-mlx dashboards load bench-restore
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ lint: $(STAMP)
 # Compose speed against the x264 floor at veryfast and medium; prints and writes var/bench/.
 bench-compose: $(STAMP)
 	$(BIN)/python -m benchmarks.compose
+
+# Five demo channels on a dev server, workers in their own processes: reels per hour and CPU
+# seconds per reel by stage against the x264 floor's rate; prints and writes var/bench/.
+bench-throughput: $(STAMP)
+	$(BIN)/python -m benchmarks.throughput --minutes $(or $(MINUTES),3)
 
 # tokens/s of the script activity vs raw mlx_lm, embeddings/s, BLAS with and without OpenBLAS.
 bench-mlx: $(STAMP)

@@ -4,18 +4,25 @@ One ffmpeg command per reel, built as a graph with ffmpeg-python and run through
 so it heartbeats, stops on cancel and is billed by its exact CPU time: every scene (a
 generated clip, the channel's own footage cover-cropped and looped, or a still with a slow
 zoom) is fitted to its narration, cross-faded into the next, captioned by libass and encoded
-once. Before it, one short audio-only pass measures the mix for a two-pass, linear `loudnorm`
+once; a procedural scene is drawn by lavfi sources inside the same command from its recipe.
+The same frames feed the quality stage's black and frozen detectors through a second, null
+output. Before it, one short audio-only pass measures the mix for a two-pass, linear `loudnorm`
 to -14 LUFS (and, with a music file, one more levels the file against the voice); after it,
 a tiny call grabs the cover frame.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
+import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +38,8 @@ from activities.ffmpeg_run import out_seconds, run_ffmpeg
 from activities.loudness import TARGET_LUFS, parse_ebur128
 from activities.metering import Meter
 from activities.progress import heartbeat
+from activities.quality import ANALYSIS_FILTERS, write_picture_analysis
+from activities.visuals import PROCEDURAL, read_recipe, scene_graph
 from workflows.contracts import ComposedReel, ComposeRequest, LookConfig, SceneClip, SceneSpan
 
 TAIL_S = 0.4  # picture and music run on briefly after the last word
@@ -46,12 +55,14 @@ COVER_AT_S = 1.0
 # Every scene's decoder is open for the whole render; frame threads each hold a set of
 # reference frames, so one thread per input keeps memory flat while x264 has the cores.
 DECODE_THREADS = 1
+LAVFI_QUEUE = 4  # frames a procedural source may draw ahead of concat (see _procedural)
 STILL_ZOOM = 0.10  # a still grows (or shrinks) by 10% over its scene
 # Soft pads: two chords that slowly trade places, each a few sines with a slow tremolo.
 CHORDS = {
     "calm": ((110.0, 220.0, 261.63, 329.63), (98.0, 196.0, 246.94, 293.66)),
     "bright": ((130.81, 261.63, 329.63, 392.0), (146.83, 293.66, 369.99, 440.0)),
 }
+PAD_PERIOD_S = 80  # the chords trade places every 16 s, the tremolo every 5 s
 MUSIC_GAIN = 0.05  # per note: the pad averages about -23 dBFS, well under a voice, before ducking
 Stream = Any  # ffmpeg-python ships no type hints
 _SAFE_PATH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-")
@@ -88,6 +99,10 @@ class ComposeActivities:
                 measure_inputs(voice, music) if music else InputLevels(TARGET_LUFS, TARGET_LUFS, 0)
             )
             meter.add_child_cpu(levels.cpu_seconds)
+            pad = None
+            if music is None and req.look.music != "none":
+                pad, cpu = pad_file(self.store, req.look.music)
+                meter.add_child_cpu(cpu)
             plan = CompositionPlan(
                 clips=clips,
                 voice=voice,
@@ -99,6 +114,7 @@ class ComposeActivities:
                 voice_lufs=levels.voice_lufs,
                 music=music,
                 music_lufs=levels.music_lufs,
+                pad=pad,
                 offset_db=req.loudness_offset_db,
                 peak_margin_db=req.peak_margin_db,
             )
@@ -111,8 +127,12 @@ class ComposeActivities:
             def tick(progress: dict[str, str]) -> None:
                 heartbeat({"progress": round(min(1.0, out_seconds(progress) / total), 3)})
 
-            run = run_ffmpeg(compose_args(req, plan), tick, what=f"compose ({encoder})")
+            with side_by_side() as threads:
+                plan.threads = threads
+                run = run_ffmpeg(compose_args(req, plan), tick, what=f"compose ({encoder})")
         meter.add_child_cpu(run.cpu_seconds)
+        analysis = self.store.path_for(req.reel_id, "picture-analysis.json")
+        write_picture_analysis(analysis, run.stderr, total)
 
         cover = self.store.path_for(req.reel_id, "cover.jpg")
         run = run_ffmpeg(_cover_args(out, cover, req.look, total), what="cover")
@@ -125,6 +145,7 @@ class ComposeActivities:
             cost=meter.cost(),
             captions_uri=to_uri(captions),
             encoder=encoder,
+            analysis_uri=to_uri(analysis),
         )
 
 
@@ -142,6 +163,8 @@ class CompositionPlan:
     voice_lufs: float = TARGET_LUFS
     music: Path | None = None
     music_lufs: float = TARGET_LUFS
+    pad: Path | None = None  # the chord pad's file (pad_file); None = drawn in the command
+    threads: int = 0  # encoder and filter threads; 0 = ffmpeg's choice (all cores)
     mix_levels: dict[str, str] | None = None  # loudnorm's first-pass measurement of the mix
     gain_db: float | None = None  # the gain in front of the limiter, when the peaks need one
     # A new mix after a failed loudness check: added gain, and the limiter's ceiling lowered.
@@ -196,7 +219,8 @@ def _validate(req: ComposeRequest) -> None:
         raise bad_input(f"look.music_file: {req.look.music_file} does not exist")
 
 
-SCENE_KINDS = ("generated", "video", "still")
+# generated: a clip file that holds its last frame; procedural: a recipe compose draws.
+SCENE_KINDS = ("generated", PROCEDURAL, "video", "still")
 
 
 def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
@@ -206,6 +230,13 @@ def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
         .filter("ass", filename=str(plan.captions), fontsdir=str(plan.fonts))
         .filter("format", "yuv420p")
     )
+    # The picture's black and frozen checks run here, on the frames being encoded, through a
+    # second (null) output: the quality stage then never decodes the picture again.
+    parts = video.filter_multi_output("split", 2)
+    video, measured = parts[0], parts[1]
+    for name, options in ANALYSIS_FILTERS:
+        measured = measured.filter(name, **options)
+    analysis = ffmpeg.output(measured, "-", f="null", t=f"{plan.total:.3f}")
     audio = _sound(plan, look)
     preset = "veryfast" if req.safe else look.x264_preset
     output = ffmpeg.output(
@@ -220,7 +251,33 @@ def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
         **video_args(plan.encoder, preset, look.fps),
         **{"b:a": "160k", "movflags": "+faststart"},
     )
-    return output.get_args()
+    args: list[str] = ffmpeg.merge_outputs(output, analysis).get_args()
+    if plan.threads and plan.encoder == SOFTWARE:
+        # Global options go first; the encoder's right before the file it writes.
+        at = args.index(str(plan.out))
+        args = ["-filter_complex_threads", str(plan.threads), *args[:at],
+                "-threads", str(plan.threads), *args[at:]]  # fmt: skip
+    return args
+
+
+_running = 0
+_running_lock = threading.Lock()
+
+
+@contextmanager
+def side_by_side() -> Iterator[int]:
+    """Threads for one more compose in this process: all cores (ffmpeg's choice, 0) when it
+    runs alone, else the cores shared out. Two composes on two cores with x264's default
+    1.5 threads per core each spend CPU on contention and thread hand-offs, not frames."""
+    global _running
+    with _running_lock:
+        _running += 1
+        others = _running - 1
+    try:
+        yield 0 if others == 0 else max(1, len(os.sched_getaffinity(0)) // (others + 1))
+    finally:
+        with _running_lock:
+            _running -= 1
 
 
 def _picture(req: ComposeRequest, plan: CompositionPlan) -> Stream:
@@ -279,12 +336,28 @@ def scene_stream(path: Path, clip: SceneClip, seconds: float, look: LookConfig, 
     """Exactly `seconds` of one scene at the reel's size and rate."""
     if clip.kind == "still":
         return _still(path, seconds, look, k)
+    if clip.kind == PROCEDURAL:
+        return _procedural(path, seconds, look, k)
     # Own footage loops when shorter than its scene; a generated clip holds its last frame.
     loop = {"stream_loop": -1} if clip.kind == "video" else {}
     # Reading stops at the scene's length: nothing past it is demuxed, decoded or scaled.
     source = ffmpeg.input(str(path), threads=DECODE_THREADS, t=f"{seconds:.3f}", **loop,
                           **_own_input(k))  # fmt: skip
     stream = _cover(source.video, look.width, look.height).filter("fps", look.fps)
+    return _exactly(stream, seconds)
+
+
+def _procedural(path: Path, seconds: float, look: LookConfig, k: int) -> Stream:
+    """A recipe drawn by lavfi sources inside this command, exactly as long as its scene
+    needs: its pixels are encoded once, in the reel. The scheduler pulls a source only when
+    concat reaches its segment, and a short input queue keeps a source from drawing far
+    ahead of the encoder while it waits."""
+    recipe = read_recipe(path)
+    source = ffmpeg.input(scene_graph(recipe), f="lavfi", t=f"{seconds:.3f}",
+                          thread_queue_size=LAVFI_QUEUE + k)  # fmt: skip
+    stream = _cover(source.video, look.width, look.height)
+    if recipe.fps != look.fps:
+        stream = stream.filter("fps", look.fps)
     return _exactly(stream, seconds)
 
 
@@ -444,6 +517,15 @@ def _music(plan: CompositionPlan, look: LookConfig) -> Stream | None:
             .filter("atrim", duration=f"{total:.3f}")
             .filter("volume", f"{max(-40.0, min(20.0, gain)):.2f}dB")
         )
+    elif look.music != "none" and plan.pad is not None:
+        # The pad's fades: its own swell (2 s in, 1.5 s out) times the bed's fades below.
+        bed = (
+            ffmpeg.input(str(plan.pad), stream_loop=-1)
+            .audio.filter("atrim", duration=f"{total:.3f}")
+            .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+            .filter("afade", t="in", d=2)
+            .filter("afade", t="out", st=f"{max(0.0, total - 1.5):.3f}", d=1.5)
+        )
     elif look.music != "none":
         bed = ffmpeg.input(_pad_source(look.music, total), f="lavfi").audio.filter(
             "aformat", sample_fmts="fltp", channel_layouts="stereo"
@@ -455,17 +537,40 @@ def _music(plan: CompositionPlan, look: LookConfig) -> Stream | None:
     )
 
 
-def _pad_source(music: str, total: float) -> str:
-    """An aevalsrc expression for the chord pad: chord A fades into chord B and back every
-    16 s, the whole pad breathes with a 0.2 Hz tremolo."""
+def _pad_expression(music: str) -> str:
+    """The chord pad as an aevalsrc expression of t: chord A fades into chord B and back
+    every 16 s, the whole pad breathes with a 0.2 Hz tremolo (so it repeats every 80 s)."""
     chord_a, chord_b = CHORDS[music]
     mix = "(0.5+0.5*sin(2*PI*t/16))"
     a = "+".join(f"sin(2*PI*{f}*t)" for f in chord_a)
     b = "+".join(f"sin(2*PI*{f}*t)" for f in chord_b)
     tremolo = "(0.8+0.2*sin(2*PI*0.2*t))"
+    return f"{MUSIC_GAIN}*{tremolo}*(({a})*{mix}+({b})*(1-{mix}))"
+
+
+def _pad_source(music: str, total: float) -> str:
+    """The pad with its swell, drawn for one reel (when no pad file is at hand)."""
     swell = f"min(1,t/2)*min(1,({total:.3f}-t)/1.5)"
-    expr = f"{MUSIC_GAIN}*{tremolo}*{swell}*(({a})*{mix}+({b})*(1-{mix}))"
+    expr = f"{swell}*{_pad_expression(music)}"
     return f"aevalsrc=exprs='{expr}':s={AUDIO_RATE}:d={total:.3f}:c=mono"
+
+
+def pad_file(store: ArtifactStore, music: str) -> tuple[Path, float]:
+    """One period of the chord pad, drawn once per store and reused by every reel (looped
+    and faded there): evaluating the expression per sample cost about half a CPU second per
+    reel in each of the three passes that hear the mix. Named by a hash of the expression,
+    so a changed pad is a new file. Returns the file and the CPU seconds spent making it."""
+    expr = _pad_expression(music)
+    digest = hashlib.sha256(f"{expr}:{AUDIO_RATE}:{PAD_PERIOD_S}".encode()).hexdigest()[:16]
+    path = store.path_for("cache/pads", f"{music}-{digest}.wav")
+    if path.is_file():
+        return path, 0.0
+    partial = path.with_suffix(f".{os.getpid()}.partial.wav")
+    source = f"aevalsrc=exprs='{expr}':s={AUDIO_RATE}:d={PAD_PERIOD_S}:c=mono"
+    run = run_ffmpeg(["-f", "lavfi", "-i", source, "-c:a", "pcm_s16le", str(partial)],
+                     what="music pad")  # fmt: skip
+    os.replace(partial, path)  # whole or absent: a concurrent compose never reads half a pad
+    return path, run.cpu_seconds
 
 
 def _cover_args(video: Path, cover: Path, look: LookConfig, total: float) -> list[str]:

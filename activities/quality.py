@@ -1,13 +1,18 @@
 """The quality stage: measure the composed reel before anyone sees it.
 
 There is no ffprobe in the shipped ffmpeg build, so streams come from `ffmpeg -i`'s banner,
-track durations from the MP4's own boxes, and defects and loudness from one decoding pass
-through analysis filters whose log lines are parsed. Captions are checked by rendering the
-reel's ASS file alone with libass and measuring where its pixels land (`bbox`).
+track durations from the MP4's own boxes, and defects and loudness from analysis filters
+whose log lines are parsed. The picture's black and frozen stretches are measured by compose
+on the frames it encodes (the same filters, through a second output), so here only the sound
+is decoded, after AAC, for loudness, true peak and silence; a reel without that analysis
+(an older reel, a file handed in) gets one decoding pass for both. Captions are checked by
+rendering the reel's ASS file alone with libass and measuring where its pixels land (`bbox`).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import subprocess
 import tempfile
@@ -26,6 +31,7 @@ from activities.mp4info import track_durations
 from activities.progress import heartbeat
 from workflows.contracts import LookConfig, QualityReport, QualityRequest
 
+log = logging.getLogger(__name__)
 MIN_DURATION_S, MAX_DURATION_S = 15.0, 60.0
 DURATION_SLACK_S = 1.0
 MIN_MEAN_VOLUME_DB = -40.0
@@ -35,10 +41,17 @@ MAX_BLACK_S = 0.5
 MAX_FROZEN_S = 0.5
 MAX_SILENCE_S = 1.0
 # Defects are judged on a small, 10 fps copy: decoding dominates and full size finds nothing
-# more for stretches measured in tenths of a second.
-ANALYSIS_VIDEO = (
-    "fps=10,scale=270:480:flags=fast_bilinear,"
-    f"blackdetect=d={MAX_BLACK_S}:pix_th=0.10,freezedetect=n=-60dB:d={MAX_FROZEN_S}"
+# more for stretches measured in tenths of a second. Compose runs the same filters on the
+# frames it encodes (see picture_analysis), so its measurement and ours agree.
+ANALYSIS_FILTERS: list[tuple[str, dict[str, str | float]]] = [
+    ("fps", {"fps": 10}),
+    ("scale", {"w": 270, "h": 480, "flags": "fast_bilinear"}),
+    ("blackdetect", {"d": MAX_BLACK_S, "pix_th": 0.10}),
+    ("freezedetect", {"n": "-60dB", "d": MAX_FROZEN_S}),
+]
+ANALYSIS_VIDEO = ",".join(
+    f"{name}=" + ":".join(f"{key}={value}" for key, value in options.items())
+    for name, options in ANALYSIS_FILTERS
 )
 ANALYSIS_AUDIO = f"ebur128=peak=true,volumedetect,silencedetect=n=-50dB:d={MAX_SILENCE_S}"
 CAPTION_SAMPLE_FPS = 5  # caption events last at least a few tenths of a second
@@ -146,6 +159,36 @@ def _paired(log: str, start_re: str, end_re: str, duration_s: float) -> list[tup
     return segments
 
 
+@dataclass
+class PictureAnalysis:
+    """Black and frozen stretches of a reel's picture, (start, duration) in seconds."""
+
+    black: list[tuple[float, float]]
+    frozen: list[tuple[float, float]]
+
+
+def write_picture_analysis(path: Path, log_text: str, duration_s: float) -> None:
+    """The picture's defects from the log of a command that ran ANALYSIS_FILTERS."""
+    found = parse_defects(log_text, duration_s)
+    path.write_text(json.dumps({"black": found.black, "frozen": found.frozen}), encoding="utf-8")
+
+
+def read_picture_analysis(uri: str) -> PictureAnalysis | None:
+    """The analysis compose wrote, or None (none given, or unreadable: then the picture is
+    decoded and measured here, which costs time but never a verdict)."""
+    if not uri:
+        return None
+    try:
+        raw = json.loads(to_path(uri).read_text(encoding="utf-8"))
+        return PictureAnalysis(
+            black=[(float(a), float(b)) for a, b in raw["black"]],
+            frozen=[(float(a), float(b)) for a, b in raw["frozen"]],
+        )
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        log.warning("picture analysis %s unreadable (%s); decoding the reel instead", uri, err)
+        return None
+
+
 class QualityActivities:
     def __init__(self, store: ArtifactStore, cpu_second_usd: float) -> None:
         self.store = store
@@ -164,12 +207,20 @@ class QualityActivities:
             done = out_seconds(progress) / info.duration_s
             heartbeat({"progress": round(min(1.0, done), 3)})
 
-        args = ["-i", str(video), "-vf", ANALYSIS_VIDEO, "-af", ANALYSIS_AUDIO, "-f", "null", "-"]
-        if not info.audio_codec:
-            args = ["-i", str(video), "-vf", ANALYSIS_VIDEO, "-f", "null", "-"]
-        run = run_ffmpeg(args, tick, what="quality analysis")
-        meter.add_child_cpu(run.cpu_seconds)
-        defects = parse_defects(run.stderr, info.duration_s)
+        picture = read_picture_analysis(req.analysis_uri)
+        if picture is None:  # decode the picture too
+            args = ["-i", str(video), "-vf", ANALYSIS_VIDEO]
+            args += ["-af", ANALYSIS_AUDIO] if info.audio_codec else []
+        else:  # the picture was measured as it was encoded; the sound is measured after AAC
+            args = ["-i", str(video), "-vn", "-af", ANALYSIS_AUDIO] if info.audio_codec else []
+        log_text = ""
+        if args:
+            run = run_ffmpeg([*args, "-f", "null", "-"], tick, what="quality analysis")
+            meter.add_child_cpu(run.cpu_seconds)
+            log_text = run.stderr
+        defects = parse_defects(log_text, info.duration_s)
+        if picture is not None:
+            defects.black, defects.frozen = picture.black, picture.frozen
         tracks = track_durations(video)
         av_gap_ms = (
             round(abs(tracks["video"] - tracks["audio"]) * 1000, 1)

@@ -1,20 +1,25 @@
 """The visuals stage: a clip per scene. Footage made upstream (generated or stock) and the
-channel's own media come first; the other scenes are rendered locally with ffmpeg's sources.
+channel's own media come first; the other scenes are procedural, drawn by ffmpeg's sources.
 
-Clips are rendered at half resolution (compose upscales) and each runs `HANDLE_S` past its
-scene's end, so compose can cross-fade into the next scene without shortening the reel.
-Styles rotate per scene and take their seed from the keywords, so a retry renders the same
-pictures; a scene's `variant` (a quality remedy) shifts both to render another look. Every
-style carries drifting light motes over its background, so something always moves across
-the frame: a gradient that drifts flat or a pattern that settles never looks frozen. The
-words themselves are the captions' job; scenes carry no text.
+A procedural scene is not rendered here: it is a recipe (style, seed, palette, size, rate) in
+a small JSON file in the artifact store, and compose draws it inside its own graph, so its
+pixels are encoded once, in the reel, instead of encoded to a file and decoded again.
+Recipes draw at half resolution (compose upscales); a scene's `HANDLE_S` past its end is
+what compose's cross-fade into the next scene eats. Styles rotate per scene and take their
+seed from the keywords, so a retry draws the same pictures; a scene's `variant` (a quality
+remedy) shifts both to draw another look. Every style carries drifting light motes over its
+background, so something always moves across the frame: a gradient that drifts flat or a
+pattern that settles never looks frozen. The words themselves are the captions' job; scenes
+carry no text.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import zlib
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from temporalio import activity
@@ -22,11 +27,10 @@ from temporalio import activity
 from activities import media_library
 from activities.artifacts import ArtifactStore, to_uri
 from activities.errors import bad_input
-from activities.ffmpeg_run import out_seconds, run_ffmpeg
 from activities.metering import Meter
 from activities.progress import heartbeat
 from activities.quality import probe
-from workflows.contracts import LookConfig, SceneClip, Visuals, VisualsRequest
+from workflows.contracts import SceneClip, Visuals, VisualsRequest
 
 log = logging.getLogger(__name__)
 Size = tuple[int, int]
@@ -55,30 +59,27 @@ class VisualsActivities:
         chosen = [m or (o if variants[i] == 0 else None) for i, (m, o) in enumerate(zip(made, own))]
         meter = Meter("visuals", _backend(made, own, chosen), self.cpu_second_usd)
         base_seed = _seed(" ".join(" ".join(s.keywords) or s.text for s in req.script.scenes))
-        total = sum(span.end - span.start + HANDLE_S for span in req.scenes)
-        done = 0.0
         clips: list[SceneClip] = []
         for i, (span, scene) in enumerate(zip(req.scenes, req.script.scenes, strict=True)):
-            duration = round(span.end - span.start + HANDLE_S, 3)
             if (clip := chosen[i]) is not None:
                 clips.append(clip)
-                done += duration
                 continue
             variant = variants[i]
             suffix = f"-v{variant}" if variant else ""
-            out = self.store.path_for(req.reel_id, f"scene-{i:02d}{suffix}.mp4")
-            style = STYLES[(base_seed + i + variant) % len(STYLES)]
-            seed = _seed(f"{i}:{' '.join(scene.keywords)}" + (f":{variant}" if variant else ""))
-            args = scene_args(style, seed, req.look, duration, out)
-            run = run_ffmpeg(
-                args,
-                _progress_ticker(f"scene {i}", done, duration, total),
-                what=f"visuals scene {i} ({style})",
+            recipe = SceneRecipe(
+                style=STYLES[(base_seed + i + variant) % len(STYLES)],
+                seed=_seed(f"{i}:{' '.join(scene.keywords)}" + (f":{variant}" if variant else "")),
+                palette=_palette(req.look.palette),
+                width=req.look.width // SCALE,
+                height=req.look.height // SCALE,
+                fps=req.look.fps,
+                duration_s=round(span.end - span.start + HANDLE_S, 3),
             )
-            meter.add_child_cpu(run.cpu_seconds)
-            done += duration
-            heartbeat({"scene": i, "progress": round(done / total, 3)})
-            clips.append(SceneClip(uri=to_uri(out), duration_s=duration, source=style))
+            out = self.store.path_for(req.reel_id, f"scene-{i:02d}{suffix}.json")
+            write_recipe(out, recipe)
+            heartbeat({"scene": i, "of": len(req.scenes)})
+            clips.append(SceneClip(uri=to_uri(out), duration_s=recipe.duration_s,
+                                   kind=PROCEDURAL, source=recipe.style))  # fmt: skip
         return Visuals(clips=clips, cost=meter.cost())
 
 
@@ -161,20 +162,49 @@ def _validate(req: VisualsRequest) -> None:
         )
 
 
-def scene_args(style: str, seed: int, look: LookConfig, duration: float, out: Path) -> list[str]:
-    """ffmpeg arguments rendering one scene: a lavfi source graph with motes, an x264 file."""
-    palette = _palette(look.palette)
-    size = (look.width // SCALE, look.height // SCALE)
-    background = _BACKGROUNDS[style](seed, palette, look.fps, size)
-    graph = f"{background}[bg];{_motes(seed, palette, look.fps, size, 'bg')},format=yuv420p"
-    return [
-        "-f", "lavfi", "-i", graph,
-        "-t", f"{duration:.3f}",
-        "-an",
-        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18",
-        "-pix_fmt", "yuv420p", "-r", str(look.fps),
-        str(out),
-    ]  # fmt: skip
+PROCEDURAL = "procedural"  # SceneClip.kind of a recipe, drawn by compose
+
+
+@dataclass
+class SceneRecipe:
+    """What compose needs to draw a procedural scene: data, never a filter graph, so a
+    recipe file cannot smuggle a file-reading source into the compose command."""
+
+    style: str
+    seed: int
+    palette: list[str]  # rrggbb
+    width: int
+    height: int
+    fps: int
+    duration_s: float
+
+
+def write_recipe(path: Path, recipe: SceneRecipe) -> None:
+    path.write_text(json.dumps(asdict(recipe)), encoding="utf-8")
+
+
+def read_recipe(path: Path) -> SceneRecipe:
+    """A recipe file back, checked field by field: a bad one is bad input naming the file."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        recipe = SceneRecipe(**raw)
+    except (OSError, ValueError, TypeError) as err:
+        raise bad_input(f"scene recipe {path}: {err}") from err
+    if recipe.style not in _BACKGROUNDS:
+        raise bad_input(f"scene recipe {path}: style {recipe.style!r}, expected one of {STYLES}")
+    if min(recipe.width, recipe.height, recipe.fps) <= 0 or recipe.duration_s <= 0:
+        raise bad_input(f"scene recipe {path}: size, fps and duration_s must be positive")
+    _palette(recipe.palette)
+    return recipe
+
+
+def scene_graph(recipe: SceneRecipe) -> str:
+    """The lavfi source graph drawing a recipe: its background with motes, in yuv420p."""
+    palette = _palette(recipe.palette)
+    size = (recipe.width, recipe.height)
+    background = _BACKGROUNDS[recipe.style](recipe.seed, palette, recipe.fps, size)
+    motes = _motes(recipe.seed, palette, recipe.fps, size, "bg")
+    return f"{background}[bg];{motes},format=yuv420p"
 
 
 def _flow(seed: int, palette: list[str], fps: int, size: Size) -> str:
@@ -299,13 +329,3 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 def _seed(text: str) -> int:
     # crc32, not hash(): Python salts str hashes per process, and retries must match.
     return zlib.crc32(text.encode("utf-8"))
-
-
-def _progress_ticker(
-    label: str, done: float, duration: float, total: float
-) -> Callable[[dict[str, str]], None]:
-    def tick(progress: dict[str, str]) -> None:
-        seconds = out_seconds(progress)
-        heartbeat({"stage": label, "progress": round(min(total, done + seconds) / total, 3)})
-
-    return tick

@@ -108,8 +108,10 @@ class PresetResult:
     preset: str
     compose: Measure
     floor: Measure
-    ratio: float
+    ratio: float  # wall over wall: the target, and only meaningful on a quiet machine
+    cpu_ratio: float  # CPU over CPU (exact through wait4): holds on a loaded machine
     frames: int
+    load_average: list[float]  # 1, 5, 15 minutes, when the preset finished
 
 
 def _ffmpeg(*args: str) -> None:
@@ -236,7 +238,9 @@ def run_preset(
     encode.append(str(work / f"floor-{preset}.mp4"))
     floor = _timed(lambda: run_ffmpeg(encode, what="encoder floor"))
     raw.unlink()
-    return PresetResult(preset, compose, floor, round(compose.wall_s / floor.wall_s, 3), frames)
+    return PresetResult(preset, compose, floor, round(compose.wall_s / floor.wall_s, 3),
+                        round(compose.cpu_s / floor.cpu_s, 3), frames,
+                        [round(x, 2) for x in os.getloadavg()])
 
 
 def main() -> None:
@@ -257,8 +261,9 @@ def main() -> None:
         print(
             f"[{preset}] compose {c.wall_s:6.2f} s wall {c.cpu_s:6.2f} s cpu {c.peak_tree_mb:6.1f} MB"
             f" | floor {f.wall_s:6.2f} s wall {f.cpu_s:6.2f} s cpu {f.peak_tree_mb:6.1f} MB"
-            f" | compose/floor {result.ratio:.2f} (target <= {TARGET_RATIO})"
-            f" | {result.frames} frames, {result.frames / c.wall_s:.1f} fps",
+            f" | compose/floor {result.ratio:.2f} (target <= {TARGET_RATIO}), CPU"
+            f" {result.cpu_ratio:.2f} | {result.frames} frames, {result.frames / c.wall_s:.1f} fps"
+            f" | load {result.load_average[0]:.1f}",
             flush=True,
         )
     report = {

@@ -397,6 +397,9 @@ class ComposedReel:
     cost: StageCost
     captions_uri: str = ""  # the ASS file burnt in, which the quality stage checks
     encoder: str = ""  # the video encoder that actually ran
+    # Black and frozen stretches measured on the frames as they were encoded (JSON), so the
+    # quality stage need not decode the picture again.
+    analysis_uri: str = ""
 
 
 @dataclass
@@ -406,6 +409,7 @@ class QualityRequest:
     look: LookConfig
     voice_duration_s: float
     captions_uri: str = ""
+    analysis_uri: str = ""  # ComposedReel.analysis_uri; "" = decode the picture to measure it
 
 
 @dataclass

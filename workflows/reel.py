@@ -436,7 +436,8 @@ class ReelWorkflow:
                 quality = await self._stage(
                     CHECK_QUALITY,
                     QualityRequest(input.reel_id, composed.video_uri, request.look,
-                                   voice.duration_s, composed.captions_uri),
+                                   voice.duration_s, composed.captions_uri,
+                                   composed.analysis_uri),
                     QualityReport,
                 )
                 return composed, quality

@@ -13,7 +13,7 @@ from activities.artifacts import ArtifactStore, to_path, to_uri
 from activities.compose import ComposeActivities
 from activities.ffmpeg_run import run_ffmpeg
 from activities.quality import QualityActivities, probe
-from activities.visuals import VisualsActivities
+from activities.visuals import VisualsActivities, read_recipe
 from workflows.contracts import (
     ComposeRequest,
     LookConfig,
@@ -96,7 +96,7 @@ def test_visuals_compose_and_quality_make_a_passing_reel(store: ArtifactStore) -
     )
     assert len(visuals.clips) == 3
     assert all(to_path(c.uri).stat().st_size > 0 for c in visuals.clips)
-    assert visuals.cost.stage == "visuals" and visuals.cost.cpu_seconds > 0
+    assert visuals.cost.stage == "visuals" and visuals.cost.backend == "procedural"
 
     reel = ComposeActivities(store, 0.0001).compose_reel(
         ComposeRequest(reel_id=REEL, look=look, voice=voice, visuals=visuals)
@@ -121,17 +121,34 @@ def test_visuals_compose_and_quality_make_a_passing_reel(store: ArtifactStore) -
     assert report.mean_volume_db > -30
 
 
-def test_visuals_render_each_scene_for_its_span_plus_handle(store: ArtifactStore) -> None:
+def test_visuals_draw_each_scene_for_its_span_plus_handle(store: ArtifactStore) -> None:
     spans = [SceneSpan(0.0, 1.0), SceneSpan(1.0, 2.5)]
     script = Script("t", "", [], [Scene("one", ["alpha"]), Scene("two", ["beta"])])
     visuals = VisualsActivities(store, 0.0).make_visuals(
         VisualsRequest(reel_id=REEL, look=LookConfig(), script=script, scenes=spans)
     )
     for clip, span in zip(visuals.clips, spans):
-        info = probe(to_path(clip.uri))
-        assert (info.width, info.height) == (540, 960)
-        assert info.duration_s == pytest.approx(clip.duration_s, abs=0.05)
-        assert clip.duration_s > span.end - span.start
+        recipe = read_recipe(to_path(clip.uri))
+        assert (recipe.width, recipe.height, recipe.fps) == (540, 960, 30)
+        assert recipe.duration_s == clip.duration_s > span.end - span.start
+        assert clip.kind == "procedural" and clip.source == recipe.style
+
+
+def test_compose_rejects_a_recipe_naming_an_unknown_style(store: ArtifactStore) -> None:
+    spans = [SceneSpan(0.0, 1.0)]
+    script = Script("t", "", [], [Scene("one", ["alpha"])])
+    visuals = VisualsActivities(store, 0.0).make_visuals(
+        VisualsRequest(reel_id=REEL, look=LookConfig(), script=script, scenes=spans)
+    )
+    recipe = to_path(visuals.clips[0].uri)
+    recipe.write_text(recipe.read_text().replace(f'"{visuals.clips[0].source}"', '"movie"'))
+    voice = _voice_track(store)
+    voice.scenes = spans
+    with pytest.raises(ApplicationError, match=r"scene recipe .*scene-00.json: style 'movie'") \
+            as err:
+        ComposeActivities(store, 0.0).compose_reel(
+            ComposeRequest(reel_id=REEL, look=LookConfig(), voice=voice, visuals=visuals))
+    assert err.value.type == "BadInput" and err.value.non_retryable
 
 
 @pytest.mark.parametrize(
@@ -167,12 +184,21 @@ def test_cancel_stops_the_render_within_a_second(store: ArtifactStore) -> None:
     # Long enough that only the cancel can end it quickly.
     spans = [SceneSpan(0.0, 120.0)]
     script = Script("t", "", [], [Scene("long", ["slow"])])
-    activities = VisualsActivities(store, 0.0)
-    req = VisualsRequest(reel_id=REEL, look=LookConfig(), script=script, scenes=spans)
-    timer = threading.Timer(1.5, env.cancel)
+    look = LookConfig(music="none")
+    visuals = VisualsActivities(store, 0.0).make_visuals(
+        VisualsRequest(reel_id=REEL, look=look, script=script, scenes=spans))
+    wav, alignment = store.path_for(REEL, "long.wav"), store.path_for(REEL, "long.json")
+    _voice_wav(wav, 120.0)
+    alignment.write_text(json.dumps([{"text": "long", "start": 0.0, "end": 1.0, "scene": 0}]))
+    voice = VoiceTrack(to_uri(wav), to_uri(alignment), 120.0, spans,
+                       StageCost("voice", "test", 0.0, 0.0, 0.0))
+    req = ComposeRequest(reel_id=REEL, look=look, voice=voice, visuals=visuals)
+    activities = ComposeActivities(store, 0.0)
+    timer = threading.Timer(4.0, env.cancel)
     timer.start()
     started = time.monotonic()
     with pytest.raises(CancelledError):
-        env.run(activities.make_visuals, req)
-    assert time.monotonic() - started < 3.5
-    assert beats and all("progress" in b for b in beats if isinstance(b, dict))
+        env.run(activities.compose_reel, req)
+    # The whole 120 s reel takes minutes here; a generous bound still tells a cancel apart.
+    assert time.monotonic() - started < 4.0 + 8.0
+    assert all("progress" in b for b in beats if isinstance(b, dict))

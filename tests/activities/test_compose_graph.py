@@ -6,20 +6,21 @@ fast; the full-length reel is in test_compose.py and the speed in benchmarks/com
 
 import itertools
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from activities.artifacts import ArtifactStore, to_path, to_uri
-from activities.compose import ComposeActivities, CompositionPlan, compose_args
+from activities.compose import ComposeActivities, CompositionPlan, compose_args, side_by_side
 from activities.encoders import encoder_works, pick_encoder
 from activities.ffmpeg_run import run_ffmpeg
 from activities.loudness import measure
 from activities.media_library import match, scan
 from activities.mp4info import track_durations
 from activities.quality import probe
-from activities.visuals import STYLES, VisualsActivities
+from activities.visuals import VisualsActivities
 from tests.activities.test_compose import _voice_wav
 from workflows.contracts import (
     ComposeRequest,
@@ -223,10 +224,8 @@ def test_visuals_take_own_media_before_generating(tmp_path: Path, media: Path) -
         VisualsRequest(REEL, _look(), Script("t", "", [], scenes), spans, str(media))
     )
     kinds = [(c.kind, c.source) for c in visuals.clips]
-    # a procedural scene names the style it was rendered in
-    assert kinds == [("video", "octopus-reef.mp4"), ("generated", visuals.clips[1].source),
-                     ("still", "IMG_0042.jpg")]
-    assert visuals.clips[1].source in STYLES
+    assert [k for k, _ in kinds] == ["video", "procedural", "still"]
+    assert kinds[0][1] == "octopus-reef.mp4" and kinds[2][1] == "IMG_0042.jpg"
     assert visuals.clips[0].duration_s == pytest.approx(2.0, abs=0.05)
     assert visuals.cost.backend == "own-media+procedural"
 
@@ -266,6 +265,28 @@ def test_visuals_take_the_files_picked_by_meaning(tmp_path: Path, media: Path) -
     visuals = VisualsActivities(store, 0.0).make_visuals(
         VisualsRequest(REEL, _look(), Script("t", "", [], scenes), spans, str(media), picks)
     )
-    assert [(c.kind, c.source) for c in visuals.clips] == [("still", "IMG_0042.jpg"),
-                                                           ("generated", visuals.clips[1].source)]
-    assert visuals.clips[1].source in STYLES
+    assert [c.kind for c in visuals.clips] == ["still", "procedural"]
+    assert visuals.clips[0].source == "IMG_0042.jpg"
+
+
+def test_composes_side_by_side_share_the_cores_and_still_render(
+    tmp_path: Path, media: Path
+) -> None:
+    with side_by_side() as alone, side_by_side() as second:
+        assert alone == 0  # ffmpeg's own choice: every core
+        assert second == max(1, len(os.sched_getaffinity(0)) // 2)
+    store = ArtifactStore(tmp_path)
+    voice = _voice(store, 4.0, 0.3)
+    visuals = _scenes(store, media, 4.0)
+    req = ComposeRequest(REEL, _look(), voice, visuals)
+    out = tmp_path / "shared.mp4"
+    plan = CompositionPlan(
+        clips=[to_path(c.uri) for c in visuals.clips], voice=to_path(voice.audio_uri),
+        captions=tmp_path / "c.ass", fonts=tmp_path, out=out, total=4.4, threads=1,
+    )  # fmt: skip
+    (tmp_path / "c.ass").write_text("[Script Info]\nScriptType: v4.00+\n")
+    args = compose_args(req, plan)
+    assert args[:2] == ["-filter_complex_threads", "1"]
+    assert args[args.index(str(out)) - 2 : args.index(str(out))] == ["-threads", "1"]
+    run_ffmpeg(args, what="compose with shared cores")
+    assert probe(out).duration_s == pytest.approx(4.4, abs=0.05)

@@ -10,10 +10,10 @@ import pytest
 from activities.artifacts import ArtifactStore, to_path, to_uri
 from activities.errors import BAD_INPUT
 from activities.ffmpeg_run import run_ffmpeg
-from activities.quality import ANALYSIS_VIDEO, MAX_BLACK_S, MAX_FROZEN_S, parse_defects, probe
+from activities.quality import ANALYSIS_VIDEO, MAX_BLACK_S, MAX_FROZEN_S, parse_defects
 from activities.script import template_script
 from activities.topics import read_feed_file
-from activities.visuals import STYLES, VisualsActivities
+from activities.visuals import PROCEDURAL, STYLES, VisualsActivities, read_recipe, scene_graph
 from workflows.contracts import LookConfig, SceneClip, SceneSpan, Script, VisualsRequest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,8 +33,11 @@ def _spans(script: Script) -> list[SceneSpan]:
 
 
 def _defects(clip: Path) -> tuple[list, list]:
-    run = run_ffmpeg(["-i", str(clip), "-vf", ANALYSIS_VIDEO, "-f", "null", "-"], what="check")
-    found = parse_defects(run.stderr, probe(clip).duration_s)
+    """Black and frozen stretches of a scene as compose draws it (a recipe through lavfi)."""
+    recipe = read_recipe(clip)
+    run = run_ffmpeg(["-f", "lavfi", "-t", str(recipe.duration_s), "-i", scene_graph(recipe),
+                      "-vf", ANALYSIS_VIDEO, "-f", "null", "-"], what="check")  # fmt: skip
+    found = parse_defects(run.stderr, recipe.duration_s)
     return ([b for b in found.black if b[1] > MAX_BLACK_S],
             [f for f in found.frozen if f[1] > MAX_FROZEN_S])
 
@@ -95,7 +98,7 @@ def test_footage_clips_take_their_scenes_and_a_remedy_drops_own_media(
     picks = [str(clip)] + [""] * (len(spans) - 1)
     own = visuals.make_visuals(VisualsRequest("reel/t/o", SMALL, script, spans,
                                               media_picks=picks, variants=[1] + [0] * (len(spans) - 1)))
-    assert own.clips[0].kind == "generated" and own.cost.backend == "procedural"
+    assert own.clips[0].kind == PROCEDURAL and own.cost.backend == "procedural"
 
 
 def test_variants_of_the_wrong_length_are_bad_input(tmp_path: Path) -> None:

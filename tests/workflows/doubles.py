@@ -66,6 +66,7 @@ class Doubles:
     quality_reports: list[dict] = field(default_factory=list)
     visuals_requests: list[VisualsRequest] = field(default_factory=list)
     compose_requests: list[ComposeRequest] = field(default_factory=list)
+    quality_requests: list[QualityRequest] = field(default_factory=list)
     fail_voice: str = ""  # a BadInput message synthesize_voice fails with
     scenes: int = 1  # scenes in the script, sharing the 20 s voice evenly
     # What the next compose_reel runs do before answering, one entry a run: "stall" (stops
@@ -145,11 +146,13 @@ class Doubles:
                 except asyncio.CancelledError:
                     self.compose_cancelled.set()
                     raise
-            return ComposedReel("file:///r.mp4", "file:///c.jpg", 20.0, _cost("compose"))
+            return ComposedReel("file:///r.mp4", "file:///c.jpg", 20.0, _cost("compose"),
+                                analysis_uri="file:///picture-analysis.json")
 
         @activity.defn(name="check_quality")
         async def check_quality(req: QualityRequest) -> QualityReport:
             self._count("check_quality")
+            self.quality_requests.append(req)
             if self.quality_reports:
                 report = self.quality_reports.pop(0)
                 failed = {k: v for k, v in report["checks"].items() if v != "ok"}

@@ -32,6 +32,8 @@ async def test_stages_run_in_order_and_costs_add_up(time_env: WorkflowEnvironmen
     assert result.publications[0].platform == "local"
     assert isinstance(progress, ReelProgress) and progress.stage == "done"
     assert doubles.records[-1].status == "published"
+    # The picture was measured as it was encoded: quality reads that, not the frames again.
+    assert doubles.quality_requests[-1].analysis_uri == "file:///picture-analysis.json"
 
 
 async def test_quality_failure_recomposes_once_with_safe_settings(time_env: WorkflowEnvironment):

@@ -1,0 +1,98 @@
+"""CPU seconds of one demo reel, stage by stage, from the real activities in this process.
+
+The media stages bill their ffmpeg children exactly (wait4), so these figures hold on a
+loaded machine where wall times do not. Used by benchmarks/throughput.py as the reel's cost
+beside the five-channel run; on its own:
+
+    python -m benchmarks.reel_cpu [--topics 3] [--out var/bench/reel_cpu.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from activities.artifacts import ArtifactStore
+from activities.compose import ComposeActivities
+from activities.config import load_channel, load_settings
+from activities.quality import QualityActivities
+from activities.script import template_script
+from activities.topics import read_feed_file
+from activities.visuals import VisualsActivities
+from activities.voice import VoiceActivities
+from workflows.contracts import (
+    ComposeRequest,
+    QualityRequest,
+    StageCost,
+    VisualsRequest,
+    VoiceRequest,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("voice", "visuals", "compose", "quality")
+
+
+@dataclass
+class ReelCpu:
+    topic: str
+    duration_s: float
+    cpu_s: dict[str, float]  # stage -> CPU seconds (the stage's own process time + children)
+    passed: bool
+
+
+def one_reel(store: ArtifactStore, n: int, topic_index: int) -> ReelCpu:
+    channel = load_channel(load_settings(ROOT / "temporal.yaml"), "demo")
+    topics = read_feed_file(ROOT / "channels" / "feeds" / "science.yaml")
+    topic = topics[topic_index % len(topics)]
+    reel_id = f"reel/bench/2026-01-01/{n}"
+    script = template_script(topic, channel.niche, channel.hashtags)
+    costs: list[StageCost] = []
+    voice = VoiceActivities(store, 0.0).synthesize_voice(VoiceRequest(reel_id, channel.voice,
+                                                                      script))
+    costs.append(voice.cost)
+    visuals = VisualsActivities(store, 0.0).make_visuals(
+        VisualsRequest(reel_id, channel.look, script, voice.scenes, channel.media_dir))
+    costs.append(visuals.cost)
+    composed = ComposeActivities(store, 0.0).compose_reel(
+        ComposeRequest(reel_id, channel.look, voice, visuals))
+    costs.append(composed.cost)
+    report = QualityActivities(store, 0.0).check_quality(
+        QualityRequest(reel_id, composed.video_uri, channel.look, voice.duration_s,
+                       composed.captions_uri, composed.analysis_uri))
+    assert report.cost is not None
+    costs.append(report.cost)
+    return ReelCpu(topic.title, composed.duration_s,
+                   {c.stage: round(c.cpu_seconds, 2) for c in costs}, report.passed)
+
+
+def measure(topics: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="reel-cpu-") as tmp:
+        store = ArtifactStore(Path(tmp))
+        reels = [one_reel(store, n, n) for n in range(topics)]
+    mean = {s: round(sum(r.cpu_s.get(s, 0.0) for r in reels) / len(reels), 2) for s in STAGES}
+    return {
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "reels": [asdict(r) for r in reels],
+        "mean_cpu_s": mean,
+        "mean_total_cpu_s": round(sum(mean.values()), 2),
+        "mean_duration_s": round(sum(r.duration_s for r in reels) / len(reels), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--topics", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("var/bench/reel_cpu.json"))
+    args = parser.parse_args()
+    result = measure(args.topics)
+    print(json.dumps(result, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""Throughput benchmark: five demo channels on a dev server, against the x264 floor's rate.
+
+As an operator runs them: an embedded Temporal dev server (own ports and files under the
+work folder), one `monolathe worker <queue>` process per queue, five copies of the demo
+channel with the real offline stages (template script, Piper, procedural visuals, compose,
+quality, local publishing). After a warm-up (the first reel published), it counts the reels
+published in a fixed window and the CPU the whole process tree spent in it (server, workers
+and their ffmpeg children, from /proc). Then the floor: one published reel's frames,
+decoded beforehand, encoded by x264 at the channel's settings.
+
+Printed and written as JSON: reels per hour (wall: only meaningful on a quiet machine), CPU
+seconds per reel (all processes, and by stage from the reels' own cost lines, exact through
+wait4), the rate the machine's cores would give at that CPU per reel, the x264 floor's rate
+at the floor's CPU per reel, their ratio (target >= 0.85), and the load average beside each.
+
+    python -m benchmarks.throughput [--minutes 3] [--channels 5] [--out var/bench/throughput.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Self
+
+import yaml
+from temporalio.client import Client
+
+from activities.config import load_settings
+from activities.encoders import video_args
+from activities.ffmpeg_run import run_ffmpeg
+from activities.quality import probe
+from benchmarks.compose import _tree
+from workers.devserver import DevServer
+from workflows.contracts import ChannelInput, ChannelStatus
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_OF_FLOOR = 0.85
+QUEUE_NAMES = ("reels", "media", "gpu", "publish")
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_setup(work: Path, channels: int) -> Path:
+    """temporal.yaml with its own ports and folders, and `channels` copies of the demo."""
+    config = yaml.safe_load((ROOT / "temporal.yaml").read_text())
+    config["server"].update(address=f"127.0.0.1:{_free_port()}", ui_port=_free_port(),
+                            db_file=str(work / "var" / "temporal.db"))  # fmt: skip
+    config["data"].update(var_dir=str(work / "var"), artifacts_dir=str(work / "var" / "artifacts"),
+                          ledger_url=f"sqlite:///{work / 'var' / 'ledger.db'}",
+                          out_dir=str(work / "out"), channels_dir=str(work / "channels"))  # fmt: skip
+    config["metrics"].update(port=0, sdk_port=0)
+    config["logs"]["json_file"] = ""
+    (work / "channels").mkdir(parents=True, exist_ok=True)
+    demo = yaml.safe_load((ROOT / "channels" / "demo.yaml").read_text())
+    for k in range(channels):
+        channel = dict(demo, name=f"bench{k}")
+        channel["trends"] = dict(demo["trends"], feed=str(ROOT / "channels" / "feeds" /
+                                                          "science.yaml"))  # fmt: skip
+        (work / "channels" / f"bench{k}.yaml").write_text(yaml.safe_dump(channel))
+    path = work / "temporal.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def _cpu_of(pids: list[int]) -> float:
+    """CPU seconds of these processes, their threads and their reaped children."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return total / CLK
+
+
+def _tree_cpu(roots: list[int]) -> float:
+    return _cpu_of(sorted({p for root in roots for p in _tree(root)}))
+
+
+async def _published(client: Client, names: list[str]) -> int:
+    total = 0
+    for name in names:
+        status = await client.get_workflow_handle(f"channel/{name}").query(
+            "status", result_type=ChannelStatus)
+        total += status.published
+    return total
+
+
+def floor_cpu(reel: Path, preset: str, fps: int, work: Path) -> float:
+    """CPU seconds x264 alone spends on one reel's frames, decoded beforehand."""
+    info = probe(reel)
+    raw = work / "floor.yuv"
+    run_ffmpeg(["-i", str(reel), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                str(raw)], what="floor input")  # fmt: skip
+    args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{info.width}x{info.height}",
+            "-r", str(fps), "-i", str(raw), "-an"]  # fmt: skip
+    for key, value in video_args("libx264", preset, fps).items():
+        args += [f"-{key}", str(value)]
+    run = run_ffmpeg([*args, str(work / "floor.mp4")], what="encoder floor")
+    raw.unlink()
+    return run.cpu_seconds
+
+
+def _sidecars(out: Path) -> list[dict[str, Any]]:
+    found = []
+    for path in sorted(out.rglob("*.json")):
+        data = json.loads(path.read_text())
+        if isinstance(data, dict) and "costs" in data:
+            data["_path"] = str(path)
+            data["_mtime"] = path.stat().st_mtime
+            found.append(data)
+    return found
+
+
+class Stack:
+    """The dev server and one worker process per queue, started and stopped in order."""
+
+    def __init__(self, work: Path, channels: int) -> None:
+        self.work = work
+        self.config = write_setup(work, channels)
+        self.settings = load_settings(self.config)
+        self.server = DevServer(self.settings)
+        self.workers: list[subprocess.Popen[bytes]] = []
+        self.log_path = work / "workers.log"
+
+    def __enter__(self) -> Self:
+        self.server.start()
+        exe = str(Path(sys.executable).parent / "monolathe")
+        with open(self.log_path, "wb") as log:  # each child keeps its own copy of the fd
+            for queue in QUEUE_NAMES:
+                self.workers.append(subprocess.Popen(
+                    [exe, "--config", str(self.config), "worker", queue],
+                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for worker in self.workers:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+        for worker in self.workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+        self.server.stop()
+
+    def roots(self) -> list[int]:
+        server = [self.server.process.pid] if self.server.process else []
+        return [w.pid for w in self.workers] + server
+
+
+async def measure(stack: Stack, names: list[str], minutes: float) -> dict[str, Any]:
+    """Reels published and CPU spent by the whole tree in a window after the warm-up."""
+    settings = stack.settings
+    client = await Client.connect(settings.address, namespace=settings.namespace)
+    for name in names:
+        await client.start_workflow("ChannelWorkflow", ChannelInput(channel=name, slot_seconds=1),
+                                    id=f"channel/{name}", task_queue=settings.queues.reels)
+    print(f"{len(names)} channels started; warming up until the first reel is published ...",
+          flush=True)  # fmt: skip
+    while await _published(client, names) == 0:
+        if any(w.poll() is not None for w in stack.workers):
+            raise RuntimeError(f"a worker exited; see {stack.log_path}")
+        await asyncio.sleep(2)
+    start = {"count": await _published(client, names), "cpu": _tree_cpu(stack.roots()),
+             "wall": time.time(), "load": os.getloadavg()}  # fmt: skip
+    print(f"window of {minutes:g} min from {start['count']} published reels "
+          f"(load {start['load'][0]:.1f}) ...", flush=True)
+    await asyncio.sleep(minutes * 60)
+    end = {"count": await _published(client, names), "cpu": _tree_cpu(stack.roots()),
+           "wall": time.time(), "load": os.getloadavg()}  # fmt: skip
+    for name in names:
+        await client.get_workflow_handle(f"channel/{name}").terminate("benchmark over")
+    return {"start": start, "end": end}
+
+
+def report(work: Path, window: dict[str, Any]) -> dict[str, Any]:
+    start, end = window["start"], window["end"]
+    reels = end["count"] - start["count"]
+    seconds = end["wall"] - start["wall"]
+    every = _sidecars(work / "out")
+    sidecars = [s for s in every if start["wall"] <= s["_mtime"] <= end["wall"]]
+    by_stage: dict[str, float] = {}
+    for sidecar in sidecars:
+        for cost in sidecar["costs"]:
+            by_stage[cost["stage"]] = by_stage.get(cost["stage"], 0.0) + cost["cpu_seconds"]
+    per_stage = {k: round(v / max(1, len(sidecars)), 2) for k, v in sorted(by_stage.items())}
+    all_passed = all((s.get("quality") or {}).get("passed") for s in every)
+    durations = [float((s.get("quality") or {}).get("duration_s", 0)) for s in sidecars]
+    mean_duration = sum(durations) / max(1, len(durations))
+    preset = yaml.safe_load((ROOT / "channels" / "demo.yaml").read_text())["look"]["x264_preset"]
+    newest = Path(max(every, key=lambda s: s["_mtime"])["_path"]).with_suffix(".mp4")
+    floor = floor_cpu(newest, preset, 30, work)
+    floor_per_reel = floor * mean_duration / probe(newest).duration_s if mean_duration else floor
+    cores = len(os.sched_getaffinity(0))
+    cpu_per_reel = (end["cpu"] - start["cpu"]) / reels if reels else float("inf")
+    rate, floor_rate = cores * 3600 / cpu_per_reel, cores * 3600 / floor_per_reel
+    return {
+        "machine": {"cpus": cores, "platform": platform.platform()},
+        "window_s": round(seconds, 1),
+        "load_average": {"start": [round(x, 2) for x in start["load"]],
+                         "end": [round(x, 2) for x in end["load"]]},
+        "reels_published_in_window": reels,
+        "reels_per_hour_wall": round(reels * 3600 / seconds, 1),
+        "mean_reel_s": round(mean_duration, 2),
+        "cpu_s_per_reel_all_processes": round(cpu_per_reel, 2),
+        "cpu_s_per_reel_by_stage": per_stage,
+        "cpu_s_per_reel_stages_total": round(sum(per_stage.values()), 2),
+        "x264_floor_cpu_s_per_reel": round(floor_per_reel, 2),
+        "reels_per_hour_at_cpu_per_reel": round(rate, 1),
+        "reels_per_hour_at_floor": round(floor_rate, 1),
+        "ratio_to_floor": round(rate / floor_rate, 3),
+        "target_ratio": TARGET_OF_FLOOR,
+        "every_reel_passed_quality": all_passed,
+        "met": rate / floor_rate >= TARGET_OF_FLOOR and all_passed and reels > 0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=3.0)
+    parser.add_argument("--channels", type=int, default=5)
+    parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=Path("var/bench/throughput.json"))
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-throughput-"))
+    names = [f"bench{k}" for k in range(args.channels)]
+    try:
+        with Stack(work, args.channels) as stack:
+            window = asyncio.run(measure(stack, names, args.minutes))
+        result = {"channels": args.channels, **report(work, window)}
+    finally:
+        if args.work is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(result, indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2))
+    print(f"target (>= {TARGET_OF_FLOOR:.0%} of the floor's rate) met: {result['met']}; "
+          f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
