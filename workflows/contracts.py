@@ -103,6 +103,7 @@ class ChannelConfig:
     instagram: InstagramOptions = field(default_factory=InstagramOptions)
     script: ScriptConfig = field(default_factory=ScriptConfig)
     topics: TopicConfig = field(default_factory=TopicConfig)
+    visuals: VisualsPolicy = field(default_factory=lambda: VisualsPolicy())
 
 
 # --- channel workflow ---
@@ -138,6 +139,8 @@ class ChannelState:
     next_slot_at: str = ""  # ISO time of the next slot, for status
     last_slot_at: str = ""  # ISO time of the last slot filled, so CAN keeps the rhythm
     waiting_for: str = ""  # why no reel is starting now: paused, budget, slot, capacity
+    reserved_usd: dict[str, float] = field(default_factory=dict)  # reel id -> footage held
+    settled_usd: dict[str, float] = field(default_factory=dict)  # reel id -> footage spent
 
 
 @dataclass
@@ -418,6 +421,8 @@ class PublishRequest:
     stage_seconds: dict[str, float]
     quality: QualityReport
     published: list[Publication] = field(default_factory=list)  # by publish_to_platform
+    credits: list[str] = field(default_factory=list)  # stock footage attribution lines
+    visual_decisions: list[VisualDecision] = field(default_factory=list)
 
 
 @dataclass
@@ -459,6 +464,7 @@ class ReelRecord:
     publications: list[Publication]
     error: str = ""
     quality: QualityReport | None = None
+    visual_decisions: list[VisualDecision] = field(default_factory=list)
 
 
 @dataclass
@@ -503,6 +509,7 @@ class ChannelStatus:
     daily_budget_usd: float
     runs: int
     last_reels: list[ReelSummary]
+    reserved_usd: float = 0.0  # held by reels in flight for paid footage
 
 
 # --- footage: generated and stock visuals, routed per scene by workflows/routing.py ---
@@ -557,3 +564,207 @@ class Footage:
     usd: float  # settled: the provider's figure where it reports one, else the price table
     job_id: str = ""  # the provider's job/prediction/operation id, kept in the ledger
     cost: StageCost | None = None
+
+
+@dataclass
+class FootageSourcesRequest:
+    names: list[str]  # the channel's policy sources; the answer keeps this order
+
+
+@dataclass
+class FootageSources:
+    sources: list[SourceInfo]
+
+
+# --- routing, breakers and money for footage (workflows/routing.py, workflows/breakers.py) ---
+
+
+@dataclass
+class BreakerSettings:
+    """How a source's circuit breaker trips and recovers (temporal.yaml `breakers:`)."""
+
+    failures_to_open: int = 3  # consecutive failures that open it
+    cooldown_s: float = 300.0  # first wait before a probe; doubles on each failed probe
+    max_cooldown_s: float = 3600.0
+    probe_lease_s: float = 1800.0  # a probe never reported back is handed out again after this
+
+
+@dataclass
+class Breaker:
+    """One source's breaker, shared by every channel (held by BackendHealthWorkflow)."""
+
+    source: str
+    state: str = "closed"  # closed | open | half-open
+    failures: int = 0  # consecutive failures (closed) or failed probes in a row (open)
+    cooldown_s: float = 0.0  # the current wait between opening and the next probe
+    next_probe_at: str = ""  # ISO time the breaker goes half-open
+    probe_granted_at: str = ""  # ISO time a reader was handed the one half-open probe
+    last_error: str = ""
+    total_failures: int = 0
+    spend_by_day: dict[str, float] = field(default_factory=dict)  # date -> usd settled
+
+
+@dataclass
+class BreakerView:
+    """A breaker as one reader sees it: may this reel call the source now?"""
+
+    source: str
+    state: str
+    allows: bool
+    failures: int = 0
+    next_probe_at: str = ""
+    last_error: str = ""
+    spend_today_usd: float = 0.0
+
+
+@dataclass
+class BackendOutcome:
+    """What one call to a source did, reported by a reel (signal `report`)."""
+
+    source: str
+    ok: bool
+    error: str = ""  # the failure's type and message when not ok
+    usd: float = 0.0  # settled cost of a successful call
+    probe: bool = False  # this call was the half-open probe
+
+
+@dataclass
+class HealthState:
+    breakers: dict[str, Breaker] = field(default_factory=dict)
+    catalog: list[SourceInfo] = field(default_factory=list)  # the last one a reel saw
+    runs: int = 1
+
+
+@dataclass
+class HealthInput:
+    settings: BreakerSettings = field(default_factory=BreakerSettings)
+    state: HealthState | None = None
+
+
+@dataclass
+class BackendsRequest:
+    """Read the breakers of some sources (update `observe`); a half-open one hands its probe
+    to this reader. The catalog is kept for `monolathe estimate` and `monolathe backends`."""
+
+    sources: list[str]
+    catalog: list[SourceInfo] = field(default_factory=list)
+    reader: str = ""  # the reel id, for the history
+
+
+@dataclass
+class BackendsView:
+    breakers: list[BreakerView]
+    catalog: list[SourceInfo] = field(default_factory=list)
+
+
+@dataclass
+class FootageContextRequest:
+    """What a reel reads before routing (activity read_footage_context, `reels` queue)."""
+
+    reel_id: str
+    channel_workflow_id: str  # "" = a reel without a channel: no daily budget to ask
+    sources: list[str]
+    catalog: list[SourceInfo] = field(default_factory=list)
+    settings: BreakerSettings = field(default_factory=BreakerSettings)
+
+
+@dataclass
+class FootageContext:
+    breakers: list[BreakerView]
+    budget_left_usd: float | None  # what the channel may still spend today; None = no channel
+
+
+@dataclass
+class BudgetReservation:
+    """Hold money for a reel's paid footage before any call (update `reserve` on the channel)."""
+
+    reel_id: str
+    usd: float
+    channel_workflow_id: str = ""
+
+
+@dataclass
+class ReservationAnswer:
+    accepted: bool
+    budget_left_usd: float  # after this reservation when accepted, else what is left now
+    reason: str = ""
+
+
+@dataclass
+class FootageSettlement:
+    """What a reel's footage really cost (signal `settle` on the channel); the rest of its
+    reservation is released."""
+
+    reel_id: str
+    usd: float
+
+
+@dataclass
+class SourceSkip:
+    source: str
+    reason: str
+
+
+@dataclass
+class SceneRoute:
+    scene: int
+    duration_s: float
+    chain: list[str]  # sources to try in order; the last is always free
+    estimate_usd: float  # of the chain's first source for this scene
+
+
+@dataclass
+class RoutePlan:
+    scenes: list[SceneRoute]
+    skipped: list[SourceSkip]  # sources dropped for the whole reel, with the reason
+    prefer: str
+    money_left_usd: float
+    estimate_usd: float  # the reel's footage if every scene's first choice works
+    reserve_usd: float  # the most the chains can spend (a fall-through may cost more)
+
+
+@dataclass
+class SceneAttempt:
+    source: str
+    outcome: str  # ok | refused | failed | skipped
+    error: str = ""
+    usd: float = 0.0
+
+
+@dataclass
+class VisualDecision:
+    """How one scene got its visuals: the plan's chain and what each try did."""
+
+    scene: int
+    chain: list[str]
+    chosen: str
+    estimate_usd: float
+    usd: float
+    attempts: list[SceneAttempt] = field(default_factory=list)
+    skipped: list[SourceSkip] = field(default_factory=list)
+    attribution: str = ""
+
+
+@dataclass
+class SourceEstimate:
+    source: str
+    usd: float  # one reel with this source for every scene
+    fits: bool
+    reason: str = ""  # why the router would skip it
+
+
+@dataclass
+class EstimateRequest:
+    catalog: list[SourceInfo]
+    breakers: list[BreakerView] = field(default_factory=list)
+    scene_durations: list[float] = field(default_factory=list)  # [] = a typical reel
+
+
+@dataclass
+class ReelEstimate:
+    channel: str
+    per_source: list[SourceEstimate]
+    chosen: list[str]  # the chain the policy would take for a typical scene
+    reel_usd: float  # one reel with that chain's first choice
+    budget_left_usd: float
+    reels_that_fit: int  # how many more reels today's budget pays for (-1 = any: free)
