@@ -24,6 +24,7 @@ from workflows.contracts import (
     LookConfig,
     ScriptConfig,
     TopicConfig,
+    VisualsPolicy,
     VoiceConfig,
     YouTubeOptions,
 )
@@ -444,6 +445,30 @@ class _Instagram(_Strict):
         return value.rstrip("/")
 
 
+# The sources a channel's `visuals.sources` may name; whether each can run on this host (a
+# key, Apple silicon) is the generate worker's answer, reported as "not configured".
+VISUAL_SOURCES = ("runway", "veo", "replicate", "replicate-flux", "pexels", "pixabay",
+                  "flux-mlx", "own", "procedural")
+
+
+class _Visuals(_Strict):
+    sources: list[str] = Field(default_factory=lambda: ["procedural"], min_length=1)
+    min_quality: float = Field(0.0, ge=0.0, le=1.0)
+    max_usd_per_reel: float = Field(0.10, ge=0.0)
+    prefer: Literal["quality", "cost", "speed"] = "quality"
+
+    @field_validator("sources")
+    @classmethod
+    def _known_once(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in VISUAL_SOURCES]
+        if unknown:
+            raise ValueError(f"{', '.join(map(repr, unknown))} not one of"
+                             f" {', '.join(VISUAL_SOURCES)}")
+        if len(set(value)) != len(value):
+            raise ValueError("each source at most once")
+        return value
+
+
 class _Budget(_Strict):
     daily_usd: float = Field(1.0, gt=0)
 
@@ -469,6 +494,7 @@ class _Channel(_Strict):
     topics: _Topics = _Topics()
     media_dir: str = ""
     media_match: Literal["keywords", "meaning"] = "keywords"
+    visuals: _Visuals = _Visuals()
 
     @field_validator("platforms")
     @classmethod
@@ -521,6 +547,8 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
     width, height = ASPECT_SIZES[raw.look.aspect]
     if raw.media_match == "meaning" and not raw.media_dir:
         raise ConfigError(f"{shown}: media_match: 'meaning' needs a media_dir to match against")
+    if "own" in raw.visuals.sources and not raw.media_dir:
+        raise ConfigError(f"{shown}: visuals.sources: 'own' needs a media_dir to take clips from")
     return ChannelConfig(
         name=raw.name,
         niche=raw.niche,
@@ -559,6 +587,7 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         source_file=str(path),
         script=script,
         topics=TopicConfig(**raw.topics.model_dump()),
+        visuals=VisualsPolicy(**raw.visuals.model_dump()),
         youtube=YouTubeOptions(**raw.youtube.model_dump()),
         instagram=InstagramOptions(**raw.instagram.model_dump()),
     )

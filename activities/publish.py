@@ -78,6 +78,8 @@ def sidecar_of(req: PublishRequest) -> dict[str, object]:
         "total_usd": round(sum(c.usd for c in req.costs), 6),
         "stage_seconds": req.stage_seconds,
         "quality": asdict(req.quality),
+        "credits": req.credits,  # stock footage attribution, also in the description
+        "visual_decisions": [asdict(d) for d in req.visual_decisions],
     }
 
 

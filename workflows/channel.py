@@ -1,8 +1,12 @@
 """ChannelWorkflow: a long-lived channel that fills posting slots with ReelWorkflow children.
 
 Id `channel/<name>`, input `{"channel": "<name>"}`. Signals `pause`, `resume`, `kill`;
-update `set_budget`; query `status`. All state lives in one `ChannelState`, handed whole to
-the next run on continue-as-new.
+update `set_budget`; query `status`. Money for paid footage: a reel holds its estimate with
+the update `reserve` (refused by its validator past the day's budget), then the signal
+`settle` books what it really spent and releases the rest; a reel that ends any other way
+has its hold released, and its real cost (failed reels too) counts toward the day. Query
+`estimate`: what one reel costs with each source, given the catalog and breakers.
+All state lives in one `ChannelState`, handed whole to the next run on continue-as-new.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
+        BudgetReservation,
         BudgetUpdate,
         ChannelConfig,
         ChannelInput,
@@ -30,13 +35,24 @@ with workflow.unsafe.imports_passed_through():
         ChannelSetup,
         ChannelState,
         ChannelStatus,
+        EstimateRequest,
+        FootageSettlement,
+        ReelEstimate,
         ReelInput,
         ReelResult,
         ReelSummary,
+        ReservationAnswer,
         Topic,
         TopicRequest,
     )
     from workflows.reel import ReelWorkflow
+    from workflows.routing import (
+        TYPICAL_SCENES,
+        estimate_sources,
+        money_left,
+        reels_that_fit,
+        route,
+    )
     from workflows.slots import day_of, due_slot, next_midnight
     from workflows.stages import LOAD_CHANNEL, PICK_NOVEL_TOPIC, PICK_TOPIC, Stage, task_queue
 
@@ -81,6 +97,48 @@ class ChannelWorkflow:
         if not update.daily_budget_usd > 0:
             raise ValueError("daily_budget_usd must be greater than 0")
 
+    @workflow.update
+    def reserve(self, reservation: BudgetReservation) -> ReservationAnswer:
+        # A reel holds one reservation; asking again replaces it (a re-route).
+        self.state.reserved_usd[reservation.reel_id] = round(reservation.usd, 6)
+        return ReservationAnswer(True, self._budget_left())
+
+    @reserve.validator
+    def _validate_reservation(self, reservation: BudgetReservation) -> None:
+        if reservation.usd < 0:
+            raise ValueError("usd must not be negative")
+        left = self._budget_left() + self.state.reserved_usd.get(reservation.reel_id, 0.0)
+        if reservation.usd > left + 1e-9:
+            raise ValueError(f"reservation ${reservation.usd:.4f} for {reservation.reel_id}"
+                             f" passes the daily budget: ${max(left, 0.0):.4f} left today")
+
+    @workflow.signal
+    def settle(self, settlement: FootageSettlement) -> None:
+        self.state.reserved_usd.pop(settlement.reel_id, None)
+        settled = self.state.settled_usd
+        settled[settlement.reel_id] = round(settled.get(settlement.reel_id, 0.0)
+                                            + settlement.usd, 6)
+        self._spend(settlement.usd)
+
+    @workflow.query
+    def estimate(self, request: EstimateRequest) -> ReelEstimate:
+        policy = self.config.visuals if self.config else None
+        left = max(self._budget_left(), 0.0)
+        if policy is None:
+            return ReelEstimate(self.state.channel, [], [], 0.0, left, -1)
+        scenes = request.scene_durations or TYPICAL_SCENES
+        money = money_left(policy, 0.0, left)
+        plan = route(policy, request.catalog, request.breakers, scenes, money)
+        return ReelEstimate(
+            channel=self.state.channel,
+            per_source=estimate_sources(policy, request.catalog, request.breakers, scenes,
+                                        money),
+            chosen=plan.scenes[0].chain if plan.scenes else [],
+            reel_usd=plan.estimate_usd,
+            budget_left_usd=round(left, 6),
+            reels_that_fit=reels_that_fit(plan.estimate_usd, left),
+        )
+
     @workflow.query
     def status(self) -> ChannelStatus:
         state = self.state
@@ -97,6 +155,7 @@ class ChannelWorkflow:
             daily_budget_usd=self._budget(),
             runs=state.runs,
             last_reels=list(state.last_reels),
+            reserved_usd=round(sum(state.reserved_usd.values()), 6),
         )
 
     # --- the run loop ---
@@ -234,16 +293,22 @@ class ChannelWorkflow:
                                   error=reason[:500])
             if not cancelled:
                 state.failed += 1
+            # A failed reel's real cost (ReelWorkflow puts the ledger's total in the details)
+            # counts toward the day; histories from before carry none.
+            details = cause.details if isinstance(cause, ApplicationError) else ()
+            if details and isinstance(details[0], (int, float)):
+                summary.usd = float(details[0])
+                self._spend(summary.usd - state.settled_usd.get(reel_id, 0.0))
         else:
-            day = day_of(workflow.now())
-            state.spend_by_day[day] = round(state.spend_by_day.get(day, 0.0) + result.total_usd, 6)
-            state.spend_by_day = dict(sorted(state.spend_by_day.items())[-SPEND_DAYS:])
+            self._spend(result.total_usd - state.settled_usd.get(reel_id, 0.0))
             state.published += 1
             summary = ReelSummary(
                 reel_id, topic, "published", usd=result.total_usd, video_uri=result.video_uri,
                 urls=[p.url for p in result.publications],
             )
         state.in_flight.pop(reel_id, None)
+        state.reserved_usd.pop(reel_id, None)  # whatever it did not settle is released
+        state.settled_usd.pop(reel_id, None)
         self.children.pop(reel_id, None)
         state.last_reels = (state.last_reels + [summary])[-LAST_REELS:]
 
@@ -281,6 +346,17 @@ class ChannelWorkflow:
         if self.state.budget_override_usd is not None:
             return self.state.budget_override_usd
         return self.config.daily_budget_usd if self.config else 0.0
+
+    def _spend(self, usd: float) -> None:
+        if usd <= 0:
+            return
+        state = self.state
+        day = day_of(workflow.now())
+        state.spend_by_day[day] = round(state.spend_by_day.get(day, 0.0) + usd, 6)
+        state.spend_by_day = dict(sorted(state.spend_by_day.items())[-SPEND_DAYS:])
+
+    def _budget_left(self) -> float:
+        return self._budget() - self._spent_today() - sum(self.state.reserved_usd.values())
 
     def _spent_today(self) -> float:
         return self.state.spend_by_day.get(day_of(workflow.now()), 0.0)

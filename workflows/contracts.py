@@ -665,7 +665,6 @@ class FootageContextRequest:
     channel_workflow_id: str  # "" = a reel without a channel: no daily budget to ask
     sources: list[str]
     catalog: list[SourceInfo] = field(default_factory=list)
-    settings: BreakerSettings = field(default_factory=BreakerSettings)
 
 
 @dataclass
