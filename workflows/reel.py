@@ -20,7 +20,12 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    is_cancelled_exception,
+)
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
@@ -328,7 +333,7 @@ class ReelWorkflow:
         try:
             await workflow.get_external_workflow_handle(HEALTH_ID).signal(
                 BackendHealthWorkflow.report, outcome)
-        except Exception as error:
+        except FailureError as error:
             # The health workflow is gone (terminated by hand): the reel goes on; the next
             # reel's read starts it again.
             workflow.logger.warning("could not report %s to %s: %s", outcome, HEALTH_ID, error)

@@ -16,6 +16,7 @@ from temporalio.workflow import NondeterminismError
 
 from workflows.channel import ChannelWorkflow
 from workflows.contracts import ReelInput, ReelResult, Script, ScriptRequest, VoiceRequest
+from workflows.health import BackendHealthWorkflow
 from workflows.reel import ReelWorkflow
 from workflows.stages import SYNTHESIZE_VOICE, WRITE_SCRIPT
 
@@ -34,7 +35,7 @@ def test_histories_are_checked_in():
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays_deterministically(path: Path):
-    replayer = Replayer(workflows=[ChannelWorkflow, ReelWorkflow])
+    replayer = Replayer(workflows=[ChannelWorkflow, ReelWorkflow, BackendHealthWorkflow])
     await replayer.replay_workflow(_history(path))
 
 

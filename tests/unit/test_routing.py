@@ -28,8 +28,8 @@ SCENES = [4.0, 6.0, 5.5]
 
 
 def _policy(**fields) -> VisualsPolicy:
-    base = dict(sources=["veo", "runway", "replicate", "pexels", "procedural"],
-                min_quality=0.0, max_usd_per_reel=10.0, prefer="quality")
+    base = {"sources": ["veo", "runway", "replicate", "pexels", "procedural"],
+            "min_quality": 0.0, "max_usd_per_reel": 10.0, "prefer": "quality"}
     return VisualsPolicy(**{**base, **fields})
 
 
