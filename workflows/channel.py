@@ -44,15 +44,10 @@ with workflow.unsafe.imports_passed_through():
         ReservationAnswer,
         Topic,
         TopicRequest,
+        VisualsPolicy,
     )
     from workflows.reel import ReelWorkflow
-    from workflows.routing import (
-        TYPICAL_SCENES,
-        estimate_sources,
-        money_left,
-        reels_that_fit,
-        route,
-    )
+    from workflows.routing import estimate_reel
     from workflows.slots import day_of, due_slot, next_midnight
     from workflows.stages import LOAD_CHANNEL, PICK_NOVEL_TOPIC, PICK_TOPIC, Stage, task_queue
 
@@ -122,22 +117,8 @@ class ChannelWorkflow:
 
     @workflow.query
     def estimate(self, request: EstimateRequest) -> ReelEstimate:
-        policy = self.config.visuals if self.config else None
-        left = max(self._budget_left(), 0.0)
-        if policy is None:
-            return ReelEstimate(self.state.channel, [], [], 0.0, left, -1)
-        scenes = request.scene_durations or TYPICAL_SCENES
-        money = money_left(policy, 0.0, left)
-        plan = route(policy, request.catalog, request.breakers, scenes, money)
-        return ReelEstimate(
-            channel=self.state.channel,
-            per_source=estimate_sources(policy, request.catalog, request.breakers, scenes,
-                                        money),
-            chosen=plan.scenes[0].chain if plan.scenes else [],
-            reel_usd=plan.estimate_usd,
-            budget_left_usd=round(left, 6),
-            reels_that_fit=reels_that_fit(plan.estimate_usd, left),
-        )
+        policy = self.config.visuals if self.config else VisualsPolicy()
+        return estimate_reel(self.state.channel, policy, request, self._budget_left())
 
     @workflow.query
     def status(self) -> ChannelStatus:

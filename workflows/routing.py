@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from workflows.contracts import (
     BreakerView,
+    EstimateRequest,
+    ReelEstimate,
     RoutePlan,
     SceneRoute,
     SourceEstimate,
@@ -162,3 +164,20 @@ def reels_that_fit(reel_cost_usd: float, budget_left_usd: float) -> int:
     if reel_cost_usd <= CENT:
         return -1
     return max(0, int((budget_left_usd + CENT) // reel_cost_usd))
+
+
+def estimate_reel(channel: str, policy: VisualsPolicy, request: EstimateRequest,
+                  budget_left_usd: float) -> ReelEstimate:
+    """What `monolathe estimate` and the channel's `estimate` query show."""
+    left = max(budget_left_usd, 0.0)
+    scenes = request.scene_durations or TYPICAL_SCENES
+    money = money_left(policy, 0.0, left)
+    plan = route(policy, request.catalog, request.breakers, scenes, money)
+    return ReelEstimate(
+        channel=channel,
+        per_source=estimate_sources(policy, request.catalog, request.breakers, scenes, money),
+        chosen=plan.scenes[0].chain if plan.scenes else [],
+        reel_usd=plan.estimate_usd,
+        budget_left_usd=round(left, 6),
+        reels_that_fit=reels_that_fit(plan.estimate_usd, left),
+    )

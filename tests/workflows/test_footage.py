@@ -11,6 +11,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.doubles import QUEUE, Doubles, channel_config, unique, worker
+from workers import footage_cli
 from workflows.channel import ChannelWorkflow
 from workflows.contracts import (
     BackendsView,
@@ -149,6 +150,40 @@ async def test_breaker_opens_after_three_failures_for_every_channel_then_a_probe
         breakers = await _health(time_env)
     assert again.records[-1].visual_decisions[0].chosen == source  # the probe
     assert breakers[source].state == "closed" and breakers[source].failures == 0
+
+
+async def test_estimate_and_backends_commands_read_the_control_plane(
+        time_env: WorkflowEnvironment, capsys: pytest.CaptureFixture[str]):
+    policy = VisualsPolicy(sources=["veo", "runway", "replicate-flux", "procedural"],
+                           max_usd_per_reel=2.0)
+    doubles = _doubles("estimate", policy, daily=3.0, reel_usd=0.0)
+    doubles.config.cadence.slot_seconds = 3600
+    async with worker(time_env.client, doubles, BREAKERS, sticky=False):
+        handle = await time_env.client.start_workflow(
+            ChannelWorkflow.run, ChannelInput(channel=doubles.config.name, max_reels=2),
+            id=f"channel/{doubles.config.name}", task_queue=QUEUE)
+        for _ in range(200):  # the first reel has routed: the catalog is known
+            if (await handle.query(ChannelWorkflow.status)).published:
+                break
+            await asyncio.sleep(0.05)
+        backends = await footage_cli.read_backends(time_env.client)
+        report = await footage_cli.estimate(time_env.client, None, doubles.config.name,
+                                            backends)
+        footage_cli.print_estimate(report, True)
+        footage_cli.print_backends(backends)
+        await handle.signal(ChannelWorkflow.kill)
+        await handle.result()
+    rows = {r.source: r for r in report.per_source}
+    assert rows["veo"].usd == pytest.approx(0.15 * 6 * 6) and not rows["veo"].fits
+    assert rows["runway"].usd == pytest.approx(0.05 * 5 * 6) and rows["runway"].fits
+    assert report.chosen == ["runway", "replicate-flux", "procedural"]
+    assert report.reel_usd == pytest.approx(1.5)
+    spent = sum(d.usd for d in doubles.records[0].visual_decisions)
+    assert report.budget_left_usd == pytest.approx(3.0 - spent)
+    assert report.reels_that_fit == int((3.0 - spent) // report.reel_usd)
+    out = capsys.readouterr().out
+    assert "policy chooses runway -> replicate-flux -> procedural" in out
+    assert "runway" in out and "closed" in out
 
 
 async def test_a_failed_reels_spend_counts_toward_the_day(time_env: WorkflowEnvironment):
