@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test up lint install clean replay-histories bench-compose bench-mlx dashboards
+.PHONY: demo test up lint install clean replay-histories bench-compose bench-mlx bench-footage dashboards
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ bench-compose: $(STAMP)
 # tokens/s of the script activity vs raw mlx_lm, embeddings/s, BLAS with and without OpenBLAS.
 bench-mlx: $(STAMP)
 	$(BIN)/python -m benchmarks.mlx --json var/bench-mlx.json
+
+# Footage cost per reel by policy on the price tables, and the routing decision time.
+bench-footage: $(STAMP)
+	$(BIN)/python -m benchmarks.footage_cost --out var/bench/footage_cost.json
 
 # Record replay histories after an intended, patched workflow change, under a new prefix
 # (make replay-histories VERSION=v3); the older ones stay and keep replaying.
