@@ -60,6 +60,7 @@ class Telemetry:
     metrics_port: int  # the bound port (the configured one, or the free one for port 0)
     _server: Any = None
     log_handler: logging.Handler | None = None
+    figures: FiguresCache | None = field(default=None, repr=False)
     _probe_task: asyncio.Task[None] | None = field(default=None, repr=False)
     _probe_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
@@ -82,6 +83,8 @@ class Telemetry:
         channels = sorted(p.stem for p in self.settings.channels_dir.glob("*.yaml"))
         probe = TemporalProbe(client, [s.reels, s.media, s.gpu, s.publish], channels)
         register_probe_gauges(self.meter_provider.get_meter("monolathe.temporal"), probe)
+        if self.figures is not None:
+            self.figures.live_budgets = lambda: probe.daily_budgets
         self._probe_task = asyncio.create_task(probe.run(self._probe_stop))
 
     async def unwatch(self) -> None:
@@ -127,9 +130,11 @@ def _start(settings: Settings, queues: list[str], port: int, sdk_port: int) -> T
     meter = provider.get_meter("monolathe")
     interceptor = MetricsInterceptor(Instruments.create(meter))
     register_system_gauges(meter, settings.var_dir)
+    figures = None
     if "reels" in queues:
         # The process that owns the ledger reports the business figures, once.
-        register_ledger_gauges(meter, FiguresCache(settings, ledger_for(settings.ledger_url)))
+        figures = FiguresCache(settings, ledger_for(settings.ledger_url))
+        register_ledger_gauges(meter, figures)
     server, runtime = None, None
     host = settings.metrics_host
     if not settings.metrics_enabled:
@@ -162,4 +167,4 @@ def _start(settings: Settings, queues: list[str], port: int, sdk_port: int) -> T
         handler = add_json_log(path, service, settings.log_level)
     traces = tracer_provider(service, settings.otlp_endpoint)
     return Telemetry(settings, service, list(queues), provider, traces, interceptor, runtime,
-                     port, server, handler)
+                     port, server, handler, figures)
