@@ -12,11 +12,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.workflows.doubles import QUEUE, Doubles, channel_config, unique, worker
 from workers import footage_cli
+from workers.telemetry.probe import TemporalProbe
 from workflows.channel import ChannelWorkflow
 from workflows.contracts import (
     BackendsView,
     BreakerSettings,
     BudgetReservation,
+    BudgetUpdate,
     ChannelInput,
     ChannelStatus,
     EstimateRequest,
@@ -184,6 +186,27 @@ async def test_estimate_and_backends_commands_read_the_control_plane(
     out = capsys.readouterr().out
     assert "policy chooses runway -> replicate-flux -> procedural" in out
     assert "runway" in out and "closed" in out
+
+
+async def test_probe_reads_breakers_and_budget_overrides(time_env: WorkflowEnvironment):
+    doubles = _doubles("probe-budget", VisualsPolicy(sources=["pexels", "procedural"]),
+                       daily=5.0, reel_usd=0.0)
+    doubles.config.cadence.slot_seconds = 3600
+    async with worker(time_env.client, doubles, BREAKERS, sticky=False):
+        handle = await time_env.client.start_workflow(
+            ChannelWorkflow.run, ChannelInput(channel=doubles.config.name, max_reels=2),
+            id=f"channel/{doubles.config.name}", task_queue=QUEUE)
+        for _ in range(200):
+            if (await handle.query(ChannelWorkflow.status)).published:
+                break
+            await asyncio.sleep(0.05)
+        await handle.execute_update(ChannelWorkflow.set_budget, BudgetUpdate(2.5))
+        probe = TemporalProbe(time_env.client, [QUEUE], [doubles.config.name, "not-running"])
+        await probe.refresh_control_plane()
+        await handle.signal(ChannelWorkflow.kill)
+        await handle.result()
+    assert probe.daily_budgets == {doubles.config.name: 2.5}
+    assert "pexels" in {b.source for b in probe.breakers}
 
 
 async def test_a_failed_reels_spend_counts_toward_the_day(time_env: WorkflowEnvironment):

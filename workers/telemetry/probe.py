@@ -52,6 +52,10 @@ class TemporalProbe:
                     timeout=rpc_timeout)
                 backlog[(queue, kind)] = int(resp.stats.approximate_backlog_count)
         self.backlog = backlog
+        await self.refresh_control_plane(rpc_timeout)
+
+    async def refresh_control_plane(self, rpc_timeout: timedelta | None = None) -> None:
+        """The breakers, and the daily budget each running channel's workflow holds."""
         self.breakers = (await self._query(HEALTH_ID, "breakers", BackendsView,
                                            rpc_timeout) or BackendsView([])).breakers
         budgets = {}
