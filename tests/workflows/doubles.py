@@ -88,6 +88,7 @@ class Doubles:
     footage_faults: dict[str, list[str]] = field(default_factory=dict)
     footage_calls: list[FootageRequest] = field(default_factory=list)
     footage_fault_of: dict[str, str] = field(default_factory=dict)  # call -> its fault
+    hold_footage: bool = False  # generate_footage heartbeats until cancelled
     scenes: int = 1
 
     def _count(self, name: str) -> None:
@@ -192,6 +193,9 @@ class Doubles:
                 faults = self.footage_faults.get(req.source, [])
                 self.footage_fault_of[call] = faults.pop(0) if faults else ""
             fault = self.footage_fault_of[call]
+            while self.hold_footage:
+                activity.heartbeat()
+                await asyncio.sleep(0.2)
             if fault == "down":
                 raise ApplicationError(f"{req.source}: 503 Service Unavailable",
                                        type="ProviderUnavailable")

@@ -48,6 +48,15 @@ async def _run_channel(env: WorkflowEnvironment, doubles: Doubles, reels: int):
     return handle, await handle.result()
 
 
+async def _until(handle, predicate) -> ChannelStatus:
+    for _ in range(400):
+        status = await handle.query(ChannelWorkflow.status)
+        if predicate(status):
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"condition never met; last status {status}")
+
+
 async def _health(env: WorkflowEnvironment) -> dict:
     view: BackendsView = await env.client.get_workflow_handle(HEALTH_ID).query(
         BackendHealthWorkflow.breakers)
@@ -101,10 +110,8 @@ async def test_reservation_over_the_daily_budget_is_refused(time_env: WorkflowEn
         handle = await time_env.client.start_workflow(
             ChannelWorkflow.run, ChannelInput(channel=doubles.config.name, max_reels=2),
             id=f"channel/{doubles.config.name}", task_queue=QUEUE)
-        for _ in range(200):  # the budget is known once the channel has loaded its config
-            if (await handle.query(ChannelWorkflow.status)).daily_budget_usd:
-                break
-            await asyncio.sleep(0.05)
+        # the budget is known once the channel has loaded its config
+        await _until(handle, lambda s: s.daily_budget_usd > 0)
         held = await handle.execute_update(ChannelWorkflow.reserve,
                                            BudgetReservation("reel/x/1", 0.7))
         assert held.accepted and held.budget_left_usd == pytest.approx(0.3)
@@ -164,10 +171,7 @@ async def test_estimate_and_backends_commands_read_the_control_plane(
         handle = await time_env.client.start_workflow(
             ChannelWorkflow.run, ChannelInput(channel=doubles.config.name, max_reels=2),
             id=f"channel/{doubles.config.name}", task_queue=QUEUE)
-        for _ in range(200):  # the first reel has routed: the catalog is known
-            if (await handle.query(ChannelWorkflow.status)).published:
-                break
-            await asyncio.sleep(0.05)
+        await _until(handle, lambda s: s.published)  # the first reel listed the catalog
         backends = await footage_cli.read_backends(time_env.client)
         report = await footage_cli.estimate(time_env.client, None, doubles.config.name,
                                             backends)
@@ -196,10 +200,7 @@ async def test_probe_reads_breakers_and_budget_overrides(time_env: WorkflowEnvir
         handle = await time_env.client.start_workflow(
             ChannelWorkflow.run, ChannelInput(channel=doubles.config.name, max_reels=2),
             id=f"channel/{doubles.config.name}", task_queue=QUEUE)
-        for _ in range(200):
-            if (await handle.query(ChannelWorkflow.status)).published:
-                break
-            await asyncio.sleep(0.05)
+        await _until(handle, lambda s: s.published)
         await handle.execute_update(ChannelWorkflow.set_budget, BudgetUpdate(2.5))
         probe = TemporalProbe(time_env.client, [QUEUE], [doubles.config.name, "not-running"])
         await probe.refresh_control_plane()
@@ -207,6 +208,25 @@ async def test_probe_reads_breakers_and_budget_overrides(time_env: WorkflowEnvir
         await handle.result()
     assert probe.daily_budgets == {doubles.config.name: 2.5}
     assert "pexels" in {b.source for b in probe.breakers}
+
+
+async def test_a_cancelled_reel_releases_its_reservation(time_env: WorkflowEnvironment):
+    policy = VisualsPolicy(sources=["runway", "procedural"], max_usd_per_reel=2.0)
+    doubles = _doubles("release", policy, daily=3.0, reel_usd=0.0, hold_footage=True)
+    doubles.config.cadence.slot_seconds = 3600
+    async with worker(time_env.client, doubles, BREAKERS, sticky=False):
+        handle = await time_env.client.start_workflow(
+            ChannelWorkflow.run, ChannelInput(channel=doubles.config.name, max_reels=2),
+            id=f"channel/{doubles.config.name}", task_queue=QUEUE)
+        status = await _until(handle, lambda s: s.reserved_usd > 0)
+        assert status.reserved_usd == pytest.approx(1.0)  # two 10 s runway clips
+        reel_id = next(iter(status.in_flight))
+        await time_env.client.get_workflow_handle(reel_id).cancel()
+        status = await _until(handle, lambda s: not s.in_flight)
+        await handle.signal(ChannelWorkflow.kill)
+        await handle.result()
+    assert status.reserved_usd == 0 and status.spend_today_usd == 0
+    assert status.last_reels[-1].status == "cancelled"
 
 
 async def test_a_failed_reels_spend_counts_toward_the_day(time_env: WorkflowEnvironment):
