@@ -63,9 +63,18 @@ async def _health(env: WorkflowEnvironment) -> dict:
     return {b.source: b for b in view.breakers}
 
 
-async def test_reel_routes_scenes_reserves_and_settles(time_env: WorkflowEnvironment):
+@pytest.fixture(params=["time_env", "dev_env"])
+def any_env(request: pytest.FixtureRequest) -> WorkflowEnvironment:
+    """The time-skipping server, and the real dev server (update-with-start, updates and
+    external signals as production runs them)."""
+    return request.getfixturevalue(request.param)
+
+
+async def test_reel_routes_scenes_reserves_and_settles(any_env: WorkflowEnvironment):
+    time_env = any_env
     policy = VisualsPolicy(sources=["runway", "pexels", "procedural"], max_usd_per_reel=2.0)
-    doubles = _doubles("route", policy)
+    # record_reel answers what the ledger would: the footage ($1.00) plus the rest ($0.01)
+    doubles = _doubles("route", policy, reel_usd=1.01)
     async with worker(time_env.client, doubles, BREAKERS, sticky=False):
         handle, result = await _run_channel(time_env, doubles, 1)
         status: ChannelStatus = await handle.query(ChannelWorkflow.status)
@@ -77,8 +86,8 @@ async def test_reel_routes_scenes_reserves_and_settles(time_env: WorkflowEnviron
     settled = sum(d.usd for d in record.visual_decisions)
     assert estimate == pytest.approx(1.0)  # two 10 s scenes: 10 s runway clips at $0.05/s
     assert abs(settled - estimate) <= 0.05 * estimate
-    # the settled footage plus the rest of the reel (record_reel's total) is the day's spend
-    assert status.spend_today_usd == pytest.approx(settled + doubles.reel_usd - 0.0, abs=1.01)
+    # settled when the footage was made, the rest when the reel finished: counted once
+    assert status.spend_today_usd == pytest.approx(1.01)
     assert status.reserved_usd == 0
 
 
