@@ -194,8 +194,8 @@ def print_status(status: ChannelStatus) -> None:
     print(f"channel {status.channel}: {flags}; waiting for {status.waiting_for or '-'};"
           f" next slot {status.next_slot_at or '-'}")
     print(f"  published {status.published}, failed {status.failed},"
-          f" spend today ${status.spend_today_usd:.4f} of ${status.daily_budget_usd:.2f},"
-          f" run #{status.runs}")
+          f" spend today ${status.spend_today_usd:.4f} of ${status.daily_budget_usd:.2f}"
+          f" (${status.reserved_usd:.4f} reserved for footage), run #{status.runs}")
     for reel_id, topic in status.in_flight.items():
         print(f"  in flight: {reel_id}  {topic}")
     for reel in status.last_reels:
