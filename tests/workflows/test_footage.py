@@ -219,7 +219,10 @@ async def test_probe_reads_breakers_and_budget_overrides(time_env: WorkflowEnvir
     assert "pexels" in {b.source for b in probe.breakers}
 
 
-async def test_a_cancelled_reel_releases_its_reservation(time_env: WorkflowEnvironment):
+async def test_a_cancelled_reel_releases_its_reservation(dev_env: WorkflowEnvironment):
+    # On the dev server: a call held across a cancel left the time-skipping server unable
+    # to skip time for the tests after this one.
+    time_env = dev_env
     policy = VisualsPolicy(sources=["runway", "procedural"], max_usd_per_reel=2.0)
     doubles = _doubles("release", policy, daily=3.0, reel_usd=0.0, hold_footage=True)
     doubles.config.cadence.slot_seconds = 3600
@@ -232,6 +235,7 @@ async def test_a_cancelled_reel_releases_its_reservation(time_env: WorkflowEnvir
         reel_id = next(iter(status.in_flight))
         await time_env.client.get_workflow_handle(reel_id).cancel()
         status = await _until(handle, lambda s: not s.in_flight)
+        doubles.hold_footage = False
         await handle.signal(ChannelWorkflow.kill)
         await handle.result()
     assert status.reserved_usd == 0 and status.spend_today_usd == 0
