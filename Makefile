@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test up lint install clean replay-histories bench-compose bench-throughput \
-	bench-mlx dashboards load bench-restore
+	bench-mlx bench-footage dashboards load bench-restore
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ load: $(STAMP)
 # Recovery time from a backup archive to every channel producing again; writes var/bench/.
 bench-restore: $(STAMP)
 	$(BIN)/python -m benchmarks.restore --out var/bench/restore.json
+
+# Footage cost per reel by policy on the price tables, and the routing decision time.
+bench-footage: $(STAMP)
+	$(BIN)/python -m benchmarks.footage_cost --out var/bench/footage_cost.json
 
 # Record replay histories after an intended, patched workflow change, under a new prefix
 # (make replay-histories VERSION=v3); the older ones stay and keep replaying.

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workflows.contracts import (
+    BreakerSettings,
     Cadence,
     ChannelConfig,
     InstagramOptions,
@@ -26,6 +27,7 @@ from workflows.contracts import (
     ScriptConfig,
     TopicConfig,
     TrendSource,
+    VisualsPolicy,
     VoiceConfig,
     YouTubeOptions,
 )
@@ -237,6 +239,13 @@ class _Codec(_Strict):
     cors_origin: str = ""  # the Web UI's origin; empty = the embedded UI's
 
 
+class _Breakers(_Strict):
+    failures_to_open: int = Field(3, ge=1, le=100)
+    cooldown_s: float = Field(300.0, gt=0)
+    max_cooldown_s: float = Field(3600.0, gt=0)
+    probe_lease_s: float = Field(1800.0, gt=0)
+
+
 class _SettingsFile(_Strict):
     server: _Server = _Server()
     queues: _Queues = _Queues()
@@ -253,6 +262,7 @@ class _SettingsFile(_Strict):
     trends: _TrendApis = _TrendApis()
     backups: _Backups = _Backups()
     codec: _Codec = _Codec()
+    breakers: _Breakers = _Breakers()
 
 
 DEFAULT_SECRETS_DIR = Path("~/.config/monolathe").expanduser()
@@ -389,6 +399,7 @@ class Settings:
     trends: TrendApis = TrendApis()
     backups: BackupSettings = BackupSettings()
     codec: CodecSettings = CodecSettings()
+    breakers: BreakerSettings = field(default_factory=BreakerSettings)
 
     @property
     def ui_url(self) -> str:
@@ -517,6 +528,7 @@ def load_settings(path: Path | None = None) -> Settings:
         codec=CodecSettings(
             key_file=_resolve(base, raw.codec.key_file) if raw.codec.key_file else None,
             port=raw.codec.port, cors_origin=raw.codec.cors_origin),
+        breakers=BreakerSettings(**raw.breakers.model_dump()),
     )
 
 
@@ -659,6 +671,25 @@ class _Instagram(_Strict):
         return value.rstrip("/")
 
 
+# Made by make_visuals itself; every other source a channel names is a line of temporal.yaml's
+# `visuals.sources` (whether it can run on this host is the generate worker's answer).
+LOCAL_VISUAL_SOURCES = ("own", "procedural")
+
+
+class _ChannelVisuals(_Strict):
+    sources: list[str] = Field(default_factory=lambda: ["procedural"], min_length=1)
+    min_quality: float = Field(0.0, ge=0.0, le=1.0)
+    max_usd_per_reel: float = Field(0.10, ge=0.0)
+    prefer: Literal["quality", "cost", "speed"] = "quality"
+
+    @field_validator("sources")
+    @classmethod
+    def _once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each source at most once")
+        return value
+
+
 class _Budget(_Strict):
     daily_usd: float = Field(1.0, gt=0)
 
@@ -684,6 +715,7 @@ class _Channel(_Strict):
     topics: _Topics = _Topics()
     media_dir: str = ""
     media_match: Literal["keywords", "meaning"] = "keywords"
+    visuals: _ChannelVisuals = _ChannelVisuals()
     # Human review before publishing (docs/review-and-api.md).
     review: Literal["none", "required", "sample"] = "none"
     review_sample: float = Field(0.2, gt=0, le=1)
@@ -756,6 +788,13 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
     width, height = ASPECT_SIZES[raw.look.aspect]
     if raw.media_match == "meaning" and not raw.media_dir:
         raise ConfigError(f"{shown}: media_match: 'meaning' needs a media_dir to match against")
+    if "own" in raw.visuals.sources and not raw.media_dir:
+        raise ConfigError(f"{shown}: visuals.sources: 'own' needs a media_dir to take clips from")
+    known = [*settings.visuals.sources, *LOCAL_VISUAL_SOURCES]
+    unknown = [s for s in raw.visuals.sources if s not in known]
+    if unknown and settings.visuals.sources:  # no table here: the generate worker judges
+        raise ConfigError(f"{shown}: visuals.sources: {', '.join(map(repr, unknown))} not in"
+                          f" visuals.sources of {settings.source} ({', '.join(known)})")
     return ChannelConfig(
         name=raw.name,
         niche=raw.niche,
@@ -794,6 +833,7 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         source_file=str(path),
         script=script,
         topics=TopicConfig(**raw.topics.model_dump()),
+        visuals=VisualsPolicy(**raw.visuals.model_dump()),
         trend_sources=sources,
         scout_every_minutes=raw.trends.scout_every_minutes,
         trend_relevance=raw.trends.relevance,

@@ -16,7 +16,7 @@ from sqlalchemy import UniqueConstraint, event
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, create_engine, func, select
 
-from workflows.contracts import Publication, QualityReport, ReelRecord
+from workflows.contracts import Publication, QualityReport, ReelRecord, VisualDecision
 
 
 def _now() -> datetime:
@@ -184,6 +184,36 @@ class ScoutRunRow(SQLModel, table=True):
     at: datetime = Field(default_factory=_now)
 
 
+class VisualDecisionRow(SQLModel, table=True):
+    """How one scene got its visuals: one row per source tried or skipped, so an operator
+    can see why a reel cost what it cost."""
+
+    __tablename__ = "visual_decisions"
+    id: int | None = Field(default=None, primary_key=True)
+    reel_id: str = Field(index=True)
+    scene: int
+    source: str
+    outcome: str  # chosen | ok | refused | failed | skipped
+    reason: str = ""
+    estimate_usd: float = 0.0
+    usd: float = 0.0
+
+
+def decision_rows(reel_id: str, decisions: list[VisualDecision]) -> list[VisualDecisionRow]:
+    rows = []
+    for d in decisions:
+        for skip in d.skipped:
+            rows.append(VisualDecisionRow(reel_id=reel_id, scene=d.scene, source=skip.source,
+                                          outcome="skipped", reason=skip.reason))
+        for attempt in d.attempts:
+            outcome = "chosen" if attempt.source == d.chosen else attempt.outcome
+            rows.append(VisualDecisionRow(
+                reel_id=reel_id, scene=d.scene, source=attempt.source, outcome=outcome,
+                reason=attempt.error, usd=attempt.usd,
+                estimate_usd=d.estimate_usd if outcome == "chosen" else 0.0))
+    return rows
+
+
 def _sqlite_wal(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -282,6 +312,12 @@ class Ledger:
                               cpu_seconds=cost.cpu_seconds, usd=cost.usd))
             for kind, uri in record.asset_uris.items():
                 s.add(AssetRow(reel_id=reel_id, kind=kind, uri=uri))
+            for old_decision in s.exec(
+                select(VisualDecisionRow).where(VisualDecisionRow.reel_id == reel_id)
+            ):
+                s.delete(old_decision)
+            s.flush()
+            s.add_all(decision_rows(reel_id, record.visual_decisions))
             if record.quality is not None:
                 for old_check in s.exec(
                     select(QualityCheckRow).where(QualityCheckRow.reel_id == reel_id)
@@ -309,6 +345,11 @@ class Ledger:
         with self.session() as s:
             rows = s.exec(select(QualityCheckRow).where(QualityCheckRow.reel_id == reel_id))
             return {row.name: (row.result, row.value) for row in rows}
+
+    def visual_decisions(self, reel_id: str) -> list[VisualDecisionRow]:
+        with self.session() as s:
+            return list(s.exec(select(VisualDecisionRow).where(
+                VisualDecisionRow.reel_id == reel_id).order_by(VisualDecisionRow.id)))
 
     def spend_on(self, channel: str, day: str) -> float:
         with self.session() as s:

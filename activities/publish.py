@@ -81,6 +81,8 @@ def sidecar_of(req: PublishRequest) -> dict[str, object]:
         "stage_seconds": req.stage_seconds,
         "quality": asdict(req.quality),
         "quality_remedies": req.remedies,
+        "credits": req.credits,  # stock footage attribution, also in the description
+        "visual_decisions": [asdict(d) for d in req.visual_decisions],
     }
 
 

@@ -16,6 +16,8 @@
     monolathe backup [--to DIR] [--state] [--with-media|--with-models|--with-secrets]
     monolathe restore ARCHIVE           check, put in place, reconcile, start the stack
     monolathe codec-key FILE | codec-server   encrypted payloads and their Web UI decoder
+    monolathe estimate NAME             one reel's footage cost by source, budget left today
+    monolathe backends                  each visual source's breaker, failures, spend today
 """
 
 from __future__ import annotations
@@ -219,8 +221,8 @@ def print_status(status: ChannelStatus) -> None:
     print(f"channel {status.channel}: {flags}; waiting for {status.waiting_for or '-'};"
           f" next slot {status.next_slot_at or '-'}")
     print(f"  published {status.published}, failed {status.failed},"
-          f" spend today ${status.spend_today_usd:.4f} of ${status.daily_budget_usd:.2f},"
-          f" run #{status.runs}")
+          f" spend today ${status.spend_today_usd:.4f} of ${status.daily_budget_usd:.2f}"
+          f" (${status.reserved_usd:.4f} reserved for footage), run #{status.runs}")
     for reel_id, topic in status.in_flight.items():
         print(f"  in flight: {reel_id}  {topic}")
     for reel_id, since in status.awaiting_review.items():
@@ -408,6 +410,29 @@ async def cmd_trends(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- footage: estimate and breakers ---
+
+
+async def cmd_estimate(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.footage_cli import cmd_estimate as estimate
+
+    client = await connect(settings)
+    try:
+        return await estimate(client, settings, args.name, args.json)
+    except RPCError as exc:
+        raise CliError(f"estimate {args.name}: {exc.message}") from None
+
+
+async def cmd_backends(settings: Settings, args: argparse.Namespace) -> int:
+    from workers.footage_cli import cmd_backends as backends
+
+    client = await connect(settings)
+    try:
+        return await backends(client, args.json)
+    except RPCError as exc:
+        raise CliError(f"backends: {exc.message}") from None
+
+
 # --- platform tokens ---
 
 
@@ -485,6 +510,11 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true")
     status.add_argument("--timeout", type=float, default=3.0,
                         help="seconds to wait for the Temporal server (its figures are optional)")
+    estimate = sub.add_parser("estimate", help="one reel's footage cost by source, budget left")
+    estimate.add_argument("name", help="the channel")
+    estimate.add_argument("--json", action="store_true")
+    backends = sub.add_parser("backends", help="visual sources' breakers and spend today")
+    backends.add_argument("--json", action="store_true")
     trends = sub.add_parser("trends", help="a channel's ranked topic queue and its sources")
     trends.add_argument("name")
     trends.add_argument("--refresh", action="store_true", help="run the trend scout now first")
@@ -535,6 +565,7 @@ def _runs_gpu(args: argparse.Namespace) -> bool:
 COMMANDS = {"demo": cmd_demo, "up": cmd_up, "worker": cmd_worker, "channel": cmd_channel,
             "reel": cmd_reel, "check": cmd_check, "status": cmd_status,
             "auth": cmd_auth, "trends": cmd_trends, "review": cmd_review, "api": cmd_api,
+            "estimate": cmd_estimate, "backends": cmd_backends,
             **backup_cli.COMMANDS, **codec.COMMANDS}
 
 

@@ -35,12 +35,13 @@ def ledger_for(url: str) -> Ledger:
     return Ledger(url)
 
 
-def activities_for(queue: str, settings: Settings) -> list[Any]:
+def activities_for(queue: str, settings: Settings, client: Client | None = None) -> list[Any]:
     store = ArtifactStore(settings.artifacts_dir)
     rate = settings.cpu_second_usd
     if queue == "reels":
         from activities.backup import BackupActivities
         from activities.channel import ChannelActivities
+        from activities.footage_control import FootageControlActivities
         from activities.script import ScriptActivities
         from activities.script_api import ApiScriptActivities
         from activities.topics import TopicActivities
@@ -48,11 +49,15 @@ def activities_for(queue: str, settings: Settings) -> list[Any]:
 
         channel = ChannelActivities(settings, ledger_for(settings.ledger_url))
         trends = TrendActivities(settings, ledger_for(settings.ledger_url))
-        return [channel.load_channel, channel.record_reel, TopicActivities().pick_topic,
+        acts = [channel.load_channel, channel.record_reel, TopicActivities().pick_topic,
                 ScriptActivities(rate).write_script,
                 ApiScriptActivities(settings).write_script_api,
                 trends.scout_trends, trends.take_topic, trends.rescore_topics,
                 BackupActivities(settings).make_backup]
+        if client is not None:  # the control plane talks to other workflows
+            control = FootageControlActivities(client, settings.queues.reels, settings.breakers)
+            acts += [control.read_footage_context, control.reserve_footage_budget]
+        return acts
     if queue == "gpu":
         from activities.gpu import runtime
         from activities.gpu.embeddings import EmbeddingActivities
@@ -103,18 +108,19 @@ def build_worker(client: Client, settings: Settings, queue: str,
                  interceptors: Sequence[Interceptor] = ()) -> Worker:
     from workflows.backup import BackupWorkflow
     from workflows.channel import ChannelWorkflow
+    from workflows.health import BackendHealthWorkflow
     from workflows.reel import ReelWorkflow
     from workflows.scout import TrendScoutWorkflow
 
-    acts = activities_for(queue, settings)
+    acts = activities_for(queue, settings, client)
     concurrency = settings.concurrency[queue]
     task_queue = getattr(settings.queues, queue)
     rate = settings.rates.get(queue, 0.0)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=([ChannelWorkflow, ReelWorkflow, TrendScoutWorkflow, BackupWorkflow]
-                   if queue == "reels" else []),
+        workflows=([ChannelWorkflow, ReelWorkflow, TrendScoutWorkflow, BackupWorkflow,
+                    BackendHealthWorkflow] if queue == "reels" else []),
         activities=acts,
         interceptors=[WorkErrorInterceptor(), *interceptors],
         activity_executor=ThreadPoolExecutor(max_workers=concurrency,

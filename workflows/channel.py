@@ -1,8 +1,12 @@
 """ChannelWorkflow: a long-lived channel that fills posting slots with ReelWorkflow children.
 
 Id `channel/<name>`, input `{"channel": "<name>"}`. Signals `pause`, `resume`, `kill`;
-update `set_budget`; query `status`. All state lives in one `ChannelState`, handed whole to
-the next run on continue-as-new.
+update `set_budget`; query `status`. Money for paid footage: a reel holds its estimate with
+the update `reserve` (refused by its validator past the day's budget), then the signal
+`settle` books what it really spent and releases the rest; a reel that ends any other way
+has its hold released, and its real cost (failed reels too) counts toward the day. Query
+`estimate`: what one reel costs with each source, given the catalog and breakers.
+All state lives in one `ChannelState`, handed whole to the next run on continue-as-new.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
+        BudgetReservation,
         BudgetUpdate,
         ChannelConfig,
         ChannelInput,
@@ -30,14 +35,20 @@ with workflow.unsafe.imports_passed_through():
         ChannelSetup,
         ChannelState,
         ChannelStatus,
+        EstimateRequest,
+        FootageSettlement,
+        ReelEstimate,
         ReelInput,
         ReelResult,
         ReelSummary,
+        ReservationAnswer,
         ReviewNotice,
         Topic,
         TopicRequest,
+        VisualsPolicy,
     )
     from workflows.reel import ReelWorkflow
+    from workflows.routing import estimate_reel
     from workflows.slots import day_of, due_slot, next_midnight
     from workflows.stages import (
         LOAD_CHANNEL,
@@ -101,6 +112,34 @@ class ChannelWorkflow:
         if not update.daily_budget_usd > 0:
             raise ValueError("daily_budget_usd must be greater than 0")
 
+    @workflow.update
+    def reserve(self, reservation: BudgetReservation) -> ReservationAnswer:
+        # A reel holds one reservation; asking again replaces it (a re-route).
+        self.state.reserved_usd[reservation.reel_id] = round(reservation.usd, 6)
+        return ReservationAnswer(True, self._budget_left())
+
+    @reserve.validator
+    def _validate_reservation(self, reservation: BudgetReservation) -> None:
+        if reservation.usd < 0:
+            raise ValueError("usd must not be negative")
+        left = self._budget_left() + self.state.reserved_usd.get(reservation.reel_id, 0.0)
+        if reservation.usd > left + 1e-9:
+            raise ValueError(f"reservation ${reservation.usd:.4f} for {reservation.reel_id}"
+                             f" passes the daily budget: ${max(left, 0.0):.4f} left today")
+
+    @workflow.signal
+    def settle(self, settlement: FootageSettlement) -> None:
+        self.state.reserved_usd.pop(settlement.reel_id, None)
+        settled = self.state.settled_usd
+        settled[settlement.reel_id] = round(settled.get(settlement.reel_id, 0.0)
+                                            + settlement.usd, 6)
+        self._spend(settlement.usd)
+
+    @workflow.query
+    def estimate(self, request: EstimateRequest) -> ReelEstimate:
+        policy = self.config.visuals if self.config else VisualsPolicy()
+        return estimate_reel(self.state.channel, policy, request, self._budget_left())
+
     @workflow.query
     def status(self) -> ChannelStatus:
         state = self.state
@@ -119,6 +158,7 @@ class ChannelWorkflow:
             last_reels=list(state.last_reels),
             rejected=state.rejected,
             awaiting_review=dict(state.awaiting_review),
+            reserved_usd=round(sum(state.reserved_usd.values()), 6),
         )
 
     # --- the run loop ---
@@ -272,10 +312,14 @@ class ChannelWorkflow:
                                   error=reason[:500])
             if not cancelled:
                 state.failed += 1
+            # A failed reel's real cost (ReelWorkflow puts the ledger's total in the details)
+            # counts toward the day; histories from before carry none.
+            details = cause.details if isinstance(cause, ApplicationError) else ()
+            if details and isinstance(details[0], (int, float)):
+                summary.usd = float(details[0])
+                self._spend(summary.usd - state.settled_usd.get(reel_id, 0.0))
         else:
-            day = day_of(workflow.now())
-            state.spend_by_day[day] = round(state.spend_by_day.get(day, 0.0) + result.total_usd, 6)
-            state.spend_by_day = dict(sorted(state.spend_by_day.items())[-SPEND_DAYS:])
+            self._spend(result.total_usd - state.settled_usd.get(reel_id, 0.0))
             if result.status == "rejected":  # by review: its slot is spent, not retried
                 state.rejected += 1
             else:
@@ -286,6 +330,8 @@ class ChannelWorkflow:
             )
         state.in_flight.pop(reel_id, None)
         state.awaiting_review.pop(reel_id, None)
+        state.reserved_usd.pop(reel_id, None)  # whatever it did not settle is released
+        state.settled_usd.pop(reel_id, None)
         self.children.pop(reel_id, None)
         state.last_reels = (state.last_reels + [summary])[-LAST_REELS:]
 
@@ -323,6 +369,17 @@ class ChannelWorkflow:
         if self.state.budget_override_usd is not None:
             return self.state.budget_override_usd
         return self.config.daily_budget_usd if self.config else 0.0
+
+    def _spend(self, usd: float) -> None:
+        if usd <= 0:
+            return
+        state = self.state
+        day = day_of(workflow.now())
+        state.spend_by_day[day] = round(state.spend_by_day.get(day, 0.0) + usd, 6)
+        state.spend_by_day = dict(sorted(state.spend_by_day.items())[-SPEND_DAYS:])
+
+    def _budget_left(self) -> float:
+        return self._budget() - self._spent_today() - sum(self.state.reserved_usd.values())
 
     def _spent_today(self) -> float:
         return self.state.spend_by_day.get(day_of(workflow.now()), 0.0)

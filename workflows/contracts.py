@@ -112,6 +112,7 @@ class ChannelConfig:
     script: ScriptConfig = field(default_factory=ScriptConfig)
     topics: TopicConfig = field(default_factory=TopicConfig)
     review: ReviewConfig = field(default_factory=lambda: ReviewConfig())
+    visuals: VisualsPolicy = field(default_factory=lambda: VisualsPolicy())
 
 
 # --- channel workflow ---
@@ -149,6 +150,8 @@ class ChannelState:
     waiting_for: str = ""  # why no reel is starting now: paused, budget, slot, capacity
     rejected: int = 0  # reels a reviewer (or a review timeout) turned down
     awaiting_review: dict[str, str] = field(default_factory=dict)  # reel id -> since (ISO)
+    reserved_usd: dict[str, float] = field(default_factory=dict)  # reel id -> footage held
+    settled_usd: dict[str, float] = field(default_factory=dict)  # reel id -> footage spent
 
 
 @dataclass
@@ -458,6 +461,8 @@ class PublishRequest:
     remedies: list[str] = field(default_factory=list)  # failed quality checks and what was done
     topic_facts: list[str] = field(default_factory=list)  # what the script was built from
     topic_links: list[str] = field(default_factory=list)  # and where those facts came from
+    credits: list[str] = field(default_factory=list)  # stock footage attribution lines
+    visual_decisions: list[VisualDecision] = field(default_factory=list)
 
 
 @dataclass
@@ -500,6 +505,7 @@ class ReelRecord:
     error: str = ""
     quality: QualityReport | None = None
     remedies: list[str] = field(default_factory=list)  # failed quality checks and what was done
+    visual_decisions: list[VisualDecision] = field(default_factory=list)
 
 
 @dataclass
@@ -550,6 +556,7 @@ class ChannelStatus:
     last_reels: list[ReelSummary]
     rejected: int = 0
     awaiting_review: dict[str, str] = field(default_factory=dict)  # reel id -> since (ISO)
+    reserved_usd: float = 0.0  # held by reels in flight for paid footage
 
 
 # --- footage: generated and stock visuals, routed per scene by workflows/routing.py ---
@@ -736,3 +743,196 @@ class ReelManifest:
     costs: list[StageCost] = field(default_factory=list)
     total_usd: float = 0.0
     review: ReviewState | None = None
+
+
+# --- routing, breakers and money for footage (workflows/routing.py, workflows/breakers.py) ---
+
+
+@dataclass
+class BreakerSettings:
+    """How a source's circuit breaker trips and recovers (temporal.yaml `breakers:`)."""
+
+    failures_to_open: int = 3  # consecutive failures that open it
+    cooldown_s: float = 300.0  # first wait before a probe; doubles on each failed probe
+    max_cooldown_s: float = 3600.0
+    probe_lease_s: float = 1800.0  # a probe never reported back is handed out again after this
+
+
+@dataclass
+class Breaker:
+    """One source's breaker, shared by every channel (held by BackendHealthWorkflow)."""
+
+    source: str
+    state: str = "closed"  # closed | open | half-open
+    failures: int = 0  # consecutive failures (closed) or failed probes in a row (open)
+    cooldown_s: float = 0.0  # the current wait between opening and the next probe
+    next_probe_at: str = ""  # ISO time the breaker goes half-open
+    probe_granted_at: str = ""  # ISO time a reader was handed the one half-open probe
+    last_error: str = ""
+    total_failures: int = 0
+    spend_by_day: dict[str, float] = field(default_factory=dict)  # date -> usd settled
+
+
+@dataclass
+class BreakerView:
+    """A breaker as one reader sees it: may this reel call the source now?"""
+
+    source: str
+    state: str
+    allows: bool
+    failures: int = 0
+    next_probe_at: str = ""
+    last_error: str = ""
+    spend_today_usd: float = 0.0
+
+
+@dataclass
+class BackendOutcome:
+    """What one call to a source did, reported by a reel (signal `report`)."""
+
+    source: str
+    ok: bool
+    error: str = ""  # the failure's type and message when not ok
+    usd: float = 0.0  # settled cost of a successful call
+    probe: bool = False  # this call was the half-open probe
+
+
+@dataclass
+class HealthState:
+    breakers: dict[str, Breaker] = field(default_factory=dict)
+    catalog: list[SourceInfo] = field(default_factory=list)  # the last one a reel saw
+    runs: int = 1
+
+
+@dataclass
+class HealthInput:
+    settings: BreakerSettings = field(default_factory=BreakerSettings)
+    state: HealthState | None = None
+
+
+@dataclass
+class BackendsRequest:
+    """Read the breakers of some sources (update `observe`); a half-open one hands its probe
+    to this reader. The catalog is kept for `monolathe estimate` and `monolathe backends`."""
+
+    sources: list[str]
+    catalog: list[SourceInfo] = field(default_factory=list)
+    reader: str = ""  # the reel id, for the history
+
+
+@dataclass
+class BackendsView:
+    breakers: list[BreakerView]
+    catalog: list[SourceInfo] = field(default_factory=list)
+
+
+@dataclass
+class FootageContextRequest:
+    """What a reel reads before routing (activity read_footage_context, `reels` queue)."""
+
+    reel_id: str
+    channel_workflow_id: str  # "" = a reel without a channel: no daily budget to ask
+    sources: list[str]
+    catalog: list[SourceInfo] = field(default_factory=list)
+
+
+@dataclass
+class FootageContext:
+    breakers: list[BreakerView]
+    budget_left_usd: float | None  # what the channel may still spend today; None = no channel
+
+
+@dataclass
+class BudgetReservation:
+    """Hold money for a reel's paid footage before any call (update `reserve` on the channel)."""
+
+    reel_id: str
+    usd: float
+    channel_workflow_id: str = ""
+
+
+@dataclass
+class ReservationAnswer:
+    accepted: bool
+    budget_left_usd: float  # after this reservation when accepted, else what is left now
+    reason: str = ""
+
+
+@dataclass
+class FootageSettlement:
+    """What a reel's footage really cost (signal `settle` on the channel); the rest of its
+    reservation is released."""
+
+    reel_id: str
+    usd: float
+
+
+@dataclass
+class SourceSkip:
+    source: str
+    reason: str
+
+
+@dataclass
+class SceneRoute:
+    scene: int
+    duration_s: float
+    chain: list[str]  # sources to try in order; the last is always free
+    estimate_usd: float  # of the chain's first source for this scene
+
+
+@dataclass
+class RoutePlan:
+    scenes: list[SceneRoute]
+    skipped: list[SourceSkip]  # sources dropped for the whole reel, with the reason
+    prefer: str
+    money_left_usd: float
+    estimate_usd: float  # the reel's footage if every scene's first choice works
+    reserve_usd: float  # the most the chains can spend (a fall-through may cost more)
+
+
+@dataclass
+class SceneAttempt:
+    source: str
+    outcome: str  # ok | refused | failed | skipped
+    error: str = ""
+    usd: float = 0.0
+
+
+@dataclass
+class VisualDecision:
+    """How one scene got its visuals: the plan's chain and what each try did."""
+
+    scene: int
+    chain: list[str]
+    chosen: str
+    estimate_usd: float
+    usd: float
+    attempts: list[SceneAttempt] = field(default_factory=list)
+    skipped: list[SourceSkip] = field(default_factory=list)
+    attribution: str = ""
+
+
+@dataclass
+class SourceEstimate:
+    source: str
+    usd: float  # one reel with this source for every scene
+    fits: bool
+    reason: str = ""  # why the router would skip it
+
+
+@dataclass
+class EstimateRequest:
+    catalog: list[SourceInfo]
+    breakers: list[BreakerView] = field(default_factory=list)
+    scene_durations: list[float] = field(default_factory=list)  # [] = a typical reel
+
+
+@dataclass
+class ReelEstimate:
+    channel: str
+    per_source: list[SourceEstimate]
+    chosen: list[str]  # the chain the policy would take for a typical scene
+    reel_usd: float  # one reel with that chain's first choice
+    budget_left_usd: float
+    reels_that_fit: int  # how many more reels today's budget pays for (-1 = any: free)

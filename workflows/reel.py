@@ -1,12 +1,19 @@
 """ReelWorkflow: one topic in, one published reel out.
 
-write_script -> synthesize_voice -> make_visuals -> compose_reel -> check_quality
+write_script -> synthesize_voice -> [footage] -> make_visuals -> compose_reel -> check_quality
 -> [review: wait for a person's `approve`, `reject` or `revise` update] -> publish_to_platform
 (one per remote platform, side by side) -> publish_reel (local folder and sidecar) ->
 record_reel. A failed quality check gets the remedy for what failed (workflows/remedies.py:
 new visuals for a black or frozen scene, a new mix, a new caption layout, the safe compose)
 until the remedies are spent. Any other failure is recorded in the ledger and ends the reel
-with a `ReelFailed` error that names the stage and the reason.
+with a `ReelFailed` error that names the stage and the reason (its details carry what the
+reel cost).
+
+Footage (channels whose `visuals.sources` name more than own/procedural): once the voice
+fixes the scene durations, the reel lists the sources, reads the breakers and the channel's
+money, routes every scene (workflows/routing.py), reserves the plan from its channel, then
+runs each scene down its chain side by side, reporting every call to `backends/health`
+and settling the real cost with the channel.
 """
 
 from __future__ import annotations
@@ -17,12 +24,26 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    is_cancelled_exception,
+)
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
+        BackendOutcome,
+        BudgetReservation,
         ComposedReel,
         ComposeRequest,
+        Footage,
+        FootageContext,
+        FootageContextRequest,
+        FootageRequest,
+        FootageSettlement,
+        FootageSources,
+        FootageSourcesRequest,
         MediaMatches,
         MediaMatchRequest,
         OwnMedia,
@@ -39,17 +60,26 @@ with workflow.unsafe.imports_passed_through():
         ReelProgress,
         ReelRecord,
         ReelResult,
+        ReservationAnswer,
         ReviewAnswer,
         ReviewNotice,
         ReviewState,
+        RoutePlan,
+        Scene,
+        SceneAttempt,
+        SceneClip,
+        SceneRoute,
         Script,
         ScriptRequest,
         StageCost,
+        VisualDecision,
         Visuals,
+        VisualsPolicy,
         VisualsRequest,
         VoiceRequest,
         VoiceTrack,
     )
+    from workflows.health import HEALTH_ID, BackendHealthWorkflow
     from workflows.remedies import (
         CAPTION_SHRINK,
         LAYOUT,
@@ -61,15 +91,20 @@ with workflow.unsafe.imports_passed_through():
         plan_remedy,
     )
     from workflows.review import REVIEW_PATCH, needs_review, refusal
+    from workflows.routing import FREE, money_left, route
     from workflows.stages import (
         CHECK_QUALITY,
         COMPOSE_REEL,
+        GENERATE_FOOTAGE,
+        LIST_FOOTAGE_SOURCES,
         LIST_OWN_MEDIA,
         MAKE_VISUALS,
         MATCH_MEDIA,
         PUBLISH_REEL,
         PUBLISH_TO_PLATFORM,
+        READ_FOOTAGE_CONTEXT,
         RECORD_REEL,
+        RESERVE_FOOTAGE_BUDGET,
         SYNTHESIZE_VOICE,
         WRITE_SCRIPT,
         WRITE_SCRIPT_API,
@@ -85,6 +120,11 @@ PUBLISH_PER_PLATFORM = "publish-per-platform-v1"
 MEDIA_BY_MEANING = "media-by-meaning-v1"
 # A failed quality check gets the remedy for what failed instead of one safe recompose.
 QUALITY_REMEDIES = "quality-remedies-v1"
+FOOTAGE_ROUTING = "footage-routing-v1"
+# Failures of one prompt or of our own request: the scene falls through, the source's
+# breaker does not count them.
+NOT_BACKEND_FAILURES = ("ContentRefused", "BadInput", "NotConfigured")
+RESERVE_TRIES = 3
 # Cosine similarity of MiniLM embeddings under which a scene keeps its generated visuals:
 # related sentences score about 0.3-0.8, unrelated ones below 0.2.
 MEDIA_MIN_SIMILARITY = 0.25
@@ -147,6 +187,8 @@ class ReelWorkflow:
         self.remedies: list[str] = []  # each failed quality check and what was done about it
         self.results: dict[str, Any] = {}  # stage name -> its last result, for `manifest`
         self.answer: tuple[str, ReviewAnswer] | None = None
+        self.decisions: list[VisualDecision] = []
+        self.plan: RoutePlan | None = None
 
     @workflow.query
     def progress(self) -> ReelProgress:
@@ -223,14 +265,15 @@ class ReelWorkflow:
                 raise  # a kill or a cancel: the reel ends cancelled, not failed
             stage = self.progress_state.stage
             reason = _reason(error)
-            await self._record_failure(input, stage, reason)
+            spent = await self._record_failure(input, stage, reason)
             raise ApplicationError(
                 f"reel {input.reel_id} failed at {stage}: {reason}",
+                spent,  # the channel counts a failed reel's real cost toward the day
                 type="ReelFailed",
                 non_retryable=True,
             ) from error
         if visible:
-            workflow.upsert_search_attributes([OUTCOME.value_set("published")])
+            workflow.upsert_search_attributes([OUTCOME.value_set(result.status or "published")])
         return result
 
     async def _make_media(self, input: ReelInput, notes: str = ""
@@ -245,16 +288,25 @@ class ReelWorkflow:
             SYNTHESIZE_VOICE, VoiceRequest(input.reel_id, channel.voice, script), VoiceTrack
         )
         self.assets["voice"] = voice.audio_uri
+        footage = await self._footage(input, script, voice)
         visuals_request = VisualsRequest(input.reel_id, channel.look, script, voice.scenes,
                                          channel.media_dir,
-                                         await self._media_by_meaning(input, script))
+                                         await self._media_by_meaning(input, script),
+                                         footage=footage)
         visuals = await self._stage(MAKE_VISUALS, visuals_request, Visuals)
+        credits = self._credits()
+        if credits:
+            script.description = "\n\n".join([script.description, *credits])
         if workflow.patched(QUALITY_REMEDIES):
             composed, quality = await self._compose_remedied(input, voice, visuals_request,
                                                              visuals)
         else:
             composed, quality = await self._compose_checked(input, voice, visuals)
         return script, composed, quality
+
+    def _credits(self) -> list[str]:
+        """Stock footage attribution lines, once each, for the description and sidecar."""
+        return list(dict.fromkeys(d.attribution for d in self.decisions if d.attribution))
 
     async def _make(self, input: ReelInput) -> ReelResult:
         channel = input.channel
@@ -290,6 +342,8 @@ class ReelWorkflow:
                 remedies=list(self.remedies),
                 topic_facts=list(input.topic.facts),
                 topic_links=[u for u in [input.topic.url, *input.topic.links] if u],
+                credits=self._credits(),
+                visual_decisions=list(self.decisions),
             ),
             PublishResult,
         )
@@ -408,6 +462,109 @@ class ReelWorkflow:
             if 0 <= match.candidate < len(catalog.items):
                 picks[match.scene] = catalog.items[match.candidate].path
         return picks
+
+    async def _footage(self, input: ReelInput, script: Script,
+                       voice: VoiceTrack) -> list[SceneClip]:
+        """One clip per scene from the sources the channel's policy routes it to ("" leaves
+        the scene to own media or the procedural render), or [] for channels without paid
+        or stock sources: those never call patched(), so their histories stay as they were."""
+        policy = input.channel.visuals
+        if all(s in FREE for s in policy.sources) or not workflow.patched(FOOTAGE_ROUTING):
+            return []
+        catalog = await self._stage(
+            LIST_FOOTAGE_SOURCES, FootageSourcesRequest(list(policy.sources)), FootageSources)
+        parent = workflow.info().parent
+        channel_id = parent.workflow_id if parent else ""
+        context = await self._stage(
+            READ_FOOTAGE_CONTEXT,
+            FootageContextRequest(input.reel_id, channel_id,
+                                  [s for s in policy.sources if s not in FREE], catalog.sources),
+            FootageContext)
+        count = min(len(script.scenes), len(voice.scenes))
+        durations = [round(s.end - s.start, 3) for s in voice.scenes[:count]]
+        plan = await self._reserve(input, policy, catalog, context, durations, channel_id)
+        self.plan = plan
+        workflow.logger.info("footage plan for %s: %s", input.reel_id, plan)
+        self.progress_state.stage = GENERATE_FOOTAGE.name
+        started = workflow.now()
+        made = await asyncio.gather(*(self._scene_footage(input, script.scenes[r.scene], r, plan)
+                                      for r in plan.scenes))
+        seconds = self.progress_state.stage_seconds
+        seconds[GENERATE_FOOTAGE.name] = round((workflow.now() - started).total_seconds(), 3)
+        self.decisions = [decision for _, decision in made]
+        if channel_id:
+            spent = round(sum(d.usd for d in self.decisions), 6)
+            await workflow.get_external_workflow_handle(channel_id).signal(
+                "settle", FootageSettlement(input.reel_id, spent))
+        return [clip for clip, _ in made]
+
+    async def _reserve(self, input: ReelInput, policy: VisualsPolicy, catalog: FootageSources,
+                       context: FootageContext, durations: list[float],
+                       channel_id: str) -> RoutePlan:
+        """Route with the money left, and hold the plan's price with the channel; a refusal
+        (another reel got there first) routes again with what is left, then free only."""
+        def plan_for(money: float) -> RoutePlan:
+            return route(policy, catalog.sources, context.breakers, durations, money)
+
+        plan = plan_for(money_left(policy, 0.0, context.budget_left_usd))
+        for _ in range(RESERVE_TRIES):
+            if plan.reserve_usd <= 0 or not channel_id:
+                return plan
+            answer = await self._stage(
+                RESERVE_FOOTAGE_BUDGET,
+                BudgetReservation(input.reel_id, plan.reserve_usd, channel_id),
+                ReservationAnswer)
+            if answer.accepted:
+                return plan
+            workflow.logger.info("reservation refused, routing again: %s", answer.reason)
+            plan = plan_for(money_left(policy, 0.0, answer.budget_left_usd))
+        return plan_for(0.0)
+
+    async def _scene_footage(self, input: ReelInput, scene: Scene, scene_route: SceneRoute,
+                             plan: RoutePlan) -> tuple[SceneClip, VisualDecision]:
+        """Down the scene's chain until a source gives a clip; own and procedural always do."""
+        decision = VisualDecision(scene_route.scene, scene_route.chain, "",
+                                  scene_route.estimate_usd, 0.0, skipped=plan.skipped)
+        look = input.channel.look
+        for source in scene_route.chain:
+            if source in FREE:
+                decision.chosen = source
+                decision.attempts.append(SceneAttempt(source, "ok"))
+                return SceneClip("", scene_route.duration_s, source=source), decision
+            request = FootageRequest(
+                input.reel_id, scene_route.scene, source, scene.visual_prompt or scene.text,
+                list(scene.keywords), scene_route.duration_s, look.width, look.height)
+            try:
+                footage = await GENERATE_FOOTAGE.execute(request, Footage, self.input.queues)
+            except ActivityError as error:
+                if is_cancelled_exception(error):
+                    raise
+                kind = _error_type(error) or type(error.cause).__name__
+                counts = kind not in NOT_BACKEND_FAILURES
+                message = f"{kind}: {_reason(error)}"[:300]
+                decision.attempts.append(
+                    SceneAttempt(source, "failed" if counts else "refused", message))
+                if counts:
+                    await self._report(BackendOutcome(source, False, message))
+                continue
+            await self._report(BackendOutcome(source, True, usd=footage.usd))
+            cost = footage.cost or StageCost("footage", source, 0.0, 0.0, footage.usd)
+            cost.usd = footage.usd
+            self.costs.append(cost)
+            decision.chosen, decision.usd = source, footage.usd
+            decision.attribution = footage.clip.attribution
+            decision.attempts.append(SceneAttempt(source, "ok", usd=footage.usd))
+            return footage.clip, decision
+        raise AssertionError("unreachable: every chain ends with procedural")
+
+    async def _report(self, outcome: BackendOutcome) -> None:
+        try:
+            await workflow.get_external_workflow_handle(HEALTH_ID).signal(
+                BackendHealthWorkflow.report, outcome)
+        except FailureError as error:
+            # The health workflow is gone (terminated by hand): the reel goes on; the next
+            # reel's read starts it again.
+            workflow.logger.warning("could not report %s to %s: %s", outcome, HEALTH_ID, error)
 
     def _script_stage(self, input: ReelInput) -> Stage:
         # Only channels that chose a model ask the gpu queue; a template channel never calls
@@ -560,15 +717,18 @@ class ReelWorkflow:
             error=error,
             quality=quality,
             remedies=list(self.remedies),
+            visual_decisions=list(self.decisions),
         )
         return await RECORD_REEL.execute(record, RecordResult, self.input.queues)
 
-    async def _record_failure(self, input: ReelInput, stage: str, reason: str) -> None:
+    async def _record_failure(self, input: ReelInput, stage: str, reason: str) -> float:
         try:
-            await self._record(input, "", "failed", self.assets.get("video", ""), [],
-                               error=f"{stage}: {reason}"[:2000])
+            record = await self._record(input, "", "failed", self.assets.get("video", ""), [],
+                                        error=f"{stage}: {reason}"[:2000])
+            return record.total_usd
         except ActivityError as error:
             # The failure itself is in history; a ledger outage must not mask it.
             workflow.logger.error("could not record failed reel %s: %s", input.reel_id,
                                   _reason(error))
+            return round(sum(cost.usd for cost in self.costs), 6)
 

@@ -147,14 +147,21 @@ RECORD_REEL = Stage("record_reel", "reels", timedelta(seconds=60), attempts=10, 
 # and rate-limit waits come as `next_retry_delay`; the deadline covers a day's quota and more.
 PUBLISH_TO_PLATFORM = Stage("publish_to_platform", "publish", 30 * MINUTE, timedelta(seconds=60),
                             attempts=5, deadline=48 * HOUR)
-
-# Paid generation and stock downloads (activities/footage). The job id is in the ledger before
-# the wait, so a retry polls the same job; the heartbeat comes with every poll. A job has its
-# own bound (visuals.max_wait_minutes) inside the attempt's timeout.
+# Footage (queue `generate`, activities/footage): one scene's clip from one source. The job
+# id is in the ledger before the wait, so a retry polls the same job; the heartbeat comes with
+# every poll, and a job has its own bound (visuals.max_wait_minutes, 20) inside the attempt.
+# Providers' outages retry until the deadline, then the scene falls through its chain and the
+# breaker hears of it.
 GENERATE_FOOTAGE = Stage("generate_footage", "generate", 30 * MINUTE, timedelta(seconds=30),
-                         deadline=2 * HOUR)
+                         attempts=2, deadline=45 * MINUTE)
 LIST_FOOTAGE_SOURCES = Stage("list_footage_sources", "generate", timedelta(seconds=30),
-                             deadline=5 * MINUTE)
+                             deadline=10 * MINUTE)
+# Control-plane reads and reservations through the Temporal client (a workflow cannot call
+# another workflow's update itself).
+READ_FOOTAGE_CONTEXT = Stage("read_footage_context", "reels", timedelta(seconds=30),
+                             deadline=10 * MINUTE)
+RESERVE_FOOTAGE_BUDGET = Stage("reserve_footage_budget", "reels", timedelta(seconds=30),
+                               deadline=10 * MINUTE)
 
 REEL_STAGES = [WRITE_SCRIPT, SYNTHESIZE_VOICE, MAKE_VISUALS, COMPOSE_REEL, CHECK_QUALITY,
                PUBLISH_REEL]

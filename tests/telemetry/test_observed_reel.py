@@ -182,6 +182,8 @@ def test_every_dashboard_panel_query_returns_data(observed):
         for title, description, expr in panel_queries(json.loads(path.read_text())):
             if "only has data when: mlx" in description and not _has_mlx():
                 continue  # no MLX in this environment: the condition cannot be set up
+            if "only has data when: footage" in description:
+                continue  # the demo channel routes no paid or stock footage: no breakers
             checked += 1
             result = observed.prom.query(_panel_expr(expr))
             if not _finite(result):
@@ -216,7 +218,7 @@ def test_reels_failures_and_retries_reach_prometheus(observed):
 def test_alert_rules_evaluate_and_the_budget_alert_fires(observed):
     groups = observed.prom.api("rules")["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
-    assert len(rules) == 10  # infra/alerts.yml, with the two backup alerts
+    assert len(rules) == 11  # infra/alerts.yml
     broken = [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"]
     assert not broken, broken
     firing = {(a["labels"]["alertname"], a["labels"].get("channel")): a["state"]

@@ -121,3 +121,16 @@ def test_check_accepts_a_real_music_file_and_media(tmp_path: Path):
     _channel_with(tmp_path, 'media_dir: ""', "media_dir: media")
     run = _monolathe(tmp_path, "check")
     assert run.returncode == 0, run.stderr
+def test_footage_commands_without_a_server_say_how_to_start_one(tmp_path: Path):
+    _project(tmp_path)
+    for args in (("backends",), ("estimate", "stock")):
+        run = _monolathe(tmp_path, *args)
+        assert run.returncode == 2, run.stdout
+        assert "no Temporal server at 127.0.0.1:1" in run.stderr
+        assert "Traceback" not in run.stderr
+
+
+def test_check_accepts_the_stock_and_premium_policies(tmp_path: Path):
+    _project(tmp_path)
+    run = _monolathe(tmp_path, "check")
+    assert "stock.yaml: ok" in run.stdout and "premium.yaml: ok" in run.stdout, run.stderr

@@ -222,3 +222,26 @@ def test_ledger_creates_the_database_folder(tmp_path: Path) -> None:
     Ledger(f"sqlite:///{tmp_path}/deep/er/l.db")
 
     assert (tmp_path / "deep" / "er" / "l.db").is_file()
+
+
+# --- visual decisions ---
+
+
+def test_visual_decisions_keep_every_skip_and_try_once(ledger: Ledger) -> None:
+    from workflows.contracts import SceneAttempt, SourceSkip, VisualDecision
+
+    decision = VisualDecision(
+        scene=0, chain=["runway", "pexels", "procedural"], chosen="pexels", estimate_usd=0.5,
+        usd=0.0,
+        attempts=[SceneAttempt("runway", "failed", "ProviderUnavailable: 503"),
+                  SceneAttempt("pexels", "ok")],
+        skipped=[SourceSkip("veo", "estimate $1.2000 a reel over the $0.5000 left")])
+    reel = ReelRecord(reel_id=REEL, channel="demo", topic="t", title="T", status="published",
+                      video_uri="", asset_uris={}, costs=costs(0.1), publications=[],
+                      visual_decisions=[decision])
+    ledger.record_reel(reel)
+    ledger.record_reel(reel)  # a retried record_reel writes the rows once
+    rows = [(r.source, r.outcome, r.reason) for r in ledger.visual_decisions(REEL)]
+    assert rows == [("veo", "skipped", "estimate $1.2000 a reel over the $0.5000 left"),
+                    ("runway", "failed", "ProviderUnavailable: 503"),
+                    ("pexels", "chosen", "")]

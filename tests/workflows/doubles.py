@@ -17,15 +17,21 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from activities.footage_control import FootageControlActivities
 from workers.work_errors import WorkErrorInterceptor
 from workflows.channel import ChannelWorkflow
 from workflows.contracts import (
+    BreakerSettings,
     Cadence,
     ChannelConfig,
     ChannelRef,
     ChannelSetup,
     ComposedReel,
     ComposeRequest,
+    Footage,
+    FootageRequest,
+    FootageSources,
+    FootageSourcesRequest,
     Publication,
     PublishRequest,
     PublishResult,
@@ -38,6 +44,7 @@ from workflows.contracts import (
     SceneSpan,
     Script,
     ScriptRequest,
+    SourceInfo,
     StageCost,
     Topic,
     TopicRequest,
@@ -46,7 +53,9 @@ from workflows.contracts import (
     VoiceRequest,
     VoiceTrack,
 )
+from workflows.health import BackendHealthWorkflow
 from workflows.reel import ReelWorkflow
+from workflows.routing import scene_usd
 
 QUEUE = "reels-test"
 
@@ -79,6 +88,15 @@ class Doubles:
     records: list[ReelRecord] = field(default_factory=list)
     topics_served: list[str] = field(default_factory=list)
     script_notes: list[str] = field(default_factory=list)  # ScriptRequest.notes, per call
+    # Footage: the sources list_footage_sources knows, and per source what its next
+    # generate_footage calls do, one entry a call: "down" (ProviderUnavailable, retried
+    # until the stage's deadline), "refused" (ContentRefused), "bad" (BadInput); none = a clip
+    # billed at the price table.
+    catalog: list[SourceInfo] = field(default_factory=list)
+    footage_faults: dict[str, list[str]] = field(default_factory=dict)
+    footage_calls: list[FootageRequest] = field(default_factory=list)
+    footage_fault_of: dict[str, str] = field(default_factory=dict)  # call -> its fault
+    hold_footage: bool = False  # generate_footage heartbeats until cancelled
 
     def _count(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1
@@ -88,7 +106,8 @@ class Doubles:
         async def load_channel(ref: ChannelRef) -> ChannelSetup:
             self._count("load_channel")
             return ChannelSetup(self.config, reels_today=0, queues={
-                "reels": QUEUE, "media": QUEUE, "gpu": QUEUE, "publish": QUEUE})
+                "reels": QUEUE, "media": QUEUE, "gpu": QUEUE, "publish": QUEUE,
+                "generate": QUEUE})
 
         @activity.defn(name="pick_topic")
         async def pick_topic(req: TopicRequest) -> Topic:
@@ -103,8 +122,8 @@ class Doubles:
         async def write_script(req: ScriptRequest) -> Script:
             self._count("write_script")
             self.script_notes.append(req.notes)
-            scenes = [Scene("hello there", ["hello"])]
-            scenes += [Scene(f"scene {i}", [f"k{i}"]) for i in range(1, self.scenes)]
+            scenes = [Scene("hello there" if n == 0 else f"scene {n}", ["hello"], f"a shot of {n}")
+                      for n in range(self.scenes)]
             return Script(req.topic.title, "desc", ["#t"], scenes, cost=_cost("script"))
 
         @activity.defn(name="synthesize_voice")
@@ -177,8 +196,44 @@ class Doubles:
             self.records.append(record)
             return RecordResult(record.reel_id, self.reel_usd)
 
+        @activity.defn(name="list_footage_sources")
+        async def list_footage_sources(req: FootageSourcesRequest) -> FootageSources:
+            self._count("list_footage_sources")
+            known = {s.name: s for s in self.catalog}
+            return FootageSources([known[n] for n in req.names if n in known])
+
+        @activity.defn(name="generate_footage")
+        async def generate_footage(req: FootageRequest) -> Footage:
+            self._count("generate_footage")
+            self.footage_calls.append(req)
+            call = f"{activity.info().workflow_id}/{activity.info().activity_id}"
+            if call not in self.footage_fault_of:  # every retry of one call does the same
+                faults = self.footage_faults.get(req.source, [])
+                self.footage_fault_of[call] = faults.pop(0) if faults else ""
+            fault = self.footage_fault_of[call]
+            while self.hold_footage:
+                activity.heartbeat()
+                await asyncio.sleep(0.2)
+            if fault == "down":
+                raise ApplicationError(f"{req.source}: 503 Service Unavailable",
+                                       type="ProviderUnavailable")
+            if fault == "refused":
+                raise ApplicationError(f"{req.source}: prompt refused by moderation",
+                                       type="ContentRefused", non_retryable=True)
+            if fault == "bad":
+                raise ApplicationError(f"{req.source}: bad request", type="BadInput",
+                                       non_retryable=True)
+            info = next(s for s in self.catalog if s.name == req.source)
+            usd = scene_usd(info, req.duration_s)
+            clip = SceneClip(f"file:///{req.source}-{req.scene}.mp4", req.duration_s,
+                             info.kind, f"{req.source}: {req.keywords}",
+                             f"Footage by someone on {req.source}" if usd == 0 else "")
+            return Footage(clip, req.source, usd, job_id=f"job-{req.scene}",
+                           cost=_cost("footage", usd))
+
         return [load_channel, pick_topic, write_script, synthesize_voice, make_visuals,
-                compose_reel, check_quality, publish_reel, record_reel]
+                compose_reel, check_quality, publish_reel, record_reel, list_footage_sources,
+                generate_footage]
 
 
 def channel_config(**overrides) -> ChannelConfig:
@@ -190,13 +245,20 @@ def channel_config(**overrides) -> ChannelConfig:
 
 
 @asynccontextmanager
-async def worker(client: Client, doubles: Doubles) -> AsyncIterator[Worker]:
+async def worker(client: Client, doubles: Doubles, breakers: BreakerSettings | None = None,
+                 sticky: bool = True) -> AsyncIterator[Worker]:
+    """`sticky=False` for tests that hand `backends/health` from one worker to the next: the
+    time-skipping server keeps sending a stopped worker's sticky queue its tasks."""
+    # The control activities are the real ones: they only talk to the test server.
+    control = FootageControlActivities(client, QUEUE, breakers)
     async with Worker(
         client,
         task_queue=QUEUE,
-        workflows=[ChannelWorkflow, ReelWorkflow],
-        activities=doubles.activities(),
+        workflows=[ChannelWorkflow, ReelWorkflow, BackendHealthWorkflow],
+        activities=[*doubles.activities(), control.read_footage_context,
+                    control.reserve_footage_budget],
         interceptors=[WorkErrorInterceptor()],
+        **({} if sticky else {"max_cached_workflows": 0}),
     ) as running:
         yield running
 

@@ -151,6 +151,18 @@ BACKENDS = DashboardSpec("monolathe-backends", "monolathe / Backends and costs",
               [Query(f"sum by (stage, backend) (increase(monolathe_stage_duration_seconds_count"
                      f'{{{CH},outcome="failed"}}[1h]))', "{{stage}} / {{backend}}")],
               only_when="failure", description="Only has series once a stage has failed"),
+    PanelSpec("Circuit breakers by source", "timeseries",
+              [Query("max by (source) (monolathe_backend_breaker_state)", "{{source}}")],
+              only_when="footage", max=2,
+              description="0 closed, 1 half-open (one probe), 2 open: the source is skipped"
+                          " by every channel until a probe succeeds (`monolathe backends`)"),
+    PanelSpec("Breaker failures by source", "timeseries",
+              [Query("max by (source) (monolathe_backend_breaker_failures)", "{{source}}")],
+              only_when="footage",
+              description="Consecutive failures; the breaker opens at breakers.failures_to_open"),
+    PanelSpec("Footage spend today by source", "bargauge",
+              [Query("sum by (source) (monolathe_backend_spend_today_usd)", "{{source}}")],
+              unit="currencyUSD", only_when="footage"),
 ])
 
 # Key panels of the community Temporal SDK dashboard, on the SDK's default names

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -25,18 +26,26 @@ from workers.telemetry.probe import TemporalProbe
 
 
 class FiguresCache:
-    """all_figures at most once per `ttl` seconds, whichever gauge asks first."""
+    """all_figures at most once per `ttl` seconds, whichever gauge asks first.
+
+    `live_budgets` (set once the Temporal probe runs) gives each running channel's daily
+    budget as its workflow knows it, so a `set_budget` override reaches the budget gauges
+    and the alerts built on them; the file's figure stands for channels not running."""
 
     def __init__(self, settings: Settings, ledger: Ledger, ttl: float = 2.0) -> None:
         self.settings, self.ledger, self.ttl = settings, ledger, ttl
         self._lock = threading.Lock()
         self._at = -1e9
         self._figures: list[ChannelFigures] = []
+        self.live_budgets: Callable[[], dict[str, float]] = dict
 
     def get(self) -> list[ChannelFigures]:
         with self._lock:
             if time.monotonic() - self._at > self.ttl:
-                self._figures = all_figures(self.settings, self.ledger)
+                budgets = self.live_budgets()
+                self._figures = [
+                    replace(f, budget_usd=budgets[f.channel]) if f.channel in budgets else f
+                    for f in all_figures(self.settings, self.ledger)]
                 self._at = time.monotonic()
             return self._figures
 
@@ -91,6 +100,9 @@ def register_ledger_gauges(meter: Meter, cache: FiguresCache) -> None:
         description="Dollars spent today by channel, stage and backend")
 
 
+BREAKER_STATES = {"closed": 0, "half-open": 1, "open": 2}
+
+
 def register_probe_gauges(meter: Meter, probe: TemporalProbe) -> None:
     def in_flight(_options: CallbackOptions) -> Iterable[Observation]:
         return [Observation(n, {"channel": c}) for c, n in probe.reels_in_flight.items()]
@@ -98,6 +110,25 @@ def register_probe_gauges(meter: Meter, probe: TemporalProbe) -> None:
     def backlog(_options: CallbackOptions) -> Iterable[Observation]:
         return [Observation(n, {"task_queue": q, "kind": k}) for (q, k), n in probe.backlog.items()]
 
+    def breaker_state(_options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(BREAKER_STATES.get(b.state, 2), {"source": b.source})
+                for b in probe.breakers]
+
+    def breaker_failures(_options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(b.failures, {"source": b.source}) for b in probe.breakers]
+
+    def source_spend(_options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(b.spend_today_usd, {"source": b.source}) for b in probe.breakers]
+
+    meter.create_observable_gauge(
+        "monolathe.backend.breaker.state", [breaker_state], unit="",
+        description="Each visual source's circuit breaker: 0 closed, 1 half-open, 2 open")
+    meter.create_observable_gauge(
+        "monolathe.backend.breaker.failures", [breaker_failures], unit="",
+        description="Consecutive failures each visual source's breaker counts now")
+    meter.create_observable_gauge(
+        "monolathe.backend.spend.today.usd", [source_spend], unit="",
+        description="Dollars settled today per visual source, all channels")
     meter.create_observable_gauge(
         "monolathe.reels.in_flight", [in_flight], unit="",
         description="ReelWorkflows running now, by channel (Temporal visibility)")

@@ -1,4 +1,6 @@
-"""What Temporal knows and the ledger does not: reels in flight and task-queue backlogs."""
+"""What Temporal knows and the ledger does not: reels in flight, task-queue backlogs, the
+visual sources' breakers (`backends/health`) and each running channel's daily budget
+(overrides set with `set_budget` live only in the channel's workflow)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
+
+from workflows.contracts import BackendsView, BreakerView, ChannelStatus
+from workflows.health import HEALTH_ID
 
 log = logging.getLogger("monolathe.telemetry")
 KINDS = {"workflow": TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
@@ -27,6 +32,8 @@ class TemporalProbe:
         # Known channels report 0 from the start, so "nothing in flight" is a value, not a gap.
         self.reels_in_flight: dict[str, int] = dict.fromkeys(channels or [], 0)
         self.backlog: dict[tuple[str, str], int] = {}
+        self.breakers: list[BreakerView] = []
+        self.daily_budgets: dict[str, float] = {}
 
     async def refresh(self, rpc_timeout: timedelta | None = None) -> None:
         running: Counter[str] = Counter()
@@ -45,6 +52,30 @@ class TemporalProbe:
                     timeout=rpc_timeout)
                 backlog[(queue, kind)] = int(resp.stats.approximate_backlog_count)
         self.backlog = backlog
+        await self.refresh_control_plane(rpc_timeout)
+
+    async def refresh_control_plane(self, rpc_timeout: timedelta | None = None) -> None:
+        """The breakers, and the daily budget each running channel's workflow holds."""
+        self.breakers = (await self._query(HEALTH_ID, "breakers", BackendsView,
+                                           rpc_timeout) or BackendsView([])).breakers
+        budgets = {}
+        for channel in self.reels_in_flight:
+            status = await self._query(f"channel/{channel}", "status", ChannelStatus, rpc_timeout)
+            if status is not None and not status.killed:
+                budgets[channel] = status.daily_budget_usd
+        self.daily_budgets = budgets
+
+    async def _query(self, workflow_id: str, query: str, result_type: type,
+                     rpc_timeout: timedelta | None):  # type: ignore[no-untyped-def]
+        """A query's answer, or None when the workflow does not exist or has closed."""
+        try:
+            return await self.client.get_workflow_handle(workflow_id).query(
+                query, result_type=result_type, rpc_timeout=rpc_timeout)
+        except RPCError as exc:
+            if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION,
+                              RPCStatusCode.INVALID_ARGUMENT):
+                return None
+            raise
 
     async def run(self, stop: asyncio.Event, every: float = 5.0) -> None:
         """Refresh until `stop` is set. Stopping waits for the call in flight (bounded by its

@@ -98,6 +98,7 @@ class Telemetry:
     log_handler: logging.Handler | None = None
     sdk_port: int = 0  # the Temporal SDK metrics port taken; 0 = none
     targets: list[Path] = field(default_factory=list)  # file_sd files removed at shutdown
+    figures: FiguresCache | None = field(default=None, repr=False)
     _probe_task: asyncio.Task[None] | None = field(default=None, repr=False)
     _probe_stop: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
@@ -120,6 +121,8 @@ class Telemetry:
         channels = sorted(p.stem for p in self.settings.channels_dir.glob("*.yaml"))
         probe = TemporalProbe(client, [s.reels, s.media, s.gpu, s.publish], channels)
         register_probe_gauges(self.meter_provider.get_meter("monolathe.temporal"), probe)
+        if self.figures is not None:
+            self.figures.live_budgets = lambda: probe.daily_budgets
         self._probe_task = asyncio.create_task(probe.run(self._probe_stop))
 
     async def unwatch(self) -> None:
@@ -167,9 +170,11 @@ def _start(settings: Settings, queues: list[str], port: int, sdk_port: int) -> T
     meter = provider.get_meter("monolathe")
     interceptor = MetricsInterceptor(Instruments.create(meter))
     register_system_gauges(meter, settings.var_dir)
+    figures = None
     if "reels" in queues:
         # The process that owns the ledger reports the business figures, once.
-        register_ledger_gauges(meter, FiguresCache(settings, ledger_for(settings.ledger_url)))
+        figures = FiguresCache(settings, ledger_for(settings.ledger_url))
+        register_ledger_gauges(meter, figures)
         register_backup_gauges(meter, settings.backups.dir)  # BackupWorkflow runs on reels
     server, runtime = None, None
     host = settings.metrics_host
@@ -207,4 +212,5 @@ def _start(settings: Settings, queues: list[str], port: int, sdk_port: int) -> T
                for job, p in zip(SD_JOBS, (port, sdk_port if runtime else 0), strict=True)
                if server is not None and p]
     return Telemetry(settings, service, list(queues), provider, traces, interceptor, runtime,
-                     port, server, handler, sdk_port=sdk_port if runtime else 0, targets=targets)
+                     port, server, handler, figures, sdk_port=sdk_port if runtime else 0,
+                     targets=targets)
