@@ -674,6 +674,8 @@ class _Instagram(_Strict):
 # Made by make_visuals itself; every other source a channel names is a line of temporal.yaml's
 # `visuals.sources` (whether it can run on this host is the generate worker's answer).
 LOCAL_VISUAL_SOURCES = ("own", "procedural")
+PROVIDER_SOURCES = ("runway", "veo", "replicate", "replicate-flux", "pexels", "pixabay",
+                    "flux-mlx")
 
 
 class _ChannelVisuals(_Strict):
@@ -790,9 +792,10 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         raise ConfigError(f"{shown}: media_match: 'meaning' needs a media_dir to match against")
     if "own" in raw.visuals.sources and not raw.media_dir:
         raise ConfigError(f"{shown}: visuals.sources: 'own' needs a media_dir to take clips from")
-    known = [*settings.visuals.sources, *LOCAL_VISUAL_SOURCES]
+    # The names temporal.yaml prices; without a table there, the providers' own names.
+    known = [*(settings.visuals.sources or PROVIDER_SOURCES), *LOCAL_VISUAL_SOURCES]
     unknown = [s for s in raw.visuals.sources if s not in known]
-    if unknown and settings.visuals.sources:  # no table here: the generate worker judges
+    if unknown:
         raise ConfigError(f"{shown}: visuals.sources: {', '.join(map(repr, unknown))} not in"
                           f" visuals.sources of {settings.source} ({', '.join(known)})")
     return ChannelConfig(

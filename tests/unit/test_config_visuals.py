@@ -28,7 +28,7 @@ def test_default_policy_is_procedural_and_offline(config_dir: Path) -> None:
 
 def test_bad_visuals_fields_are_named(config_dir: Path) -> None:
     cases = {
-        "visuals: {sources: [vimeo]}\n": "visuals.sources: Value error, 'vimeo' not one of",
+        "visuals: {sources: [vimeo]}\n": "visuals.sources: 'vimeo' not in visuals.sources of",
         "visuals: {sources: [veo, veo]}\n": "visuals.sources: Value error, each source at most",
         "visuals: {sources: []}\n": "visuals.sources: List should have at least 1 item",
         "visuals: {min_quality: 1.5}\n": "visuals.min_quality: Input should be less than or",

@@ -212,5 +212,5 @@ def _start(settings: Settings, queues: list[str], port: int, sdk_port: int) -> T
                for job, p in zip(SD_JOBS, (port, sdk_port if runtime else 0), strict=True)
                if server is not None and p]
     return Telemetry(settings, service, list(queues), provider, traces, interceptor, runtime,
-                     port, server, handler, figures, sdk_port=sdk_port if runtime else 0,
-                     targets=targets)
+                     port, server, handler, sdk_port=sdk_port if runtime else 0,
+                     targets=targets, figures=figures)
