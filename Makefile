@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test up lint install clean replay-histories bench-compose bench-mlx dashboards
+.PHONY: demo test chaos soak up lint install clean replay-histories bench-compose bench-mlx dashboards
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ up: $(STAMP)
 	$(BIN)/monolathe up
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+# Real worker processes killed, cut off and starved (tests/chaos), the slow scenarios too.
+chaos: $(STAMP)
+	$(BIN)/python -m pytest tests/chaos -v
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflows activities workers tests benchmarks
