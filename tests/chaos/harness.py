@@ -381,6 +381,25 @@ class Stack:
                     attempts.append(attrs.attempt)
         return scheduled, attempts
 
+    async def failure_of(self, reel_id: str, activity: str) -> str:
+        """The message of the last failure of `activity` in the reel so far, or ""."""
+        assert self.client is not None
+        handle = self.client.get_workflow_handle(reel_id)
+        names: dict[int, str] = {}
+        message = ""
+        async for event in handle.fetch_history_events():
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                names[event.event_id] = event.activity_task_scheduled_event_attributes \
+                    .activity_type.name
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+                attrs = event.activity_task_failed_event_attributes
+                if names.get(attrs.scheduled_event_id) == activity:
+                    message = attrs.failure.message
+        for pending in (await handle.describe()).raw_description.pending_activities:
+            if pending.activity_type.name == activity and pending.last_failure.message:
+                message = pending.last_failure.message
+        return message
+
     async def running_activity(self, reel_id: str, activity: str) -> bool:
         assert self.client is not None
         description = await self.client.get_workflow_handle(reel_id).describe()
