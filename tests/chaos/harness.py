@@ -359,8 +359,8 @@ class Stack:
         except TimeoutError:
             raise AssertionError(f"{reel_id} did not end within {timeout:.0f} s; "
                                  f"media worker log:\n{self.workers['media'].log_tail()}")
-        except WorkflowFailureError as error:  # the reel failed: its reason is the cause's
-            reason = str(getattr(error, "cause", None) or error)
+        except WorkflowFailureError as error:  # failed or cancelled: the reason is the cause's
+            reason = str(error.cause or error)
         status = (await handle.describe()).status
         assert status is not None
         return ReelOutcome(reel_id, status, reason)
@@ -427,12 +427,16 @@ class Stack:
                 found.append(process)
         return found
 
-    async def check_invariants(self) -> list[ReelOutcome]:
+    async def check_invariants(self, killed: bool = False) -> list[ReelOutcome]:
+        """`killed`: reels may also end cancelled (a kill switch), with no ledger row."""
         assert self.client is not None
         outcomes = [await self.outcome(reel_id) for reel_id in self.reel_ids]
         ledger = Ledger(self.settings.ledger_url)
         published_videos = []
         for outcome in outcomes:
+            if killed and outcome.status == WorkflowExecutionStatus.CANCELED:
+                assert not ledger.publications(outcome.reel_id), outcome
+                continue
             assert outcome.status in (WorkflowExecutionStatus.COMPLETED,
                                       WorkflowExecutionStatus.FAILED), outcome
             with ledger.session() as s:

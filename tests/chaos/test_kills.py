@@ -48,6 +48,7 @@ async def test_bad_input_fails_at_once(stack: Stack):
     assert not list((stack.settings.out_dir).glob("**/*.mp4"))
 
 
+@pytest.mark.slow
 async def test_voice_survives_a_kill_during_tts(stack: Stack):
     await stack.start()
     reel = stack.reel_input(3, platforms=["local"])
@@ -60,6 +61,7 @@ async def test_voice_survives_a_kill_during_tts(stack: Stack):
     assert attempts[-1] >= 2, attempts
 
 
+@pytest.mark.slow
 async def test_upload_survives_a_kill_in_the_middle(stack: Stack):
     await stack.start()
     stack.youtube.hold_uploads = True
@@ -75,6 +77,7 @@ async def test_upload_survives_a_kill_in_the_middle(stack: Stack):
     assert len(stack.youtube.videos) == 1  # resumed or found, never uploaded twice
 
 
+@pytest.mark.slow
 async def test_reel_survives_a_dev_server_kill(stack: Stack):
     await stack.start()
     reel = stack.reel_input(5, platforms=["local"])
