@@ -94,3 +94,31 @@ async def test_full_disk_fails_the_reel_with_the_reason(stack: Stack):
     assert "file size limit" in outcome.reason or "File too large" in outcome.reason, outcome.reason
     assert not stack.youtube.videos and not list(stack.settings.out_dir.glob("**/*.mp4"))
     assert stack.workers["media"].alive()
+
+
+async def test_model_over_the_memory_limit_is_refused_and_the_worker_lives(
+        tmp_path, chaos_youtube, fake_cert):
+    from activities.ffmpeg_run import run_ffmpeg
+
+    stack = Stack(tmp_path / "mlx", chaos_youtube, fake_cert[0], gpu_memory_limit_gb=0.01)
+    try:
+        await stack.start()
+        media = tmp_path / "media"
+        media.mkdir()
+        run_ffmpeg(["-f", "lavfi", "-i", "color=c=blue:s=320x240", "-frames:v", "1",
+                    str(media / "octopus.jpg")])
+        # matching scenes to own media by meaning loads MiniLM (~90 MB) on the gpu worker
+        reel = stack.reel_input(6, platforms=["local"])
+        reel.channel.media_dir, reel.channel.media_match = str(media), "meaning"
+        await stack.start_reel(reel)
+        [outcome] = await stack.check_invariants()
+        assert outcome.status.name == "FAILED", outcome
+        assert "gpu.memory_limit_gb" in outcome.reason and "embeddings model" in outcome.reason
+        assert await stack.activity_attempts(reel.reel_id, "match_media") == (1, [1])
+        assert stack.workers["gpu"].alive()
+        # the same gpu worker still voices the next reel
+        await stack.start_reel(stack.reel_input(7, platforms=["local"]))
+        outcomes = await stack.check_invariants()
+        assert outcomes[-1].status.name == "COMPLETED", outcomes
+    finally:
+        stack.stop()
