@@ -254,7 +254,8 @@ class Stack:
     """A whole monolathe deployment in one folder, its processes real and killable."""
 
     def __init__(self, folder: Path, youtube: ChaosYouTube, cert: Path,
-                 gpu_memory_limit_gb: float = 0.0) -> None:
+                 gpu_memory_limit_gb: float = 0.0, artifacts: str = "",
+                 artifacts_endpoint: str = "") -> None:
         self.folder = folder
         self.youtube = youtube
         self.server_port = free_port()
@@ -263,7 +264,8 @@ class Stack:
         shutil.copytree(REPO / "channels", folder / "channels")
         (folder / "var").mkdir()
         self.config = folder / "temporal.yaml"
-        self._write_config(cert, gpu_memory_limit_gb)
+        self._write_config(cert, gpu_memory_limit_gb,
+                           f"artifacts: '{artifacts}', artifacts_endpoint: '{artifacts_endpoint}'")
         self.settings: Settings = load_settings(self.config)
         SecretStore(self.settings.publishing.secrets_dir).save(CHANNEL, "youtube", {
             "client_id": "client-1.apps.googleusercontent.com", "client_secret": "s3cret",
@@ -277,13 +279,14 @@ class Stack:
         self.workers: dict[str, ChildProcess] = {}
         self.client: Client | None = None
 
-    def _write_config(self, cert: Path, gpu_memory_limit_gb: float) -> None:
+    def _write_config(self, cert: Path, gpu_memory_limit_gb: float, store: str) -> None:
         self.proxy = TcpProxy(self.server_port)
         self.config.write_text(
             f"server: {{address: '127.0.0.1:{self.proxy.port}', embedded: false}}\n"
             "queues: {reels: ch-reels, media: ch-media, gpu: ch-gpu, publish: ch-publish}\n"
             "data: {var_dir: var, artifacts_dir: var/artifacts,"
-            " ledger_url: 'sqlite:///var/ledger.db', out_dir: out, channels_dir: channels}\n"
+            " ledger_url: 'sqlite:///var/ledger.db', out_dir: out, channels_dir: channels,"
+            f" {store}}}\n"
             "metrics: {port: 0, sdk_port: 0}\n"
             "logs: {json_file: '', level: WARNING}\n"
             f"publishing: {{secrets_dir: secrets, ca_bundle: '{cert}',"
@@ -293,13 +296,22 @@ class Stack:
 
     # --- processes ---
 
+    def variant(self, artifacts_dir: str) -> Path:
+        """A copy of temporal.yaml whose workers keep their artifacts in another folder."""
+        path = self.folder / f"temporal-{artifacts_dir.replace('/', '-')}.yaml"
+        path.write_text(self.config.read_text().replace("artifacts_dir: var/artifacts",
+                                                        f"artifacts_dir: {artifacts_dir}"))
+        return path
+
     async def start(self, queues: tuple[str, ...] = QUEUES,
-                    fsize_limits: dict[str, int] | None = None) -> Client:
+                    fsize_limits: dict[str, int] | None = None,
+                    configs: dict[str, Path] | None = None) -> Client:
         self.server.start()
         await await_for(lambda: _listening(self.server_port), "the Temporal dev server", 60)
         self.client = await self.connect()
-        env = {**os.environ, "MONOLATHE_CONFIG": str(self.config), "PYTHONUNBUFFERED": "1"}
         for queue in queues:
+            config = (configs or {}).get(queue, self.config)
+            env = {**os.environ, "MONOLATHE_CONFIG": str(config), "PYTHONUNBUFFERED": "1"}
             limit = (fsize_limits or {}).get(queue)
             worker = ChildProcess(f"worker-{queue}", [str(BIN / "monolathe"), "worker", queue],
                                   env, self.folder / f"var/worker-{queue}.log", limit)
@@ -427,6 +439,16 @@ class Stack:
                 found.append(process)
         return found
 
+    def artifact_bytes(self, uri: str) -> bytes:
+        """An artifact's bytes by URI, from the folder or the bucket the stack uses."""
+        if not uri.startswith("s3://"):
+            return Path(uri.removeprefix("file://")).read_bytes()
+        import boto3
+
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        s3 = boto3.client("s3", endpoint_url=self.settings.artifacts_endpoint or None)
+        return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
     async def check_invariants(self, killed: bool = False) -> list[ReelOutcome]:
         """`killed`: reels may also end cancelled (a kill switch), with no ledger row."""
         assert self.client is not None
@@ -446,7 +468,7 @@ class Stack:
             assert row is not None, f"the ledger never heard of {outcome.reel_id}"
             if outcome.status == WorkflowExecutionStatus.COMPLETED:
                 assert row.status == "published", (outcome, row)
-                published_videos.append(Path(row.video_uri.removeprefix("file://")))
+                published_videos.append(self.artifact_bytes(row.video_uri))
             else:
                 assert outcome.reason and row.status == "failed" and row.error, (outcome, row)
             publications = ledger.publications(outcome.reel_id)
@@ -456,7 +478,7 @@ class Stack:
         posted = [p.external_id for r in self.reel_ids for p in ledger.publications(r)
                   if p.platform == "youtube" and p.external_id]
         assert sorted(posted) == sorted(self.youtube.videos), (posted, list(self.youtube.videos))
-        whole = {hashlib.sha256(p.read_bytes()).hexdigest() for p in published_videos}
+        whole = {hashlib.sha256(data).hexdigest() for data in published_videos}
         for video in self.youtube.videos.values():
             assert video["sha256"] in whole, "YouTube holds a file that no reel finished"
         for path in (self.settings.out_dir / CHANNEL).glob("*.mp4"):
