@@ -305,3 +305,17 @@ def test_missing_settings_file_is_reported(tmp_path: Path) -> None:
         load_settings(path)
 
     assert str(caught.value) == f"{path}: file not found"
+
+
+def test_artifacts_store_is_the_folder_by_default_or_an_s3_bucket(tmp_path: Path) -> None:
+    path = tmp_path / "temporal.yaml"
+    path.write_text("data: {}\n")
+    assert load_settings(path).artifacts_url == ""
+    path.write_text("data: {artifacts: 's3://reels/factory/', artifacts_endpoint: "
+                    "'http://127.0.0.1:9000'}\n")
+    settings = load_settings(path)
+    assert settings.artifacts_url == "s3://reels/factory"
+    assert settings.artifacts_endpoint == "http://127.0.0.1:9000"
+    path.write_text("data: {artifacts: 'gs://reels'}\n")
+    with pytest.raises(ConfigError, match=r"data\.artifacts: .*s3://bucket"):
+        load_settings(path)
