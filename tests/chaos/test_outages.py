@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.chaos, pytest.mark.integration]
 HEARTBEAT_S = 10  # compose_reel's heartbeat timeout (workflows/stages.py)
 
 
+@pytest.mark.slow
 async def test_network_cut_longer_than_the_heartbeat_timeout(stack: Stack):
     await stack.start()
     reel = stack.reel_input(1, platforms=["local"])
@@ -57,6 +58,7 @@ def _hold_ledger(path: str, seconds_max: float, release: asyncio.Event) -> None:
     writer.close()
 
 
+@pytest.mark.slow
 async def test_ledger_locked_by_another_writer(stack: Stack):
     await stack.start()
     reel = stack.reel_input(3, platforms=["local"])
