@@ -30,6 +30,10 @@ test: $(STAMP)
 chaos: $(STAMP)
 	$(BIN)/python -m pytest tests/chaos -v
 
+# 5 channels x 10 reels a day x 72 simulated hours on the time-skipping server; prints figures.
+soak: $(STAMP)
+	$(BIN)/python -m pytest tests/chaos/test_soak.py -s
+
 lint: $(STAMP)
 	$(BIN)/ruff check workflows activities workers tests benchmarks
 
