@@ -88,8 +88,10 @@ class ChildProcess:
         self.kills = 0
 
     def start(self) -> None:
+        # A test aborted by its timeout skips teardown: the kernel then ends the children.
+        died_with_us = ["setpriv", "--pdeathsig", "KILL"] if shutil.which("setpriv") else []
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(self.cmd, env=self.env, stdout=log,
+            self.proc = subprocess.Popen([*died_with_us, *self.cmd], env=self.env, stdout=log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                          start_new_session=True)
         if self.fsize_limit:
