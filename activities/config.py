@@ -88,7 +88,6 @@ class _Data(_Strict):
     out_dir: str = "out"
     channels_dir: str = "channels"
 
-
     @field_validator("artifacts")
     @classmethod
     def _s3_url(cls, value: str) -> str:

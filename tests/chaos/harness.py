@@ -364,6 +364,15 @@ class Stack:
         return await self.client.start_workflow(
             "ReelWorkflow", reel, id=reel.reel_id, task_queue=self.settings.queues.reels)
 
+    async def reel_running(self, n: int, activity: str,
+                           platforms: list[str] | None = None) -> ReelInput:
+        """Start the whole stack and reel `n`; return once `activity` of it is running."""
+        await self.start()
+        reel = self.reel_input(n, platforms)
+        await self.start_reel(reel)
+        await self.wait_running(reel.reel_id, activity)
+        return reel
+
     async def outcome(self, reel_id: str, timeout: float = 600.0) -> ReelOutcome:
         assert self.client is not None
         handle = self.client.get_workflow_handle(reel_id)

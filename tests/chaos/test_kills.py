@@ -50,10 +50,7 @@ async def test_bad_input_fails_at_once(stack: Stack):
 
 @pytest.mark.slow
 async def test_voice_survives_a_kill_during_tts(stack: Stack):
-    await stack.start()
-    reel = stack.reel_input(3, platforms=["local"])
-    await stack.start_reel(reel)
-    await stack.wait_running(reel.reel_id, "synthesize_voice")
+    reel = await stack.reel_running(3, "synthesize_voice", ["local"])
     stack.workers["gpu"].restart()
     [outcome] = await stack.check_invariants()
     assert outcome.status.name == "COMPLETED", outcome
@@ -79,10 +76,7 @@ async def test_upload_survives_a_kill_in_the_middle(stack: Stack):
 
 @pytest.mark.slow
 async def test_reel_survives_a_dev_server_kill(stack: Stack):
-    await stack.start()
-    reel = stack.reel_input(5, platforms=["local"])
-    await stack.start_reel(reel)
-    await stack.wait_running(reel.reel_id, "make_visuals")
+    await stack.reel_running(5, "make_visuals", ["local"])
     await stack.restart_server()
     stack.client = await stack.connect()
     [outcome] = await stack.check_invariants()

@@ -21,10 +21,7 @@ HEARTBEAT_S = 10  # compose_reel's heartbeat timeout (workflows/stages.py)
 
 @pytest.mark.slow
 async def test_network_cut_longer_than_the_heartbeat_timeout(stack: Stack):
-    await stack.start()
-    reel = stack.reel_input(1, platforms=["local"])
-    await stack.start_reel(reel)
-    await stack.wait_running(reel.reel_id, "compose_reel")
+    reel = await stack.reel_running(1, "compose_reel", ["local"])
     assert stack.proxy is not None
     stack.proxy.drop()
     await asyncio.sleep(HEARTBEAT_S * 1.5)  # the server gives the compose up for lost
@@ -60,10 +57,7 @@ def _hold_ledger(path: str, seconds_max: float, release: asyncio.Event) -> None:
 
 @pytest.mark.slow
 async def test_ledger_locked_by_another_writer(stack: Stack):
-    await stack.start()
-    reel = stack.reel_input(3, platforms=["local"])
-    await stack.start_reel(reel)
-    await stack.wait_running(reel.reel_id, "compose_reel")
+    reel = await stack.reel_running(3, "compose_reel", ["local"])
     release = asyncio.Event()
     ledger = stack.settings.ledger_url.removeprefix("sqlite:///")
     holder = asyncio.create_task(asyncio.to_thread(_hold_ledger, ledger, 120, release))
