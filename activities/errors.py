@@ -18,6 +18,7 @@ PLATFORM_UNAVAILABLE = "PlatformUnavailable"  # 5xx, reset connection: retry, re
 QUOTA_EXCEEDED = "QuotaExceeded"  # a platform's daily quota is spent: wait for the reset
 PUBLISH_REJECTED = "PublishRejected"  # the platform refused the reel's metadata or file
 AUTH_FAILED = "AuthFailed"  # the token is revoked or cannot be refreshed
+OVER_MEMORY = "OverMemory"  # a model needs more than gpu.memory_limit_gb: final on this host
 NON_RETRYABLE_TYPES = [BAD_INPUT, QUALITY_FAILED]
 
 
@@ -75,3 +76,7 @@ def provider_unavailable(message: str) -> ApplicationError:
 
 def not_configured(message: str) -> ApplicationError:
     return ApplicationError(message, type=NOT_CONFIGURED, non_retryable=True)
+
+
+def over_memory(message: str) -> ApplicationError:
+    return ApplicationError(message, type=OVER_MEMORY, non_retryable=True)

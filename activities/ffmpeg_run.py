@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -93,8 +94,17 @@ def run_ffmpeg(
     stderr = "".join(stderr_lines)
     if proc.returncode != 0:
         tail = "\n".join(stderr.strip().splitlines()[-8:])
-        raise tool_failed(f"{what} failed (exit {proc.returncode}):\n{tail}")
+        raise tool_failed(f"{what} failed ({exit_reason(proc.returncode)}):\n{tail}")
     return FfmpegRun(stderr=stderr, cpu_seconds=cpu, wall_seconds=wall)
+
+
+def exit_reason(code: int) -> str:
+    """ffmpeg's exit code in words; a full disk or quota kills it with SIGXFSZ, silently."""
+    if code == -signal.SIGXFSZ:
+        return "killed by SIGXFSZ: the file size limit was reached (a full disk or a quota)"
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit {code}"
 
 
 def out_seconds(progress: dict[str, str]) -> float:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from temporalio.client import Client
 from temporalio.worker import Interceptor, Worker
 
+from activities import artifacts
 from activities.artifacts import ArtifactStore
 from activities.config import Settings
 from activities.ledger import Ledger
@@ -37,6 +38,7 @@ def ledger_for(url: str) -> Ledger:
 
 def activities_for(queue: str, settings: Settings, client: Client | None = None) -> list[Any]:
     store = ArtifactStore(settings.artifacts_dir)
+    artifacts.configure(settings.artifacts_url, store.root, settings.artifacts_endpoint)
     rate = settings.cpu_second_usd
     if queue == "reels":
         from activities.backup import BackupActivities

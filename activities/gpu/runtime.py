@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from activities.errors import over_memory
 from activities.progress import heartbeat
 
 log = logging.getLogger("monolathe.gpu")
@@ -96,6 +97,11 @@ class ModelShelf:
             log.info("loading %s model %s", self.kind, key)
             model = load()
             self.loads += 1
+            refused = _over_limit(f"{self.kind} model {key}")
+            if refused:
+                del model  # dropped before the error leaves: the worker lives on
+                _clear_cache()
+                raise over_memory(refused)
             self._models[key] = model
             return model
 
@@ -106,6 +112,23 @@ class ModelShelf:
         with self._lock:
             self._models.clear()
             _clear_cache()
+
+
+def _over_limit(what: str) -> str:
+    """Why a load leaves MLX holding more than `gpu.memory_limit_gb`, or "".
+
+    MLX on CPU does not enforce its memory limit, and Metal only at allocation time with an
+    untyped error: this check gives the operator one clear, final OverMemory error.
+    """
+    if _limits.memory_limit_gb <= 0:
+        return ""
+    import mlx.core as mx
+
+    used = mx.get_active_memory()
+    if used <= _limits.memory_limit_gb * 2**30:
+        return ""
+    return (f"{what} needs {used / 2**30:.3f} GB, more than gpu.memory_limit_gb"
+            f" ({_limits.memory_limit_gb:g} GB in temporal.yaml)")
 
 
 def _clear_cache() -> None:

@@ -61,7 +61,7 @@ def test_compose_stack_has_every_service_and_binds_ports_to_loopback():
     assert set(services) == {"postgresql", "temporal", "temporal-ui", "prometheus", "grafana",
                              "alertmanager", "loki", "promtail", "worker-reels", "worker-media",
                              "worker-gpu", "worker-publish",
-                             "worker-generate"}
+                             "worker-generate", "minio"}
     for name, service in services.items():
         for port in service.get("ports", []):
             assert port.startswith("127.0.0.1:"), (name, port)

@@ -350,3 +350,17 @@ def test_bad_trend_sources_name_the_field(config_dir: Path) -> None:
 def test_another_language_needs_a_voice_that_speaks_it(config_dir: Path) -> None:
     message = channel_error(config_dir, "sci", valid_with("language: de\n"))
     assert "voice.model: the bundled joe-us voice speaks English" in message
+
+
+def test_artifacts_store_is_the_folder_by_default_or_an_s3_bucket(tmp_path: Path) -> None:
+    path = tmp_path / "temporal.yaml"
+    path.write_text("data: {}\n")
+    assert load_settings(path).artifacts_url == ""
+    path.write_text("data: {artifacts: 's3://reels/factory/', artifacts_endpoint: "
+                    "'http://127.0.0.1:9000'}\n")
+    settings = load_settings(path)
+    assert settings.artifacts_url == "s3://reels/factory"
+    assert settings.artifacts_endpoint == "http://127.0.0.1:9000"
+    path.write_text("data: {artifacts: 'gs://reels'}\n")
+    with pytest.raises(ConfigError, match=r"data\.artifacts: .*s3://bucket"):
+        load_settings(path)
