@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from temporalio import activity
 
 from activities.config import ConfigError, Settings, load_channel
@@ -22,12 +24,11 @@ class ChannelActivities:
         except ConfigError as exc:
             raise bad_input(str(exc)) from None
         self.ledger.ensure_channel(config.name, config.niche)
-        q = self.settings.queues
         return ChannelSetup(
             config=config,
             reels_today=self.ledger.reels_on(config.name, ref.date),
             recent_topics=self.ledger.recent_topics(config.name),
-            queues={"reels": q.reels, "media": q.media, "gpu": q.gpu, "publish": q.publish},
+            queues=asdict(self.settings.queues),  # every logical queue, generate included
         )
 
     @activity.defn(name="record_reel")
