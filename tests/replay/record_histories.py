@@ -92,8 +92,12 @@ async def record(env: WorkflowEnvironment) -> None:
         await _wait_status(handle, lambda s: s.published == 1)
         await handle.signal(ChannelWorkflow.pause)
         await _wait_status(handle, lambda s: s.waiting_for == "paused")
-        await env.sleep(timedelta(hours=1))
+        # Just past one slot: a longer pause could cross midnight UTC, and a new day would
+        # clear the spend this scenario needs to hit the budget.
+        await env.sleep(timedelta(minutes=11))
         await handle.signal(ChannelWorkflow.resume)
+        await _wait_status(handle, lambda s: s.published == 2)
+        await env.sleep(timedelta(minutes=11))  # the next slot comes, and the budget is spent
         await _wait_status(handle, lambda s: s.waiting_for == "budget")
         await handle.execute_update(ChannelWorkflow.set_budget, BudgetUpdate(5.0))
         await handle.result()
