@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,8 @@ from temporalio.testing import WorkflowEnvironment
 from activities.config import load_settings
 from activities.ledger import Ledger
 from tests.fakes.footage_apis import FakePexels, FakeReplicate
-from workers.run import QUEUES, build_worker
-from workflows.channel import ChannelWorkflow
-from workflows.contracts import ChannelInput, ChannelResult, ChannelStatus
+from tests.integration.stack import channel_run, workers_running
+from workers.run import QUEUES
 from workflows.health import HEALTH_ID, BackendHealthWorkflow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,14 +58,9 @@ async def test_a_reel_with_stills_and_stock_costs_what_it_was_estimated(
     with FakePexels(fake_cert, *footage_media) as pexels, \
             FakeReplicate(fake_cert, *footage_media) as replicate:
         settings = _settings(tmp_path, fake_cert[0], pexels, replicate)
-        async with AsyncExitStack() as stack:
-            for queue in QUEUES:
-                await stack.enter_async_context(build_worker(dev_env.client, settings, queue))
-            handle = await dev_env.client.start_workflow(
-                ChannelWorkflow.run, ChannelInput(channel="footage", slot_seconds=1, max_reels=1),
-                id="channel/footage-it", task_queue=settings.queues.reels)
-            result: ChannelResult = await handle.result()
-            status: ChannelStatus = await handle.query(ChannelWorkflow.status)
+        async with workers_running(dev_env.client, settings):  # queries need a worker
+            result, status = await channel_run(dev_env.client, settings, "footage",
+                                               "channel/footage-it")
             breakers = await dev_env.client.get_workflow_handle(HEALTH_ID).query(
                 BackendHealthWorkflow.breakers)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
@@ -11,10 +10,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.ffmpeg_run import run_ffmpeg
 from activities.ledger import Ledger
+from tests.integration.stack import run_channel
 from tests.integration.test_reel_end_to_end import _settings
-from workers.run import QUEUES, build_worker
-from workflows.channel import ChannelWorkflow
-from workflows.contracts import ChannelInput, ChannelResult
 
 pytestmark = pytest.mark.integration
 TOPIC = """topics:
@@ -44,15 +41,7 @@ async def test_a_frozen_own_clip_is_replaced_and_the_reel_published(
         .replace("feeds/science.yaml", "feeds/glass.yaml")
         + f"media_dir: {media}\n"
     )
-    async with AsyncExitStack() as stack:
-        for queue in QUEUES:
-            await stack.enter_async_context(build_worker(dev_env.client, settings, queue))
-        result: ChannelResult = await dev_env.client.execute_workflow(
-            ChannelWorkflow.run,
-            ChannelInput(channel="frozen", slot_seconds=1, max_reels=1),
-            id="channel/frozen-it",
-            task_queue=settings.queues.reels,
-        )
+    result, _ = await run_channel(dev_env.client, settings, "frozen", "channel/frozen-it")
     assert result.published == 1, result
     reel = result.reels[0]
     sidecar = json.loads(Path(reel.urls[0].removeprefix("file://")).with_suffix(".json")

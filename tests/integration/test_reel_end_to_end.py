@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,7 @@ from activities.config import load_settings
 from activities.ffmpeg_run import run_ffmpeg
 from activities.ledger import Ledger
 from activities.quality import probe
-from workers.run import QUEUES, build_worker
-from workflows.channel import ChannelWorkflow
-from workflows.contracts import ChannelInput, ChannelResult
+from tests.integration.stack import run_channel
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
@@ -42,15 +39,7 @@ def _mean_volume_db(video: Path) -> float:
 
 async def test_demo_channel_publishes_a_watchable_reel(dev_env: WorkflowEnvironment, tmp_path):
     settings = _settings(tmp_path)
-    async with AsyncExitStack() as stack:
-        for queue in QUEUES:
-            await stack.enter_async_context(build_worker(dev_env.client, settings, queue))
-        result: ChannelResult = await dev_env.client.execute_workflow(
-            ChannelWorkflow.run,
-            ChannelInput(channel="demo", slot_seconds=1, max_reels=1),
-            id="channel/demo-it",
-            task_queue=settings.queues.reels,
-        )
+    result, _ = await run_channel(dev_env.client, settings, "demo", "channel/demo-it")
     assert result.published == 1, result
     reel = result.reels[0]
     video = Path(reel.urls[0].removeprefix("file://"))
