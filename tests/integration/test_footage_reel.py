@@ -61,8 +61,10 @@ async def test_a_reel_with_stills_and_stock_costs_what_it_was_estimated(
         async with workers_running(dev_env.client, settings):  # queries need a worker
             result, status = await channel_run(dev_env.client, settings, "footage",
                                                "channel/footage-it")
-            breakers = await dev_env.client.get_workflow_handle(HEALTH_ID).query(
-                BackendHealthWorkflow.breakers)
+            health = dev_env.client.get_workflow_handle(HEALTH_ID)
+            breakers = await health.query(BackendHealthWorkflow.breakers)
+            # The server outlives this test: later tests start their own on their queue.
+            await health.terminate("test over")
 
     assert result.published == 1, result
     reel = result.reels[0]
