@@ -234,3 +234,13 @@ def stock_answer(source: str, answer: httpx.Response, key_name: str) -> Any:
         return answer.json()
     except ValueError:
         raise provider_unavailable(f"{source}: not JSON: {answer.text[:200]}") from None
+
+
+def stock_get(client: httpx.Client, source: str, url: str, key_name: str,
+              params: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+    """One call of a stock JSON API, its failures typed as every source's are."""
+    try:
+        answer = client.get(url, params=params, headers=headers)
+    except httpx.HTTPError as error:
+        raise connection_error(source, error) from None
+    return stock_answer(source, answer, key_name)

@@ -10,17 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from activities.errors import bad_input
 from activities.footage.common import (
     Context,
     Job,
     best_file,
-    connection_error,
     fetch,
     portrait_first,
-    stock_answer,
+    stock_get,
     stock_query,
 )
 from workflows.contracts import FootageRequest
@@ -43,11 +40,7 @@ class PexelsSource:
     def get(self, path: str, **params: Any) -> Any:
         base = self.context.settings.base_url or BASE_URL
         headers = {"Authorization": self.context.key("pexels", ENV)}
-        try:
-            answer = self._http.get(f"{base}{path}", params=params, headers=headers)
-        except httpx.HTTPError as error:
-            raise connection_error(self.name, error) from None
-        return stock_answer(self.name, answer, "pexels")
+        return stock_get(self._http, self.name, f"{base}{path}", "pexels", params, headers)
 
     def submit(self, req: FootageRequest) -> str:
         query = stock_query(self.name, req.keywords, req.prompt)
