@@ -6,9 +6,10 @@ generated clip, the channel's own footage cover-cropped and looped, or a still w
 zoom) is fitted to its narration, cross-faded into the next, captioned by libass and encoded
 once; a procedural scene is drawn by lavfi sources inside the same command from its recipe.
 The same frames feed the quality stage's black and frozen detectors through a second, null
-output. Before it, one short audio-only pass measures the mix for a two-pass, linear `loudnorm`
-to -14 LUFS (and, with a music file, one more levels the file against the voice); after it,
-a tiny call grabs the cover frame.
+output, and the cover through a third. Before it, one short audio-only pass measures the mix
+(ebur128) for one linear gain to -14 LUFS (and, with a music file, the file's loudness is
+measured once per file and cached by its hash). The reel is written under a temporary name
+and renamed, so `reel.mp4` is always whole.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from activities.captions import fonts_dir_for, group_captions, load_words, to_as
 from activities.encoders import SOFTWARE, pick_encoder, video_args
 from activities.errors import bad_input
 from activities.ffmpeg_run import out_seconds, run_ffmpeg
-from activities.loudness import TARGET_LUFS, parse_ebur128
+from activities.loudness import SILENT_LUFS, TARGET_LUFS, Loudness, parse_ebur128
 from activities.metering import Meter
 from activities.progress import heartbeat
 from activities.quality import ANALYSIS_FILTERS, write_picture_analysis
@@ -84,6 +85,7 @@ class ComposeActivities:
         music = Path(req.look.music_file) if req.look.music_file else None
 
         out = self.store.path_for(req.reel_id, "reel.mp4")
+        cover = self.store.path_for(req.reel_id, "cover.jpg")
         captions = self.store.path_for(req.reel_id, "captions.ass")
         events = group_captions(
             load_words(to_path(req.voice.alignment_uri)), req.look.caption_words
@@ -96,7 +98,9 @@ class ComposeActivities:
         with tempfile.TemporaryDirectory(prefix="compose-") as tmp:
             scratch = Path(tmp)
             levels = (
-                measure_inputs(voice, music) if music else InputLevels(TARGET_LUFS, TARGET_LUFS, 0)
+                measure_inputs(self.store, voice, music)
+                if music
+                else InputLevels(TARGET_LUFS, TARGET_LUFS, 0)
             )
             meter.add_child_cpu(levels.cpu_seconds)
             pad = None
@@ -108,7 +112,9 @@ class ComposeActivities:
                 voice=voice,
                 captions=_filter_safe(captions, scratch),
                 fonts=fonts_dir_for(req.look, scratch),
-                out=out,
+                # Whole or absent: a crash mid-render never leaves a reel.mp4 that looks done.
+                out=out.with_name("reel.partial.mp4"),
+                cover=cover.with_name("cover.partial.jpg"),
                 total=total,
                 encoder=encoder,
                 voice_lufs=levels.voice_lufs,
@@ -118,7 +124,7 @@ class ComposeActivities:
                 offset_db=req.loudness_offset_db,
                 peak_margin_db=req.peak_margin_db,
             )
-            plan.mix_levels, cpu = measure_mix(plan, req.look)
+            plan.mix, cpu = measure_mix(plan, req.look)
             meter.add_child_cpu(cpu)
             if _needs_limiter(plan):
                 plan.gain_db, cpu = limited_gain(plan, req.look)
@@ -130,13 +136,11 @@ class ComposeActivities:
             with side_by_side() as threads:
                 plan.threads = threads
                 run = run_ffmpeg(compose_args(req, plan), tick, what=f"compose ({encoder})")
+            os.replace(plan.cover, cover)
+            os.replace(plan.out, out)
         meter.add_child_cpu(run.cpu_seconds)
         analysis = self.store.path_for(req.reel_id, "picture-analysis.json")
         write_picture_analysis(analysis, run.stderr, total)
-
-        cover = self.store.path_for(req.reel_id, "cover.jpg")
-        run = run_ffmpeg(_cover_args(out, cover, req.look, total), what="cover")
-        meter.add_child_cpu(run.cpu_seconds)
         heartbeat({"progress": 1.0})
         return ComposedReel(
             video_uri=to_uri(out),
@@ -159,13 +163,14 @@ class CompositionPlan:
     fonts: Path
     out: Path
     total: float
+    cover: Path | None = None  # the cover frame, written by the same command
     encoder: str = SOFTWARE
     voice_lufs: float = TARGET_LUFS
     music: Path | None = None
     music_lufs: float = TARGET_LUFS
     pad: Path | None = None  # the chord pad's file (pad_file); None = drawn in the command
-    threads: int = 0  # encoder and filter threads; 0 = ffmpeg's choice (all cores)
-    mix_levels: dict[str, str] | None = None  # loudnorm's first-pass measurement of the mix
+    threads: int = 0  # encoder and filter threads; 0 = ffmpeg's choice
+    mix: Loudness | None = None  # the mix as measured before the render (measure_mix)
     gain_db: float | None = None  # the gain in front of the limiter, when the peaks need one
     # A new mix after a failed loudness check: added gain, and the limiter's ceiling lowered.
     offset_db: float = 0.0
@@ -179,23 +184,42 @@ class InputLevels:
     cpu_seconds: float
 
 
-def measure_inputs(voice: Path, music: Path | None) -> InputLevels:
-    """Integrated loudness of the voice and the music file in one audio-only ffmpeg pass."""
+def measure_inputs(store: ArtifactStore, voice: Path, music: Path) -> InputLevels:
+    """Integrated loudness of the voice and of the music file, to level one against the
+    other. A music file is measured once: its loudness is kept under a hash of its bytes."""
+    digest = file_digest(music)
+    cached = store.path_for("cache/loudness", f"{digest}.json")
+    try:
+        music_lufs: float | None = float(json.loads(cached.read_text())["integrated_lufs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        music_lufs = None
     args = ["-i", str(voice)]
     graph = "[0:a]ebur128[m0]"
-    if music is not None:
+    if music_lufs is None:
         args += ["-i", str(music)]
         graph += ";[1:a]ebur128[m1]"
     args += ["-filter_complex", graph, "-map", "[m0]", "-f", "null", "-"]
-    if music is not None:
+    if music_lufs is None:
         args += ["-map", "[m1]", "-f", "null", "-"]
     run = run_ffmpeg(args, what="loudness measurement")
     found = parse_ebur128(run.stderr)
     if not found:
         raise bad_input(f"voice {voice}: no audio to measure")
-    # Summaries print in filter order: the voice's, then the music's.
-    music_lufs = found[1].integrated_lufs if music is not None and len(found) > 1 else TARGET_LUFS
+    if music_lufs is None:  # summaries print in filter order: the voice's, then the music's
+        music_lufs = found[1].integrated_lufs if len(found) > 1 else TARGET_LUFS
+        write_atomically(cached, json.dumps({"integrated_lufs": music_lufs, "file": music.name}))
     return InputLevels(found[0].integrated_lufs, music_lufs, run.cpu_seconds)
+
+
+def file_digest(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()[:24]
+
+
+def write_atomically(path: Path, text: str) -> None:
+    partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
 
 
 def _validate(req: ComposeRequest) -> None:
@@ -232,11 +256,20 @@ def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
     )
     # The picture's black and frozen checks run here, on the frames being encoded, through a
     # second (null) output: the quality stage then never decodes the picture again.
-    parts = video.filter_multi_output("split", 2)
+    parts = video.filter_multi_output("split", 2 + (plan.cover is not None))
     video, measured = parts[0], parts[1]
     for name, options in ANALYSIS_FILTERS:
         measured = measured.filter(name, **options)
-    analysis = ffmpeg.output(measured, "-", f="null", t=f"{plan.total:.3f}")
+    outputs = [ffmpeg.output(measured, "-", f="null", t=f"{plan.total:.3f}")]
+    if plan.cover is not None:
+        # The cover is one of the frames being encoded: no second decode of the reel.
+        at = round(min(COVER_AT_S, max(0.0, plan.total / 2)) * look.fps)
+        frame = (
+            parts[2]
+            .filter("select", f"eq(n,{at})")
+            .filter("scale", look.width // 2, -2, flags="lanczos")
+        )
+        outputs.append(ffmpeg.output(frame, str(plan.cover), **{"frames:v": 1, "q:v": 3}))
     audio = _sound(plan, look)
     preset = "veryfast" if req.safe else look.x264_preset
     output = ffmpeg.output(
@@ -251,7 +284,7 @@ def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
         **video_args(plan.encoder, preset, look.fps),
         **{"b:a": "160k", "movflags": "+faststart"},
     )
-    args: list[str] = ffmpeg.merge_outputs(output, analysis).get_args()
+    args: list[str] = ffmpeg.merge_outputs(output, *outputs).get_args()
     if plan.threads and plan.encoder == SOFTWARE:
         # Global options go first; the encoder's right before the file it writes.
         at = args.index(str(plan.out))
@@ -266,15 +299,16 @@ _running_lock = threading.Lock()
 
 @contextmanager
 def side_by_side() -> Iterator[int]:
-    """Threads for one more compose in this process: all cores (ffmpeg's choice, 0) when it
-    runs alone, else the cores shared out. Two composes on two cores with x264's default
-    1.5 threads per core each spend CPU on contention and thread hand-offs, not frames."""
+    """Threads for one more compose in this process: the cores shared out among the
+    composes running. x264's default (1.5 threads per core) spends about 3% more CPU on this
+    2-core machine for the same wall time alone, and two composes side by side with it each
+    trade frames between six threads on two cores."""
     global _running
     with _running_lock:
         _running += 1
-        others = _running - 1
+        running = _running
     try:
-        yield 0 if others == 0 else max(1, len(os.sched_getaffinity(0)) // (others + 1))
+        yield max(1, len(os.sched_getaffinity(0)) // running)
     finally:
         with _running_lock:
             _running -= 1
@@ -289,9 +323,14 @@ def _picture(req: ComposeRequest, plan: CompositionPlan) -> Stream:
     second (xfade pulls both inputs), costing hundreds of MB at 1080x1920 and a sixth more
     CPU. So the picture is one concat of segments instead: each scene's body, and between
     two scenes a short xfade of the first one's tail with the second one's head. concat pulls
-    one segment at a time, so a scene is decoded only when it is about to be seen."""
+    one segment at a time, so a scene is decoded only when it is about to be seen.
+
+    A reel made only of procedural scenes is joined at the size they are drawn at and scaled
+    up once: scenes that wait their turn then hold quarter-size frames (about 200 MB less at
+    1080x1920) and the joins touch a quarter of the pixels."""
     spans = req.voice.scenes
     look = req.look
+    size = working_size(req, plan)
     # Everything in whole frames: segment edges that fall between frames would each drop or
     # double one, and the picture would drift from the sound.
     edges = [round((s.start - spans[0].start) * look.fps) for s in spans]
@@ -307,9 +346,9 @@ def _picture(req: ComposeRequest, plan: CompositionPlan) -> Stream:
     scenes = []
     for k, (path, clip) in enumerate(zip(plan.clips, req.visuals.clips, strict=True)):
         need = lengths[k] + (fade if k < count - 1 else 0)
-        scenes.append(scene_stream(path, clip, need / look.fps, look, k))
+        scenes.append(scene_stream(path, clip, need / look.fps, look, k, size))
     if fade == 0:
-        return ffmpeg.concat(*scenes, v=1, a=0)
+        return _full_size(ffmpeg.concat(*scenes, v=1, a=0), size, look)
     segments = []
     tails: list[Stream] = []
     for k, scene in enumerate(scenes):
@@ -324,7 +363,29 @@ def _picture(req: ComposeRequest, plan: CompositionPlan) -> Stream:
         segments.append(_frames(parts[next(nth)], fade if k > 0 else 0, lengths[k]))
         if k < count - 1:
             tails.append(_frames(parts[next(nth)], lengths[k], lengths[k] + fade))
-    return ffmpeg.concat(*segments, v=1, a=0)
+    return _full_size(ffmpeg.concat(*segments, v=1, a=0), size, look)
+
+
+def working_size(req: ComposeRequest, plan: CompositionPlan) -> tuple[int, int]:
+    """The size scenes are joined at: the recipes' own when every scene is procedural and
+    all are drawn at one size of the reel's shape, else the reel's."""
+    full = (req.look.width, req.look.height)
+    if any(clip.kind != PROCEDURAL for clip in req.visuals.clips):
+        return full
+    sizes = {(r.width, r.height) for r in (read_recipe(path) for path in plan.clips)}
+    if len(sizes) != 1:
+        return full
+    width, height = sizes.pop()
+    return (width, height) if width * full[1] == height * full[0] else full
+
+
+def _full_size(picture: Stream, size: tuple[int, int], look: LookConfig) -> Stream:
+    if size == (look.width, look.height):
+        return picture
+    # Drawn content (gradients, cells) is smooth or blocky by design: bilinear is enough.
+    return picture.filter(
+        "scale", look.width, look.height, flags="bilinear", out_range="tv"
+    ).filter("setsar", 1)
 
 
 def _frames(stream: Stream, first: int, end: int) -> Stream:
@@ -332,12 +393,20 @@ def _frames(stream: Stream, first: int, end: int) -> Stream:
     return stream.filter("trim", start_frame=first, end_frame=end).filter("setpts", "PTS-STARTPTS")
 
 
-def scene_stream(path: Path, clip: SceneClip, seconds: float, look: LookConfig, k: int) -> Stream:
-    """Exactly `seconds` of one scene at the reel's size and rate."""
+def scene_stream(
+    path: Path,
+    clip: SceneClip,
+    seconds: float,
+    look: LookConfig,
+    k: int,
+    size: tuple[int, int] | None = None,
+) -> Stream:
+    """Exactly `seconds` of one scene at the reel's rate and at `size` (the reel's by
+    default)."""
     if clip.kind == "still":
         return _still(path, seconds, look, k)
     if clip.kind == PROCEDURAL:
-        return _procedural(path, seconds, look, k)
+        return _procedural(path, seconds, look, k, size or (look.width, look.height))
     # Own footage loops when shorter than its scene; a generated clip holds its last frame.
     loop = {"stream_loop": -1} if clip.kind == "video" else {}
     # Reading stops at the scene's length: nothing past it is demuxed, decoded or scaled.
@@ -347,7 +416,9 @@ def scene_stream(path: Path, clip: SceneClip, seconds: float, look: LookConfig, 
     return _exactly(stream, seconds)
 
 
-def _procedural(path: Path, seconds: float, look: LookConfig, k: int) -> Stream:
+def _procedural(
+    path: Path, seconds: float, look: LookConfig, k: int, size: tuple[int, int]
+) -> Stream:
     """A recipe drawn by lavfi sources inside this command, exactly as long as its scene
     needs: its pixels are encoded once, in the reel. The scheduler pulls a source only when
     concat reaches its segment, and a short input queue keeps a source from drawing far
@@ -355,7 +426,9 @@ def _procedural(path: Path, seconds: float, look: LookConfig, k: int) -> Stream:
     recipe = read_recipe(path)
     source = ffmpeg.input(scene_graph(recipe), f="lavfi", t=f"{seconds:.3f}",
                           thread_queue_size=LAVFI_QUEUE + k)  # fmt: skip
-    stream = _cover(source.video, look.width, look.height)
+    stream = source.video
+    if (recipe.width, recipe.height) != size:
+        stream = _cover(stream, *size)
     if recipe.fps != look.fps:
         stream = stream.filter("fps", look.fps)
     return _exactly(stream, seconds)
@@ -418,7 +491,7 @@ def _sound(plan: CompositionPlan, look: LookConfig) -> Stream:
     limiter shaves them (Piper's plosives sit ~16 dB over its loudness). Unmeasured (never
     in compose_reel), loudnorm's dynamic mode."""
     mix = _mix(plan, look)
-    if not plan.mix_levels:
+    if plan.mix is None:
         return mix.filter("loudnorm", I=TARGET_LUFS, TP=TRUE_PEAK_TARGET, LRA=LRA).filter(
             "aresample", AUDIO_RATE
         )
@@ -428,13 +501,13 @@ def _sound(plan: CompositionPlan, look: LookConfig) -> Stream:
 
 
 def _linear_gain(plan: CompositionPlan) -> float:
-    assert plan.mix_levels is not None
-    return TARGET_LUFS - float(plan.mix_levels["input_i"]) + plan.offset_db
+    assert plan.mix is not None
+    return TARGET_LUFS - plan.mix.integrated_lufs + plan.offset_db
 
 
 def _needs_limiter(plan: CompositionPlan) -> bool:
-    assert plan.mix_levels is not None
-    peak = float(plan.mix_levels["input_tp"]) + _linear_gain(plan)
+    assert plan.mix is not None and plan.mix.true_peak_dbtp is not None
+    peak = plan.mix.true_peak_dbtp + _linear_gain(plan)
     return plan.peak_margin_db > 0 or peak > TRUE_PEAK_TARGET
 
 
@@ -460,24 +533,18 @@ def limited_gain(plan: CompositionPlan, look: LookConfig) -> tuple[float, float]
     return gain + max(0.0, min(6.0, 1.4 * shortfall)), run.cpu_seconds
 
 
-def measure_mix(plan: CompositionPlan, look: LookConfig) -> tuple[dict[str, str], float]:
-    """loudnorm's first pass over the mix alone (no picture: a second or two of CPU)."""
-    probe_args = ffmpeg.output(
-        _mix(plan, look).filter(
-            "loudnorm", I=TARGET_LUFS, TP=TRUE_PEAK_TARGET, LRA=LRA, print_format="json"
-        ),
-        "-",
-        f="null",
-    ).get_args()
-    run = run_ffmpeg(probe_args, what="loudness measurement")
-    start, end = run.stderr.rfind("{"), run.stderr.rfind("}")
-    try:
-        levels = json.loads(run.stderr[start : end + 1])
-    except ValueError as err:
-        raise bad_input(f"voice {plan.voice}: loudness could not be measured: {err}") from err
-    if float(levels.get("input_i", "-inf")) < -70:
+def measure_mix(plan: CompositionPlan, look: LookConfig) -> tuple[Loudness, float]:
+    """The mix's integrated loudness and true peak, audio alone (a few tenths of a CPU
+    second). ebur128 measures what loudnorm's first pass does at a quarter of its cost:
+    loudnorm resamples to 192 kHz even when only asked to measure."""
+    args = ffmpeg.output(_mix(plan, look).filter("ebur128", peak="true"), "-", f="null")
+    run = run_ffmpeg(args.get_args(), what="loudness measurement")
+    found = parse_ebur128(run.stderr)
+    if not found or found[-1].true_peak_dbtp is None:
+        raise bad_input(f"voice {plan.voice}: loudness could not be measured")
+    if found[-1].integrated_lufs <= SILENT_LUFS:
         raise bad_input(f"voice {plan.voice}: the mix is silent")
-    return levels, run.cpu_seconds
+    return found[-1], run.cpu_seconds
 
 
 def _mix(plan: CompositionPlan, look: LookConfig) -> Stream:
@@ -571,15 +638,6 @@ def pad_file(store: ArtifactStore, music: str) -> tuple[Path, float]:
                      what="music pad")  # fmt: skip
     os.replace(partial, path)  # whole or absent: a concurrent compose never reads half a pad
     return path, run.cpu_seconds
-
-
-def _cover_args(video: Path, cover: Path, look: LookConfig, total: float) -> list[str]:
-    at = min(COVER_AT_S, max(0.0, total / 2))
-    return [
-        "-ss", f"{at:.2f}", "-i", str(video),
-        "-frames:v", "1", "-vf", f"scale={look.width // 2}:-2:flags=lanczos", "-q:v", "3",
-        str(cover),
-    ]  # fmt: skip
 
 
 def _span_len(span: SceneSpan) -> float:

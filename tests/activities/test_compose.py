@@ -102,7 +102,9 @@ def test_visuals_compose_and_quality_make_a_passing_reel(store: ArtifactStore) -
         ComposeRequest(reel_id=REEL, look=look, voice=voice, visuals=visuals)
     )
     video = to_path(reel.video_uri)
-    assert to_path(reel.cover_uri).stat().st_size > 0
+    cover = probe(to_path(reel.cover_uri))  # drawn by the same command, at half the width
+    assert (cover.width, cover.height) == (540, 960)
+    assert not list(video.parent.glob("*partial*"))  # written aside, then renamed
     assert reel.cost.stage == "compose" and reel.cost.usd > 0
     assert (video.parent / "captions.ass").read_text().count("Dialogue:") >= 10
 

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from activities.artifacts import ArtifactStore, to_path, to_uri
-from activities.compose import ComposeActivities, CompositionPlan, compose_args, side_by_side
+from activities.compose import (
+    ComposeActivities,
+    CompositionPlan,
+    compose_args,
+    measure_inputs,
+    side_by_side,
+    working_size,
+)
 from activities.encoders import encoder_works, pick_encoder
 from activities.ffmpeg_run import run_ffmpeg
 from activities.loudness import measure
@@ -191,6 +198,29 @@ def test_a_music_file_is_looped_under_the_voice_and_levelled(tmp_path: Path, med
     assert after.integrated_lufs == pytest.approx(-14.0, abs=1.0)
     tracks = track_durations(to_path(reel.video_uri))
     assert tracks["audio"] == pytest.approx(6.4, abs=0.05)  # the 2 s file looped to the end
+    # The file's loudness is kept under a hash of its bytes and read back by the next reel.
+    cached = list((tmp_path / "cache" / "loudness").glob("*.json"))
+    assert len(cached) == 1
+    levels = measure_inputs(store, to_path(voice.audio_uri), music)
+    assert levels.music_lufs == json.loads(cached[0].read_text())["integrated_lufs"]
+
+
+def test_procedural_scenes_are_joined_at_their_size_and_scaled_up_once(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path)
+    voice = _voice(store, 6.0, 0.3)
+    scenes = [Scene(text=f"scene {k}", keywords=[f"k{k}"]) for k in range(3)]
+    visuals = VisualsActivities(store, 0.0).make_visuals(
+        VisualsRequest(REEL, _look(), Script("t", "", [], scenes), voice.scenes)
+    )
+    req = ComposeRequest(REEL, _look(), voice, visuals)
+    plan = CompositionPlan(
+        clips=[to_path(c.uri) for c in visuals.clips], voice=to_path(voice.audio_uri),
+        captions=tmp_path / "c.ass", fonts=tmp_path, out=tmp_path / "o.mp4", total=6.4,
+    )  # fmt: skip
+    assert working_size(req, plan) == (540, 960)
+    graph = compose_args(req, plan)[compose_args(req, plan).index("-filter_complex") + 1]
+    assert graph.count("scale=1080:1920") == 1 and graph.count("xfade") == 2
+    assert graph.index("concat=") < graph.index("scale=1080:1920") < graph.index("ass=")
 
 
 def test_unavailable_hardware_encoder_falls_back_to_libx264(tmp_path: Path, media: Path) -> None:
@@ -273,8 +303,11 @@ def test_composes_side_by_side_share_the_cores_and_still_render(
     tmp_path: Path, media: Path
 ) -> None:
     with side_by_side() as alone, side_by_side() as second:
-        assert alone == 0  # ffmpeg's own choice: every core
-        assert second == max(1, len(os.sched_getaffinity(0)) // 2)
+        cores = len(os.sched_getaffinity(0))
+        assert alone == cores  # every core, not x264's 1.5 threads per core
+        assert second == max(1, cores // 2)
+    with side_by_side() as again:
+        assert again == cores  # the others finished: the cores are this one's again
     store = ArtifactStore(tmp_path)
     voice = _voice(store, 4.0, 0.3)
     visuals = _scenes(store, media, 4.0)
