@@ -38,6 +38,7 @@ from activities.errors import bad_input
 from activities.ffmpeg_run import out_seconds, run_ffmpeg
 from activities.loudness import SILENT_LUFS, TARGET_LUFS, Loudness, parse_ebur128
 from activities.metering import Meter
+from activities.mezzanine import fit_to_frame
 from activities.progress import heartbeat
 from activities.quality import ANALYSIS_FILTERS, write_picture_analysis
 from activities.visuals import PROCEDURAL, read_recipe, scene_graph
@@ -412,7 +413,7 @@ def scene_stream(
     # Reading stops at the scene's length: nothing past it is demuxed, decoded or scaled.
     source = ffmpeg.input(str(path), threads=DECODE_THREADS, t=f"{seconds:.3f}", **loop,
                           **_own_input(k))  # fmt: skip
-    stream = _cover(source.video, look.width, look.height).filter("fps", look.fps)
+    stream = fit_to_frame(source.video, look.width, look.height).filter("fps", look.fps)
     return _exactly(stream, seconds)
 
 
@@ -428,21 +429,10 @@ def _procedural(
                           thread_queue_size=LAVFI_QUEUE + k)  # fmt: skip
     stream = source.video
     if (recipe.width, recipe.height) != size:
-        stream = _cover(stream, *size)
+        stream = fit_to_frame(stream, *size)
     if recipe.fps != look.fps:
         stream = stream.filter("fps", look.fps)
     return _exactly(stream, seconds)
-
-
-def _cover(stream: Stream, width: int, height: int) -> Stream:
-    """Crop to the frame's aspect first, then scale: scaling only the pixels that are kept is
-    what keeps landscape footage cheap to turn vertical."""
-    return (
-        stream.filter("crop", f"min(iw,ih*{width}/{height})", f"min(ih,iw*{height}/{width})")
-        # Photos are full-range (yuvj); the reel is limited-range like all broadcast video.
-        .filter("scale", width, height, flags="bicubic", out_range="tv")
-        .filter("setsar", 1)
-    )
 
 
 def _still(path: Path, seconds: float, look: LookConfig, k: int) -> Stream:
@@ -450,7 +440,7 @@ def _still(path: Path, seconds: float, look: LookConfig, k: int) -> Stream:
     makes every output frame from the one decoded image."""
     frames = max(1, round(seconds * look.fps))
     # Oversampling by 2 keeps zoompan's whole-pixel crop steps from showing as jitter.
-    big = _cover(ffmpeg.input(str(path), **_own_input(k)).video, look.width * 2, look.height * 2)
+    big = fit_to_frame(ffmpeg.input(str(path), **_own_input(k)).video, look.width * 2, look.height * 2)
     progress = f"(on/{frames})"
     zoom = (
         f"1+{STILL_ZOOM}*{progress}" if k % 2 == 0 else f"{1 + STILL_ZOOM}-{STILL_ZOOM}*{progress}"

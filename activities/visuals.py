@@ -19,14 +19,15 @@ import json
 import logging
 import zlib
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from temporalio import activity
 
-from activities import media_library
-from activities.artifacts import ArtifactStore, to_uri
+from activities import media_library, mezzanine
+from activities.artifacts import ArtifactStore, to_path, to_uri
 from activities.errors import bad_input
+from activities.ffmpeg_run import out_seconds
 from activities.metering import Meter
 from activities.progress import heartbeat
 from activities.quality import probe
@@ -58,6 +59,9 @@ class VisualsActivities:
         own = _own_media(req)
         chosen = [m or (o if variants[i] == 0 else None) for i, (m, o) in enumerate(zip(made, own))]
         meter = Meter("visuals", _backend(made, own, chosen), self.cpu_second_usd)
+        for i, clip in enumerate(chosen):
+            if clip is not None and clip is own[i] and clip.kind == "video":
+                chosen[i] = self._at_reel_size(clip, req, meter)
         base_seed = _seed(" ".join(" ".join(s.keywords) or s.text for s in req.script.scenes))
         clips: list[SceneClip] = []
         for i, (span, scene) in enumerate(zip(req.scenes, req.script.scenes, strict=True)):
@@ -81,6 +85,19 @@ class VisualsActivities:
             clips.append(SceneClip(uri=to_uri(out), duration_s=recipe.duration_s,
                                    kind=PROCEDURAL, source=recipe.style))  # fmt: skip
         return Visuals(clips=clips, cost=meter.cost())
+
+
+    def _at_reel_size(self, clip: SceneClip, req: VisualsRequest, meter: Meter) -> SceneClip:
+        """Own footage as its mezzanine: transcoded the first time a reel uses the file."""
+
+        def tick(progress: dict[str, str]) -> None:
+            heartbeat({"mezzanine": clip.source, "at_s": round(out_seconds(progress), 1)})
+
+        look = req.look
+        made = mezzanine.ensure(self.store, to_path(clip.uri), look.width, look.height,
+                                look.fps, tick)  # fmt: skip
+        meter.add_child_cpu(made.cpu_seconds)
+        return replace(clip, uri=to_uri(made.path), duration_s=round(made.duration_s, 3))
 
 
 def _footage(req: VisualsRequest, variants: list[int]) -> list[SceneClip | None]:

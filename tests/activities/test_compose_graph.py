@@ -8,6 +8,7 @@ import itertools
 import json
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -258,6 +259,39 @@ def test_visuals_take_own_media_before_generating(tmp_path: Path, media: Path) -
     assert kinds[0][1] == "octopus-reef.mp4" and kinds[2][1] == "IMG_0042.jpg"
     assert visuals.clips[0].duration_s == pytest.approx(2.0, abs=0.05)
     assert visuals.cost.backend == "own-media+procedural"
+
+
+def test_own_footage_is_transcoded_once_to_the_reels_frame(tmp_path: Path, media: Path) -> None:
+    store = ArtifactStore(tmp_path / "store")
+    source = tmp_path / "reef-octopus.mp4"
+    shutil.copyfile(media / "octopus-reef.mp4", source)
+    request = VisualsRequest(REEL, _look(), Script("t", "", [], [Scene("a", ["octopus"])]),
+                             [SceneSpan(0.0, 1.5)], str(tmp_path))  # fmt: skip
+    first = VisualsActivities(store, 0.0).make_visuals(request)
+    clip = to_path(first.clips[0].uri)
+    assert clip.parent == store.root / "cache" / "mezzanine"
+    assert first.clips[0].source == "reef-octopus.mp4"
+    info = probe(clip)  # landscape 1920x1080 in, the reel's vertical frame out
+    assert (info.width, info.height, info.fps) == (1080, 1920, 30.0)
+    assert first.clips[0].duration_s == pytest.approx(2.0, abs=0.05)
+    assert first.cost.cpu_seconds > 0.2
+
+    made_at = clip.stat().st_mtime_ns
+    again = VisualsActivities(store, 0.0).make_visuals(request)
+    assert again.clips[0].uri == first.clips[0].uri and clip.stat().st_mtime_ns == made_at
+    assert not list(clip.parent.glob("*partial*"))
+
+    os.utime(source, ns=(made_at + 10**9, made_at + 10**9))  # the operator replaced the file
+    changed = VisualsActivities(store, 0.0).make_visuals(request)
+    assert changed.clips[0].uri != first.clips[0].uri
+
+    voice = _voice(store, 1.5, 0.3)
+    one = SceneSpan(0.0, voice.duration_s)
+    reel = ComposeActivities(store, 0.0).compose_reel(
+        ComposeRequest(REEL, _look(), replace(voice, scenes=[one]), again)
+    )
+    assert (probe(to_path(reel.video_uri)).width, probe(to_path(reel.video_uri)).height) == (
+        1080, 1920)  # fmt: skip
 
 
 def test_scene_edges_between_frames_do_not_shorten_the_picture(tmp_path: Path) -> None:
