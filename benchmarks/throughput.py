@@ -6,12 +6,16 @@ channel with the real offline stages (template script, Piper, procedural visuals
 quality, local publishing). After a warm-up (the first reel published), it counts the reels
 published in a fixed window and the CPU the whole process tree spent in it (server, workers
 and their ffmpeg children, from /proc). Then the floor: one published reel's frames,
-decoded beforehand, encoded by x264 at the channel's settings.
+decoded beforehand, encoded by x264 at the channel's settings, once alone (its CPU) and then
+once per core side by side (the rate x264 alone reaches with the machine full, as the
+pipeline runs it).
 
 Printed and written as JSON: reels per hour (wall: only meaningful on a quiet machine), CPU
 seconds per reel (all processes, and by stage from the reels' own cost lines, exact through
-wait4), the rate the machine's cores would give at that CPU per reel, the x264 floor's rate
-at the floor's CPU per reel, their ratio (target >= 0.85), and the load average beside each.
+wait4), the floor's rate side by side and the ratio of the two measured rates (the target,
+>= 0.85), the same comparison in CPU seconds (cores x 3600 / CPU per reel against the
+floor's CPU alone, which counts the cores' slowdown when both are busy against the
+pipeline only), and the load average beside each.
 
     python -m benchmarks.throughput [--minutes 3] [--channels 5] [--out var/bench/throughput.json]
 """
@@ -30,6 +34,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
@@ -46,6 +52,7 @@ from workflows.contracts import ChannelInput, ChannelStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_OF_FLOOR = 0.85
+FLOOR_REELS = 3  # published reels whose frames the floor encodes
 QUEUE_NAMES = ("reels", "media", "gpu", "publish")
 CLK = os.sysconf("SC_CLK_TCK")
 
@@ -103,8 +110,16 @@ async def _published(client: Client, names: list[str]) -> int:
     return total
 
 
-def floor_cpu(reel: Path, preset: str, fps: int, work: Path) -> float:
-    """CPU seconds x264 alone spends on one reel's frames, decoded beforehand."""
+@dataclass
+class Floor:
+    cpu_s: float  # x264 alone on one reel's frames
+    side_by_side_wall_s: float  # `copies` such encodes at once, one per core: the machine full
+    copies: int
+
+
+def floor_of(reel: Path, preset: str, fps: int, work: Path) -> Floor:
+    """x264 alone on one reel's frames (decoded beforehand, default threads): once alone for
+    its CPU, then once per core side by side for the rate the machine itself reaches."""
     info = probe(reel)
     raw = work / "floor.yuv"
     run_ffmpeg(["-i", str(reel), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "yuv420p",
@@ -113,9 +128,15 @@ def floor_cpu(reel: Path, preset: str, fps: int, work: Path) -> float:
             "-r", str(fps), "-i", str(raw), "-an"]  # fmt: skip
     for key, value in video_args("libx264", preset, fps).items():
         args += [f"-{key}", str(value)]
-    run = run_ffmpeg([*args, str(work / "floor.mp4")], what="encoder floor")
+    alone = run_ffmpeg([*args, str(work / "floor.mp4")], what="encoder floor")
+    copies = len(os.sched_getaffinity(0))
+    started = time.monotonic()
+    with ThreadPoolExecutor(copies) as pool:
+        list(pool.map(lambda k: run_ffmpeg([*args, str(work / f"floor-{k}.mp4")],
+                                           what="encoder floor"), range(copies)))  # fmt: skip
+    wall = time.monotonic() - started
     raw.unlink()
-    return run.cpu_seconds
+    return Floor(alone.cpu_seconds, wall, copies)
 
 
 def _sidecars(out: Path) -> list[dict[str, Any]]:
@@ -207,19 +228,29 @@ def report(work: Path, window: dict[str, Any]) -> dict[str, Any]:
     durations = [float((s.get("quality") or {}).get("duration_s", 0)) for s in sidecars]
     mean_duration = sum(durations) / max(1, len(durations))
     preset = yaml.safe_load((ROOT / "channels" / "demo.yaml").read_text())["look"]["x264_preset"]
-    newest = Path(max(every, key=lambda s: s["_mtime"])["_path"]).with_suffix(".mp4")
-    floor = floor_cpu(newest, preset, 30, work)
-    floor_per_reel = floor * mean_duration / probe(newest).duration_s if mean_duration else floor
+    # Reels differ (a topic's length, a style that is costlier to encode): the floor is
+    # taken per second of reel over the newest few and scaled to the window's mean reel.
+    newest = sorted(every, key=lambda s: s["_mtime"])[-FLOOR_REELS:]
+    floors, seconds_of = [], 0.0
+    for sidecar in newest:
+        reel = Path(sidecar["_path"]).with_suffix(".mp4")
+        floors.append(floor_of(reel, preset, 30, work))
+        seconds_of += probe(reel).duration_s
+    scale = mean_duration * len(floors) / seconds_of if mean_duration else 1.0
+    floor_per_reel = sum(f.cpu_s for f in floors) / len(floors) * scale
     cores = len(os.sched_getaffinity(0))
     cpu_per_reel = (end["cpu"] - start["cpu"]) / reels if reels else float("inf")
     rate, floor_rate = cores * 3600 / cpu_per_reel, cores * 3600 / floor_per_reel
+    wall_rate = reels * 3600 / seconds
+    floor_wall = sum(f.side_by_side_wall_s for f in floors) / len(floors) * scale
+    floor_wall_rate = floors[0].copies * 3600 / floor_wall
     return {
         "machine": {"cpus": cores, "platform": platform.platform()},
         "window_s": round(seconds, 1),
         "load_average": {"start": [round(x, 2) for x in start["load"]],
                          "end": [round(x, 2) for x in end["load"]]},
         "reels_published_in_window": reels,
-        "reels_per_hour_wall": round(reels * 3600 / seconds, 1),
+        "reels_per_hour_wall": round(wall_rate, 1),
         "mean_reel_s": round(mean_duration, 2),
         "cpu_s_per_reel_all_processes": round(cpu_per_reel, 2),
         "cpu_s_per_reel_by_stage": per_stage,
@@ -227,10 +258,14 @@ def report(work: Path, window: dict[str, Any]) -> dict[str, Any]:
         "x264_floor_cpu_s_per_reel": round(floor_per_reel, 2),
         "reels_per_hour_at_cpu_per_reel": round(rate, 1),
         "reels_per_hour_at_floor": round(floor_rate, 1),
-        "ratio_to_floor": round(rate / floor_rate, 3),
+        "ratio_to_floor_cpu": round(rate / floor_rate, 3),
+        # The floor's own rate on this machine: one x264 encode per core side by side, as the
+        # pipeline runs with its cores full; the target compares the two measured rates.
+        "floor_reels_per_hour_side_by_side_wall": round(floor_wall_rate, 1),
+        "ratio_to_floor_wall": round(wall_rate / floor_wall_rate, 3),
         "target_ratio": TARGET_OF_FLOOR,
         "every_reel_passed_quality": all_passed,
-        "met": rate / floor_rate >= TARGET_OF_FLOOR and all_passed and reels > 0,
+        "met": wall_rate / floor_wall_rate >= TARGET_OF_FLOOR and all_passed and reels > 0,
     }
 
 

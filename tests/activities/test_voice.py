@@ -1,0 +1,36 @@
+"""The Piper voice: a script's scenes spoken with word timings, on a session that shares
+the cores with the composes running beside it."""
+
+import itertools
+import json
+import wave
+from pathlib import Path
+
+from activities.artifacts import ArtifactStore, to_path
+from activities.backends.piper_voice import load_voice, model_path
+from activities.voice import VoiceActivities
+from workflows.contracts import Scene, Script, VoiceConfig, VoiceRequest
+
+REEL = "reel/voice/2024-01-01/1"
+SPOKEN = ["Octopuses", "have", "three", "hearts.", "They", "taste", "with", "their", "arms."]
+
+
+def test_scenes_are_spoken_in_order_with_word_timings(tmp_path: Path) -> None:
+    script = Script("Octopus facts", "", [], [Scene("Octopuses have three hearts.", []),
+                                              Scene("They taste with their arms.", [])])  # fmt: skip
+    track = VoiceActivities(ArtifactStore(tmp_path), 0.0).synthesize_voice(
+        VoiceRequest(REEL, VoiceConfig(), script)
+    )
+    with wave.open(str(to_path(track.audio_uri))) as wav:
+        assert round(wav.getnframes() / wav.getframerate(), 3) == track.duration_s
+    assert len(track.scenes) == 2 and track.scenes[0].end == track.scenes[1].start
+    words = json.loads(to_path(track.alignment_uri).read_text())
+    assert [w["text"] for w in words] == SPOKEN
+    assert [w["scene"] for w in words] == [0] * 4 + [1] * 5
+    assert all(a["end"] <= b["start"] + 1e-6 for a, b in itertools.pairwise(words))
+
+
+def test_the_voice_runs_one_thread_that_sleeps_when_idle() -> None:
+    options = load_voice(model_path("joe-us")).session.get_session_options()
+    assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
