@@ -52,7 +52,7 @@ from workflows.contracts import ChannelInput, ChannelStatus
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_OF_FLOOR = 0.85
-FLOOR_REELS = 3  # published reels whose frames the floor encodes
+FLOOR_REELS = 6  # published reels whose frames the floor encodes, spread through the window
 QUEUE_NAMES = ("reels", "media", "gpu", "publish")
 CLK = os.sysconf("SC_CLK_TCK")
 
@@ -228,11 +228,13 @@ def report(work: Path, window: dict[str, Any]) -> dict[str, Any]:
     durations = [float((s.get("quality") or {}).get("duration_s", 0)) for s in sidecars]
     mean_duration = sum(durations) / max(1, len(durations))
     preset = yaml.safe_load((ROOT / "channels" / "demo.yaml").read_text())["look"]["x264_preset"]
-    # Reels differ (a topic's length, a style that is costlier to encode): the floor is
-    # taken per second of reel over the newest few and scaled to the window's mean reel.
-    newest = sorted(every, key=lambda s: s["_mtime"])[-FLOOR_REELS:]
+    # Reels differ (a topic's length, a style that is costlier to encode: the floor of one
+    # reel moves by 10% from the next): the floor is taken per second of reel over reels
+    # spread through the window and scaled to the window's mean reel.
+    ordered = sorted(sidecars or every, key=lambda s: s["_mtime"])
+    step = max(1, len(ordered) // FLOOR_REELS)
     floors, seconds_of = [], 0.0
-    for sidecar in newest:
+    for sidecar in ordered[::step][:FLOOR_REELS]:
         reel = Path(sidecar["_path"]).with_suffix(".mp4")
         floors.append(floor_of(reel, preset, 30, work))
         seconds_of += probe(reel).duration_s
