@@ -86,7 +86,6 @@ class VisualsActivities:
                                    kind=PROCEDURAL, source=recipe.style))  # fmt: skip
         return Visuals(clips=clips, cost=meter.cost())
 
-
     def _at_reel_size(self, clip: SceneClip, req: VisualsRequest, meter: Meter) -> SceneClip:
         """Own footage as its mezzanine: transcoded the first time a reel uses the file."""
 

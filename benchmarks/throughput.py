@@ -5,10 +5,10 @@ work folder), one `monolathe worker <queue>` process per queue, five copies of t
 channel with the real offline stages (template script, Piper, procedural visuals, compose,
 quality, local publishing). After a warm-up (the first reel published), it counts the reels
 published in a fixed window and the CPU the whole process tree spent in it (server, workers
-and their ffmpeg children, from /proc). Then the floor: one published reel's frames,
-decoded beforehand, encoded by x264 at the channel's settings, once alone (its CPU) and then
-once per core side by side (the rate x264 alone reaches with the machine full, as the
-pipeline runs it).
+and their ffmpeg children, from /proc). Then the floor: the frames of six published reels
+spread through the window, decoded beforehand, each encoded by x264 at the channel's
+settings once alone (its CPU) and then once per core side by side (the rate x264 alone
+reaches with the machine full, as the pipeline runs it).
 
 Printed and written as JSON: reels per hour (wall: only meaningful on a quiet machine), CPU
 seconds per reel (all processes, and by stage from the reels' own cost lines, exact through
