@@ -16,8 +16,9 @@ pytestmark = [pytest.mark.chaos, pytest.mark.integration]
 
 async def _kill_during_compose(stack: Stack) -> None:
     media = stack.workers["media"]
-    # The compose is the ffmpeg that writes reel.mp4 (the scenes' renders write scene-NN).
-    await await_for(lambda: any("reel.mp4" in c for c in media.children("ffmpeg")),
+    # The compose is the ffmpeg writing reel.partial.mp4 (renamed to reel.mp4 when it ends;
+    # quality's ffmpeg reads reel.mp4 afterwards, on the same worker).
+    await await_for(lambda: any("reel.partial.mp4" in c for c in media.children("ffmpeg")),
                     "the media worker's compose ffmpeg")
     media.kill9()
     media.start()
