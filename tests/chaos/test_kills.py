@@ -77,7 +77,9 @@ async def test_upload_survives_a_kill_in_the_middle(stack: Stack):
 
 @pytest.mark.slow
 async def test_reel_survives_a_dev_server_kill(stack: Stack):
-    await stack.reel_running(5, "make_visuals", ["local"])
+    # Mid-compose: the longest stage, so the kill lands inside it (the visuals stage only
+    # writes recipes now and is over in milliseconds).
+    await stack.reel_running(5, "compose_reel", ["local"])
     await stack.restart_server()
     stack.client = await stack.connect()
     [outcome] = await stack.check_invariants()
