@@ -9,7 +9,9 @@ read, so workers on different hosts hand files over; callers do not change.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
@@ -48,6 +50,13 @@ class ArtifactStore:
 
     def path_for(self, reel_id: str, name: str) -> Path:
         return self.reel_dir(reel_id) / name
+
+
+def aside(path: Path) -> Path:
+    """Where to write `path` before `os.replace` puts it in place, so readers only ever see
+    it whole or absent: a sibling unique to this process and thread, with the same suffix
+    (ffmpeg picks the format by it)."""
+    return path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.partial{path.suffix}")
 
 
 def to_uri(path: Path) -> str:

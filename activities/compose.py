@@ -31,7 +31,7 @@ from typing import Any
 import ffmpeg
 from temporalio import activity
 
-from activities.artifacts import ArtifactStore, to_path, to_uri
+from activities.artifacts import ArtifactStore, aside, to_path, to_uri
 from activities.captions import fonts_dir_for, group_captions, load_words, to_ass
 from activities.encoders import SOFTWARE, pick_encoder, video_args
 from activities.errors import bad_input
@@ -218,7 +218,7 @@ def file_digest(path: Path) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
+    partial = aside(path)
     partial.write_text(text, encoding="utf-8")
     os.replace(partial, path)
 
@@ -622,7 +622,7 @@ def pad_file(store: ArtifactStore, music: str) -> tuple[Path, float]:
     path = store.path_for("cache/pads", f"{music}-{digest}.wav")
     if path.is_file():
         return path, 0.0
-    partial = path.with_suffix(f".{os.getpid()}.partial.wav")
+    partial = aside(path)
     source = f"aevalsrc=exprs='{expr}':s={AUDIO_RATE}:d={PAD_PERIOD_S}:c=mono"
     run = run_ffmpeg(["-f", "lavfi", "-i", source, "-c:a", "pcm_s16le", str(partial)],
                      what="music pad")  # fmt: skip

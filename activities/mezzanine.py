@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import ffmpeg
 
-from activities.artifacts import ArtifactStore
+from activities.artifacts import ArtifactStore, aside
 from activities.errors import bad_input
 from activities.ffmpeg_run import Tick, run_ffmpeg
 from activities.quality import probe
@@ -71,7 +70,7 @@ def ensure(
     if not info.video_codec or info.duration_s <= 0:
         raise bad_input(f"own media {source}: no readable video stream")
     seconds = min(info.duration_s, MAX_S)
-    partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial.mp4")
+    partial = aside(path)
     picture = fit_to_frame(ffmpeg.input(str(source), t=f"{seconds:.3f}").video, width, height)
     args = ffmpeg.output(
         picture.filter("fps", fps).filter("format", "yuv420p"),
