@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -41,6 +41,8 @@ from workflows.visibility import reel_details, reel_summary
 
 ANSWERS = ("approve", "reject", "revise")
 RUNNING_REELS = 'WorkflowType="ReelWorkflow" AND ExecutionStatus="Running"'
+# A reel whose worker is down cannot answer a query: the page lists the others without it.
+QUERY_TIMEOUT = timedelta(seconds=10)
 ESTIMATE_SAMPLE = 20  # recent reels whose costs make an estimate
 ESTIMATE_TTL_S = 10.0
 
@@ -109,7 +111,7 @@ class Jobs:
     async def _query(self, reel_id: str, name: str, result_type: type) -> Any:
         try:
             return await self.client.get_workflow_handle(reel_id).query(
-                name, result_type=result_type)
+                name, result_type=result_type, rpc_timeout=QUERY_TIMEOUT)
         except RPCError:
             return None  # no worker to answer, or the history is gone
 

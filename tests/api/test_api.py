@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
 import httpx
@@ -29,14 +30,15 @@ async def _job(api: Api, channel: str | None = None, **extra) -> str:
     return r.json()["id"]
 
 
-async def _until(api: Api, job_id: str, *statuses: str) -> dict:
+async def _until(api: Api, job_id: str, *statuses: str, within: float = 60.0) -> dict:
+    deadline = time.monotonic() + within
     async with api.client(api.viewer) as http:
-        for _ in range(600):
+        while time.monotonic() < deadline:
             body = (await http.get(f"/jobs/{job_id}")).json()
             if body.get("status") in statuses:
                 return body
             await asyncio.sleep(0.1)
-    raise AssertionError(f"{job_id} never reached {statuses}: {body}")
+    raise AssertionError(f"{job_id} did not reach {statuses} within {within:.0f} s: {body}")
 
 
 async def test_job_waits_for_review_then_approve_publishes_it(api: Api):

@@ -9,7 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright
+from playwright.async_api import Locator, Page, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from tests.api.stack import Api
 from tests.api.test_api import _job, _until
@@ -30,6 +31,19 @@ def chromium() -> str:
     return CHROMIUM
 
 
+async def _shown_after_reloads(page: Page, card: Locator, job_id: str) -> None:
+    """The page lists reels from Temporal's visibility store, which learns of a new reel a
+    moment after it starts: like a person (or the page's own timer), reload until it shows."""
+    for _ in range(20):
+        try:
+            await card.wait_for(timeout=1_500)
+            return
+        except PlaywrightTimeout:
+            await page.reload()
+    raise AssertionError(f"no card for {job_id} on the page at {page.url}:\n"
+                         f"{await page.inner_text('body')}")
+
+
 async def test_a_person_approves_a_reel_on_the_page_and_it_is_published(api: Api, chromium,
                                                                         tmp_path: Path):
     job_id = await _job(api)
@@ -43,7 +57,7 @@ async def test_a_person_approves_a_reel_on_the_page_and_it_is_published(api: Api
             await page.fill("input[name=token]", api.operator)
             await page.click("text=Sign in")
             card = page.locator(f'[data-reel="{job_id}"]')
-            await card.wait_for(timeout=30_000)
+            await _shown_after_reloads(page, card, job_id)
             assert "Why cats purr" in await card.locator("h2").inner_text()
             assert "Cats purr at twenty five" in await card.inner_text()  # the captions
             # The player loads the reel through the API (cookie auth, range requests).
@@ -63,3 +77,34 @@ async def test_a_person_approves_a_reel_on_the_page_and_it_is_published(api: Api
     assert published.is_file() and published.parent == api.settings.out_dir / "agency"
     if os.environ.get("MONOLATHE_SCREENSHOTS"):
         shutil.copy(tmp_path / "review-page.png", os.environ["MONOLATHE_SCREENSHOTS"])
+
+
+async def test_the_page_reloads_itself_unless_a_person_is_typing(api: Api, chromium):
+    job_id = await _job(api)
+    await _until(api, job_id, "awaiting-review")
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium, args=ARGS)
+        try:
+            page = await browser.new_page()
+            await page.clock.install()
+            await page.goto(api.url + "/")
+            await page.fill("input[name=token]", api.operator)
+            await page.click("text=Sign in")
+            card = page.locator(f'[data-reel="{job_id}"]')
+            await _shown_after_reloads(page, card, job_id)
+            await page.wait_for_load_state("load")
+            await page.evaluate("window.seen = 1")  # gone when the page is loaded again
+            async with page.expect_event("load"):
+                await page.clock.run_for(31_000)
+            assert await page.evaluate("window.seen") is None
+            await page.evaluate("window.seen = 1")
+            await card.locator("summary", has_text="Revise").click()
+            await card.locator(".revise-text").fill("hook: Listen closely.")
+            await page.clock.run_for(95_000)
+            await page.wait_for_timeout(1_500)  # a reload it started would be over by now
+            assert await page.evaluate("window.seen") == 1  # the notes are still there
+        finally:
+            await browser.close()
+    async with api.client(api.operator) as http:
+        r = await http.post(f"/jobs/{job_id}/reject", json={"text": "done with the check"})
+    assert r.status_code == 200, r.text

@@ -43,6 +43,15 @@ async function answer(button, decision) {
   out.className = 'result ' + (r.ok ? 'ok' : 'bad');
   if (r.ok) card.querySelectorAll('button').forEach(b => b.disabled = true);
 }
+// Reels arrive while the page is open: it reloads itself every 30 s, unless a person is
+// typing a reason or notes or watching a reel.
+setInterval(() => {
+  if (!document.getElementById('queue')) return;
+  const busy = [...document.querySelectorAll('input,textarea')]
+    .some(e => e.value || e === document.activeElement)
+    || [...document.querySelectorAll('video')].some(v => !v.paused);
+  if (!busy) location.reload();
+}, 30000);
 async function login(form) {
   const r = await fetch('/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
     body: JSON.stringify({token: form.token.value})});
@@ -152,6 +161,6 @@ def review_page(who: Principal, queue: list[tuple[JobView, Any]],
     cards = "".join(_reel_card(job, manifest, operator) for job, manifest in queue) or \
         "<p class=muted>No reel is waiting for review.</p>"
     rows = "".join(_channel_row(s, today[s["channel"]]) for s in channels)
-    return _doc("monolathe review", f"""<h1>Review <span class=muted>({len(queue)} waiting;
+    return _doc("monolathe review", f"""<h1 id=queue>Review <span class=muted>({len(queue)} waiting;
 signed in as {escape(who.name)}, {escape(who.role)})</span></h1>{cards}
 <section class=card><h2>Channels</h2><ul>{rows}</ul></section>""")
