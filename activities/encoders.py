@@ -18,6 +18,9 @@ from activities.ffmpeg_run import ffmpeg_exe
 log = logging.getLogger(__name__)
 
 SOFTWARE = "libx264"
+# Not an encoder: the render's frames written as they are, so a benchmark can measure x264
+# alone on exactly the frames compose hands it.
+RAW_FRAMES = "rawvideo"
 HARDWARE = ("h264_videotoolbox", "h264_nvenc")
 CRF = 20  # visually clean at phone sizes; platforms re-encode anyway
 NVENC_PRESETS = {  # x264 preset -> the NVENC preset of similar speed/quality trade-off
@@ -75,6 +78,8 @@ def video_args(encoder: str, preset: str, fps: int) -> dict[str, str | int]:
     common: dict[str, str | int] = {
         "vcodec": encoder, "pix_fmt": "yuv420p", "profile:v": "high", "g": 2 * fps,
     }  # fmt: skip
+    if encoder == RAW_FRAMES:
+        return {"vcodec": encoder, "pix_fmt": "yuv420p"}
     if encoder == "h264_nvenc":
         return {**common, "preset": NVENC_PRESETS.get(preset, "p4"), "rc": "vbr", "cq": 21,
                 "b:v": 0}  # fmt: skip
