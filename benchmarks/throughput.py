@@ -5,10 +5,11 @@ work folder), one `monolathe worker <queue>` process per queue, five copies of t
 channel with the real offline stages (template script, Piper, procedural visuals, compose,
 quality, local publishing). After a warm-up (the first reel published), it counts the reels
 published in a fixed window and the CPU the whole process tree spent in it (server, workers
-and their ffmpeg children, from /proc). Then the floor: the frames of six published reels
-spread through the window, decoded beforehand, each encoded by x264 at the channel's
-settings once alone (its CPU) and then once per core side by side (the rate x264 alone
-reaches with the machine full, as the pipeline runs it).
+and their ffmpeg children, from /proc). Then the floor: six published reels spread through
+the window are rendered again from their own compose requests (read from their histories)
+with the picture written raw, so x264 gets exactly the frames it got in the pipeline; each is
+encoded by x264 at the channel's settings once alone (its CPU) and then once per core side by
+side (the rate x264 alone reaches with the machine full, as the pipeline runs it).
 
 Printed and written as JSON: reels per hour (wall: only meaningful on a quiet machine), CPU
 seconds per reel (all processes, and by stage from the reels' own cost lines, exact through
@@ -40,15 +41,18 @@ from pathlib import Path
 from typing import Any, Self
 
 import yaml
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
-from activities.config import load_settings
+from activities.artifacts import ArtifactStore
+from activities.compose import ComposeActivities, frames_args
+from activities.config import Settings, load_settings
 from activities.encoders import video_args
 from activities.ffmpeg_run import run_ffmpeg
 from activities.quality import probe
 from benchmarks.compose import _tree
 from workers.devserver import DevServer
-from workflows.contracts import ChannelInput, ChannelStatus
+from workflows.contracts import ChannelInput, ChannelStatus, ComposeRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_OF_FLOOR = 0.85
@@ -117,15 +121,16 @@ class Floor:
     copies: int
 
 
-def floor_of(reel: Path, preset: str, fps: int, work: Path) -> Floor:
-    """x264 alone on one reel's frames (decoded beforehand, default threads): once alone for
-    its CPU, then once per core side by side for the rate the machine itself reaches."""
-    info = probe(reel)
-    raw = work / "floor.yuv"
-    run_ffmpeg(["-i", str(reel), "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "yuv420p",
-                str(raw)], what="floor input")  # fmt: skip
-    args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{info.width}x{info.height}",
-            "-r", str(fps), "-i", str(raw), "-an"]  # fmt: skip
+def floor_of(req: ComposeRequest, store: ArtifactStore, fps: int, work: Path) -> Floor:
+    """x264 alone (default threads) on the frames one reel's compose handed x264, rendered
+    again from the reel's own request to a raw file beforehand: once alone for its CPU, then
+    once per core side by side for the rate the machine itself reaches."""
+    raw = work / "floor.nut"
+    with tempfile.TemporaryDirectory(prefix="floor-plan-") as scratch:
+        plan = ComposeActivities(store, 0.0).plan(req, Path(scratch))
+        run_ffmpeg(frames_args(req, plan, raw), what="the reel's frames")
+    preset = "veryfast" if req.safe else req.look.x264_preset
+    args = ["-i", str(raw), "-an"]
     for key, value in video_args("libx264", preset, fps).items():
         args += [f"-{key}", str(value)]
     alone = run_ffmpeg([*args, str(work / "floor.mp4")], what="encoder floor")
@@ -188,6 +193,22 @@ class Stack:
         return [w.pid for w in self.workers] + server
 
 
+async def compose_requests(settings: Settings, reel_ids: list[str]) -> dict[str, ComposeRequest]:
+    """Each reel's last compose request, from its history (a remedied reel composes again)."""
+    client = await Client.connect(settings.address, namespace=settings.namespace)
+    found = {}
+    for reel_id in reel_ids:
+        payloads = None
+        async for event in client.get_workflow_handle(reel_id).fetch_history_events():
+            attrs = event.activity_task_scheduled_event_attributes
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and \
+                    attrs.activity_type.name == "compose_reel":
+                payloads = attrs.input.payloads
+        if payloads:
+            [found[reel_id]] = await client.data_converter.decode(payloads, [ComposeRequest])
+    return found
+
+
 async def measure(stack: Stack, names: list[str], minutes: float) -> dict[str, Any]:
     """Reels published and CPU spent by the whole tree in a window after the warm-up."""
     settings = stack.settings
@@ -213,12 +234,25 @@ async def measure(stack: Stack, names: list[str], minutes: float) -> dict[str, A
     return {"start": start, "end": end}
 
 
-def report(work: Path, window: dict[str, Any]) -> dict[str, Any]:
+def in_window(work: Path, window: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sidecars of the reels published in the window, oldest first."""
+    start, end = window["start"], window["end"]
+    return sorted((s for s in _sidecars(work / "out") if start["wall"] <= s["_mtime"] <= end["wall"]),
+                  key=lambda s: s["_mtime"])  # fmt: skip
+
+
+def floor_reels(sidecars: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    step = max(1, len(sidecars) // FLOOR_REELS)
+    return sidecars[::step][:FLOOR_REELS]
+
+
+def report(work: Path, window: dict[str, Any], requests: dict[str, ComposeRequest],
+           store: ArtifactStore) -> dict[str, Any]:
     start, end = window["start"], window["end"]
     reels = end["count"] - start["count"]
     seconds = end["wall"] - start["wall"]
     every = _sidecars(work / "out")
-    sidecars = [s for s in every if start["wall"] <= s["_mtime"] <= end["wall"]]
+    sidecars = in_window(work, window)
     by_stage: dict[str, float] = {}
     for sidecar in sidecars:
         for cost in sidecar["costs"]:
@@ -227,17 +261,14 @@ def report(work: Path, window: dict[str, Any]) -> dict[str, Any]:
     all_passed = all((s.get("quality") or {}).get("passed") for s in every)
     durations = [float((s.get("quality") or {}).get("duration_s", 0)) for s in sidecars]
     mean_duration = sum(durations) / max(1, len(durations))
-    preset = yaml.safe_load((ROOT / "channels" / "demo.yaml").read_text())["look"]["x264_preset"]
     # Reels differ (a topic's length, a style that is costlier to encode: the floor of one
     # reel moves by 10% from the next): the floor is taken per second of reel over reels
     # spread through the window and scaled to the window's mean reel.
-    ordered = sorted(sidecars or every, key=lambda s: s["_mtime"])
-    step = max(1, len(ordered) // FLOOR_REELS)
     floors, seconds_of = [], 0.0
-    for sidecar in ordered[::step][:FLOOR_REELS]:
-        reel = Path(sidecar["_path"]).with_suffix(".mp4")
-        floors.append(floor_of(reel, preset, 30, work))
-        seconds_of += probe(reel).duration_s
+    for sidecar in floor_reels(sidecars):
+        req = requests[sidecar["reel_id"]]
+        floors.append(floor_of(req, store, req.look.fps, work))
+        seconds_of += probe(Path(sidecar["_path"]).with_suffix(".mp4")).duration_s
     scale = mean_duration * len(floors) / seconds_of if mean_duration else 1.0
     floor_per_reel = sum(f.cpu_s for f in floors) / len(floors) * scale
     cores = len(os.sched_getaffinity(0))
@@ -283,7 +314,10 @@ def main() -> None:
     try:
         with Stack(work, args.channels) as stack:
             window = asyncio.run(measure(stack, names, args.minutes))
-        result = {"channels": args.channels, **report(work, window)}
+            chosen = [s["reel_id"] for s in floor_reels(in_window(work, window))]
+            requests = asyncio.run(compose_requests(stack.settings, chosen))
+        store = ArtifactStore(stack.settings.artifacts_dir)
+        result = {"channels": args.channels, **report(work, window, requests, store)}
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
