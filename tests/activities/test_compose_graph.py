@@ -18,11 +18,12 @@ from activities.compose import (
     ComposeActivities,
     CompositionPlan,
     compose_args,
+    frames_args,
     measure_inputs,
     side_by_side,
     working_size,
 )
-from activities.encoders import encoder_works, pick_encoder
+from activities.encoders import encoder_works, pick_encoder, video_args
 from activities.ffmpeg_run import run_ffmpeg
 from activities.loudness import measure
 from activities.media_library import match, scan
@@ -357,3 +358,41 @@ def test_composes_side_by_side_share_the_cores_and_still_render(
     assert args[args.index(str(out)) - 2 : args.index(str(out))] == ["-threads", "1"]
     run_ffmpeg(args, what="compose with shared cores")
     assert probe(out).duration_s == pytest.approx(4.4, abs=0.05)
+
+
+def test_frames_args_write_the_very_frames_the_encoder_gets(tmp_path: Path, media: Path) -> None:
+    # The benchmarks' floor encodes these: the reel's picture as the render hands it to x264,
+    # raw, frame for frame (frames decoded from the finished reel have lost detail to x264).
+    store = ArtifactStore(tmp_path)
+    req = ComposeRequest(REEL, _look(), _voice(store, 4.0, 0.3), _scenes(store, media, 4.0))
+    composer = ComposeActivities(store, 0.0)
+    reel = to_path(composer.compose_reel(req).video_uri)
+    raw = tmp_path / "frames.nut"
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    plan = composer.plan(req, scratch)
+    assert plan.out.name == "reel.partial.mp4" and plan.cover is not None
+    run_ffmpeg(frames_args(req, plan, raw), what="frames")
+    assert not plan.out.exists() and not plan.cover.exists()  # the plan's own files untouched
+    banner = run_ffmpeg(["-i", str(raw), "-map", "0:v", "-f", "null", "-"], what="read").stderr
+    assert "Video: rawvideo" in banner and "1080x1920" in banner
+    assert _frames(banner) == _frames(run_ffmpeg(["-i", str(reel), "-map", "0:v", "-f", "null",
+                                                  "-"], what="read").stderr) == 132  # 4.4 s
+    # x264 is deterministic: given these frames, the reel's settings and threads, it makes
+    # the reel's picture again, bit for bit.
+    again = tmp_path / "again.mp4"
+    encode = ["-i", str(raw), "-an", "-threads", str(len(os.sched_getaffinity(0)))]
+    for key, value in video_args("libx264", req.look.x264_preset, req.look.fps).items():
+        encode += [f"-{key}", str(value)]
+    run_ffmpeg([*encode, str(again)], what="encode")
+    assert _picture_md5(again) == _picture_md5(reel)
+
+
+def _frames(stderr: str) -> int:
+    return int(stderr.rsplit("frame=", 1)[1].split()[0])
+
+
+def _picture_md5(path: Path) -> str:
+    digest = path.with_suffix(".md5")
+    run_ffmpeg(["-i", str(path), "-map", "0:v", "-f", "md5", str(digest)], what="md5")
+    return digest.read_text().strip()

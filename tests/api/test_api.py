@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -238,3 +240,26 @@ async def test_temporal_unreachable_is_a_503_naming_it(api: Api, tmp_path: Path)
     finally:
         server.should_exit = True
         await serving
+
+
+async def test_a_reel_no_worker_answers_for_leaves_the_queue_listed(api: Api, monkeypatch):
+    # A reel on a queue nobody polls (its worker is down) cannot answer a query: the review
+    # queue is listed without it once the query times out, instead of waiting for it.
+    monkeypatch.setattr("workers.jobs.QUERY_TIMEOUT", timedelta(seconds=1))
+    job_id = await _job(api)
+    await _until(api, job_id, "awaiting-review")
+    stuck = await api.env.client.start_workflow(
+        "ReelWorkflow", "never run", id=f"reel/agency/2026-01-01/{uuid.uuid4().hex[:6]}",
+        task_queue=f"nobody-{uuid.uuid4().hex[:6]}")
+    try:
+        async with api.client(api.viewer) as http:
+            started = time.monotonic()
+            listed = (await http.get("/jobs")).json()["awaiting_review"]
+            assert time.monotonic() - started < 10
+        ids = [j["id"] for j in listed]
+        assert job_id in ids and stuck.id not in ids
+    finally:
+        await stuck.terminate("test over")
+    async with api.client(api.operator) as http:
+        r = await http.post(f"/jobs/{job_id}/reject", json={"text": "done with the check"})
+    assert r.status_code == 200, r.text
