@@ -115,8 +115,8 @@ class ComposeActivities:
 
     def plan(self, req: ComposeRequest, scratch: Path, encoder: str = SOFTWARE,
              meter: Meter | None = None) -> CompositionPlan:
-        """The captions written and the sound measured: everything the render needs but
-        where it writes (`out`, `cover`) and its threads. `scratch` outlives the render."""
+        """The captions written and the sound measured: everything the render needs but its
+        threads. `scratch` (the captions and fonts as ffmpeg reads them) outlives the render."""
         meter = meter or Meter("compose", f"ffmpeg/{encoder}", self.cpu_second_usd)
         clips = [to_path(clip.uri) for clip in req.visuals.clips]
         voice = to_path(req.voice.audio_uri)

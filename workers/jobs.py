@@ -123,7 +123,8 @@ class Jobs:
         # closed, so no worker replays a finished history), one more for a closed one.
         try:
             manifest = await handle.query("manifest", result_type=ReelManifest,
-                                          reject_condition=QueryRejectCondition.NOT_OPEN)
+                                          reject_condition=QueryRejectCondition.NOT_OPEN,
+                                          rpc_timeout=QUERY_TIMEOUT)
         except WorkflowQueryRejectedError as closed:
             view.status = _status_name(closed.status)
             if closed.status == WorkflowExecutionStatus.COMPLETED:
@@ -137,6 +138,11 @@ class Jobs:
                 view.error, view.total_usd, view.topic = row.error, row.total_usd, row.topic
             return view
         except RPCError as exc:
+            # the client's own deadline ends the call as CANCELLED ("Timeout expired")
+            if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
+                view.error = (f"no worker answered within {QUERY_TIMEOUT.seconds} s: is a "
+                              "worker of the reels queue running?")
+                return view
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise  # Temporal unreachable: the API answers 503
             row = self._ledger_row(reel_id)
@@ -158,7 +164,8 @@ class Jobs:
         manifest: ReelManifest | None = None
         try:
             manifest = await handle.query("manifest", result_type=ReelManifest,
-                                          reject_condition=QueryRejectCondition.NOT_OPEN)
+                                          reject_condition=QueryRejectCondition.NOT_OPEN,
+                                          rpc_timeout=QUERY_TIMEOUT)
         except WorkflowQueryRejectedError as closed:
             if closed.status == WorkflowExecutionStatus.COMPLETED:
                 manifest = (await handle.result()).manifest

@@ -258,6 +258,9 @@ async def test_a_reel_no_worker_answers_for_leaves_the_queue_listed(api: Api, mo
             assert time.monotonic() - started < 10
         ids = [j["id"] for j in listed]
         assert job_id in ids and stuck.id not in ids
+        async with api.client(api.viewer) as http:
+            view = (await http.get(f"/jobs/{stuck.id}")).json()
+        assert view.get("status") == "running" and "no worker answered" in view["error"], view
     finally:
         await stuck.terminate("test over")
     async with api.client(api.operator) as http:

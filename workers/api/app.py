@@ -25,7 +25,7 @@ from activities.topics import find_topic
 from workers.api import page
 from workers.api.models import EstimateRequest, JobCreated, JobRequest, LoginBody, ReviewBody
 from workers.api.tokens import Principal, Tokens
-from workers.jobs import JobError, Jobs, check_reel_id, start_reel
+from workers.jobs import QUERY_TIMEOUT, JobError, Jobs, check_reel_id, start_reel
 from workflows.contracts import ChannelConfig, ChannelStatus, ReviewAnswer, ReviewConfig
 
 COOKIE = "monolathe_token"
@@ -214,7 +214,7 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None) -> Fas
     async def _status(name: str) -> dict[str, Any]:
         try:
             status = await client.get_workflow_handle(f"channel/{name}").query(
-                "status", result_type=ChannelStatus)
+                "status", result_type=ChannelStatus, rpc_timeout=QUERY_TIMEOUT)
         except RPCError:
             return {"channel": name, "running": False}
         return {"running": not status.killed and status.waiting_for not in ("done", "killed"),
