@@ -315,6 +315,9 @@ def main() -> None:
         with Stack(work, args.channels) as stack:
             window = asyncio.run(measure(stack, names, args.minutes))
             chosen = [s["reel_id"] for s in floor_reels(in_window(work, window))]
+            if not chosen:
+                raise SystemExit(f"no reel was published in the {args.minutes:g} min window; "
+                                 f"give it more --minutes (workers' log: {stack.log_path})")
             requests = asyncio.run(compose_requests(stack.settings, chosen))
         store = ArtifactStore(stack.settings.artifacts_dir)
         result = {"channels": args.channels, **report(work, window, requests, store)}
