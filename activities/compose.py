@@ -45,6 +45,7 @@ from activities.visuals import PROCEDURAL, read_recipe, scene_graph
 from workflows.contracts import ComposedReel, ComposeRequest, LookConfig, SceneClip, SceneSpan
 
 TAIL_S = 0.4  # picture and music run on briefly after the last word
+CAPTIONS = "captions.ass"  # in the reel's folder, next to the reel
 XFADE_S = 0.3
 AUDIO_RATE = 48000
 # ffmpeg's own AAC encoder with its "fast" coder: 0.2 CPU s a reel against 0.6 for the
@@ -96,7 +97,7 @@ class ComposeActivities:
             with side_by_side() as threads:
                 plan.threads = threads
                 run = run_ffmpeg(compose_args(req, plan), tick, what=f"compose ({encoder})")
-            assert plan.cover is not None
+            assert plan.cover is not None  # plan() always names the cover's partial file
             os.replace(plan.cover, cover)
             os.replace(plan.out, out)
         meter.add_child_cpu(run.cpu_seconds)
@@ -108,7 +109,7 @@ class ComposeActivities:
             cover_uri=to_uri(cover),
             duration_s=round(total, 3),
             cost=meter.cost(),
-            captions_uri=to_uri(self.store.path_for(req.reel_id, "captions.ass")),
+            captions_uri=to_uri(self.store.path_for(req.reel_id, CAPTIONS)),
             encoder=encoder,
             analysis_uri=to_uri(analysis),
         )
@@ -121,7 +122,7 @@ class ComposeActivities:
         clips = [to_path(clip.uri) for clip in req.visuals.clips]
         voice = to_path(req.voice.audio_uri)
         music = Path(req.look.music_file) if req.look.music_file else None
-        captions = self.store.path_for(req.reel_id, "captions.ass")
+        captions = self.store.path_for(req.reel_id, CAPTIONS)
         events = group_captions(
             load_words(to_path(req.voice.alignment_uri)), req.look.caption_words
         )
@@ -282,7 +283,7 @@ def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
         )
         outputs.append(ffmpeg.output(frame, str(plan.cover), **{"frames:v": 1, "q:v": 3}))
     audio = _sound(plan, look)
-    preset = "veryfast" if req.safe else look.x264_preset
+    preset = x264_preset(req)
     output = ffmpeg.output(
         video,
         audio,
@@ -301,6 +302,19 @@ def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
         at = args.index(str(plan.out))
         args = ["-filter_complex_threads", str(plan.threads), *args[:at],
                 "-threads", str(plan.threads), *args[at:]]  # fmt: skip
+    return args
+
+
+def x264_preset(req: ComposeRequest) -> str:
+    return "veryfast" if req.safe else req.look.x264_preset
+
+
+def encode_frames_args(req: ComposeRequest, frames: Path) -> list[str]:
+    """x264 alone on frames written by `frames_args`, with the reel's own settings (the
+    encoder floor of the benchmarks; threads are x264's unless the caller adds some)."""
+    args = ["-i", str(frames), "-an"]
+    for key, value in video_args(SOFTWARE, x264_preset(req), req.look.fps).items():
+        args += [f"-{key}", str(value)]
     return args
 
 

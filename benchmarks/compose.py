@@ -33,8 +33,7 @@ from pathlib import Path
 from typing import Self
 
 from activities.artifacts import ArtifactStore, to_uri
-from activities.compose import ComposeActivities, frames_args
-from activities.encoders import video_args
+from activities.compose import ComposeActivities, encode_frames_args, frames_args
 from activities.ffmpeg_run import ffmpeg_exe, run_ffmpeg
 from activities.mezzanine import ensure as ensure_mezzanine
 from workflows.contracts import (
@@ -252,10 +251,7 @@ def run_preset(
         plan = composer.plan(request, Path(scratch))
         run_ffmpeg(frames_args(request, plan, raw), what="the reel's frames")
     frames = round(plan.total * look.fps)
-    encode = ["-i", str(raw), "-an"]
-    for key, value in video_args("libx264", preset, look.fps).items():
-        encode += [f"-{key}", str(value)]
-    encode.append(str(work / f"floor-{preset}.mp4"))
+    encode = [*encode_frames_args(request, raw), str(work / f"floor-{preset}.mp4")]
     floor = _timed(lambda: run_ffmpeg(encode, what="encoder floor"))
     raw.unlink()
     return PresetResult(preset, kind, compose, floor, round(compose.wall_s / floor.wall_s, 3),

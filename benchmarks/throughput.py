@@ -45,9 +45,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from activities.artifacts import ArtifactStore
-from activities.compose import ComposeActivities, frames_args
+from activities.compose import ComposeActivities, encode_frames_args, frames_args
 from activities.config import Settings, load_settings
-from activities.encoders import video_args
 from activities.ffmpeg_run import run_ffmpeg
 from activities.quality import probe
 from benchmarks.compose import _tree
@@ -121,7 +120,7 @@ class Floor:
     copies: int
 
 
-def floor_of(req: ComposeRequest, store: ArtifactStore, fps: int, work: Path) -> Floor:
+def floor_of(req: ComposeRequest, store: ArtifactStore, work: Path) -> Floor:
     """x264 alone (default threads) on the frames one reel's compose handed x264, rendered
     again from the reel's own request to a raw file beforehand: once alone for its CPU, then
     once per core side by side for the rate the machine itself reaches."""
@@ -129,10 +128,7 @@ def floor_of(req: ComposeRequest, store: ArtifactStore, fps: int, work: Path) ->
     with tempfile.TemporaryDirectory(prefix="floor-plan-") as scratch:
         plan = ComposeActivities(store, 0.0).plan(req, Path(scratch))
         run_ffmpeg(frames_args(req, plan, raw), what="the reel's frames")
-    preset = "veryfast" if req.safe else req.look.x264_preset
-    args = ["-i", str(raw), "-an"]
-    for key, value in video_args("libx264", preset, fps).items():
-        args += [f"-{key}", str(value)]
+    args = encode_frames_args(req, raw)
     alone = run_ffmpeg([*args, str(work / "floor.mp4")], what="encoder floor")
     copies = len(os.sched_getaffinity(0))
     started = time.monotonic()
@@ -234,10 +230,10 @@ async def measure(stack: Stack, names: list[str], minutes: float) -> dict[str, A
     return {"start": start, "end": end}
 
 
-def in_window(work: Path, window: dict[str, Any]) -> list[dict[str, Any]]:
+def in_window(sidecars: list[dict[str, Any]], window: dict[str, Any]) -> list[dict[str, Any]]:
     """The sidecars of the reels published in the window, oldest first."""
     start, end = window["start"], window["end"]
-    return sorted((s for s in _sidecars(work / "out") if start["wall"] <= s["_mtime"] <= end["wall"]),
+    return sorted((s for s in sidecars if start["wall"] <= s["_mtime"] <= end["wall"]),
                   key=lambda s: s["_mtime"])  # fmt: skip
 
 
@@ -246,13 +242,13 @@ def floor_reels(sidecars: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sidecars[::step][:FLOOR_REELS]
 
 
-def report(work: Path, window: dict[str, Any], requests: dict[str, ComposeRequest],
-           store: ArtifactStore) -> dict[str, Any]:
+def report(work: Path, every: list[dict[str, Any]], window: dict[str, Any],
+           requests: dict[str, ComposeRequest], store: ArtifactStore) -> dict[str, Any]:
+    """`every`: the sidecars of every reel published, in the window or not."""
     start, end = window["start"], window["end"]
     reels = end["count"] - start["count"]
     seconds = end["wall"] - start["wall"]
-    every = _sidecars(work / "out")
-    sidecars = in_window(work, window)
+    sidecars = in_window(every, window)
     by_stage: dict[str, float] = {}
     for sidecar in sidecars:
         for cost in sidecar["costs"]:
@@ -267,7 +263,7 @@ def report(work: Path, window: dict[str, Any], requests: dict[str, ComposeReques
     floors, seconds_of = [], 0.0
     for sidecar in floor_reels(sidecars):
         req = requests[sidecar["reel_id"]]
-        floors.append(floor_of(req, store, req.look.fps, work))
+        floors.append(floor_of(req, store, work))
         seconds_of += probe(Path(sidecar["_path"]).with_suffix(".mp4")).duration_s
     scale = mean_duration * len(floors) / seconds_of if mean_duration else 1.0
     floor_per_reel = sum(f.cpu_s for f in floors) / len(floors) * scale
@@ -314,13 +310,14 @@ def main() -> None:
     try:
         with Stack(work, args.channels) as stack:
             window = asyncio.run(measure(stack, names, args.minutes))
-            chosen = [s["reel_id"] for s in floor_reels(in_window(work, window))]
+            every = _sidecars(work / "out")
+            chosen = [s["reel_id"] for s in floor_reels(in_window(every, window))]
             if not chosen:
                 raise SystemExit(f"no reel was published in the {args.minutes:g} min window; "
                                  f"give it more --minutes (workers' log: {stack.log_path})")
             requests = asyncio.run(compose_requests(stack.settings, chosen))
         store = ArtifactStore(stack.settings.artifacts_dir)
-        result = {"channels": args.channels, **report(work, window, requests, store)}
+        result = {"channels": args.channels, **report(work, every, window, requests, store)}
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

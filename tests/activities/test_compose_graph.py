@@ -18,12 +18,13 @@ from activities.compose import (
     ComposeActivities,
     CompositionPlan,
     compose_args,
+    encode_frames_args,
     frames_args,
     measure_inputs,
     side_by_side,
     working_size,
 )
-from activities.encoders import encoder_works, pick_encoder, video_args
+from activities.encoders import encoder_works, pick_encoder
 from activities.ffmpeg_run import run_ffmpeg
 from activities.loudness import measure
 from activities.media_library import match, scan
@@ -381,10 +382,8 @@ def test_frames_args_write_the_very_frames_the_encoder_gets(tmp_path: Path, medi
     # x264 is deterministic: given these frames, the reel's settings and threads, it makes
     # the reel's picture again, bit for bit.
     again = tmp_path / "again.mp4"
-    encode = ["-i", str(raw), "-an", "-threads", str(len(os.sched_getaffinity(0)))]
-    for key, value in video_args("libx264", req.look.x264_preset, req.look.fps).items():
-        encode += [f"-{key}", str(value)]
-    run_ffmpeg([*encode, str(again)], what="encode")
+    threads = ["-threads", str(len(os.sched_getaffinity(0)))]  # as compose alone runs x264
+    run_ffmpeg([*encode_frames_args(req, raw), *threads, str(again)], what="encode")
     assert _picture_md5(again) == _picture_md5(reel)
 
 
