@@ -146,15 +146,29 @@ async def api_stack(env: WorkflowEnvironment, root: Path, serve: bool = True
     app = create_app(settings, env.client, load_tokens(tokens_file))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                            ws="auto"))
-    serving = asyncio.create_task(server.serve()) if serve else None
     async with worker:
         if not serve:
             yield Api("", settings, env, operator, viewer, "agency", "open")
             return
-        while not server.started:
-            await asyncio.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield Api(f"http://127.0.0.1:{port}", settings, env, operator, viewer, "agency", "open")
+        serving, url = await start_serving(server)
+        yield Api(url, settings, env, operator, viewer, "agency", "open")
         server.should_exit = True
-        assert serving is not None
         await serving
+
+
+async def start_serving(server: uvicorn.Server, within: float = 30.0
+                        ) -> tuple[asyncio.Task[None], str]:
+    """Serve in this loop; the task and the base URL once it listens. A server that fails
+    to start ends its task (uvicorn exits on a startup error) instead of ever listening."""
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(within):
+            while not server.started:
+                if serving.done():
+                    raise RuntimeError(f"uvicorn ended before it listened: {serving.result()}")
+                await asyncio.sleep(0.05)
+    except BaseException:
+        serving.cancel()
+        raise
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return serving, f"http://127.0.0.1:{port}"

@@ -15,7 +15,7 @@ import pytest
 import websockets
 
 from activities.ledger import Ledger
-from tests.api.stack import Api
+from tests.api.stack import Api, start_serving
 from workflows.contracts import ReelRecord, StageCost
 
 pytestmark = pytest.mark.integration
@@ -226,12 +226,9 @@ async def test_temporal_unreachable_is_a_503_naming_it(api: Api, tmp_path: Path)
     await gone.shutdown()
     app = create_app(api.settings, client, None)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
+    serving, url = await start_serving(server)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+        async with httpx.AsyncClient(base_url=url, timeout=60) as http:
             r = await http.get("/jobs/reel/agency/2026-01-01/1")
             assert r.status_code == 503 and "Temporal at" in r.json()["error"]
             r = await http.post("/jobs", json={"channel": "agency", "topic": "Why cats purr",

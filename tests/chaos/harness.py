@@ -373,7 +373,7 @@ class Stack:
         await self.wait_running(reel.reel_id, activity)
         return reel
 
-    async def outcome(self, reel_id: str, timeout: float = 600.0) -> ReelOutcome:
+    async def outcome(self, reel_id: str, timeout: float = 240.0) -> ReelOutcome:
         assert self.client is not None
         handle = self.client.get_workflow_handle(reel_id)
         try:
@@ -381,7 +381,7 @@ class Stack:
             reason = ""
         except TimeoutError:
             raise AssertionError(f"{reel_id} did not end within {timeout:.0f} s; "
-                                 f"media worker log:\n{self.workers['media'].log_tail()}")
+                                 f"{await self.pending(reel_id)}") from None
         except WorkflowFailureError as error:  # failed or cancelled: the reason is the cause's
             reason = str(error.cause or error)
         status = (await handle.describe()).status
@@ -422,6 +422,17 @@ class Stack:
             if pending.activity_type.name == activity and pending.last_failure.message:
                 message = pending.last_failure.message
         return message
+
+    async def pending(self, reel_id: str) -> str:
+        """What a reel that has not ended waits on: its pending activities with their attempt
+        and last failure, and the tail of each worker's log."""
+        assert self.client is not None
+        description = await self.client.get_workflow_handle(reel_id).describe()
+        lines = [f"{p.activity_type.name} attempt {p.attempt} state {p.state}:"
+                 f" {p.last_failure.message or 'no failure'}"
+                 for p in description.raw_description.pending_activities]
+        logs = [f"--- {w.name} log:\n{w.log_tail(1500)}" for w in self.workers.values()]
+        return "pending: " + ("; ".join(lines) or "no activity") + "\n" + "\n".join(logs)
 
     async def running_activity(self, reel_id: str, activity: str) -> bool:
         assert self.client is not None
