@@ -173,7 +173,7 @@ async def test_presets_estimate_and_channel_control(api: Api):
         assert (await http.post("/channels/open/resume")).status_code == 200
         assert (await http.post("/channels/open/kill")).status_code == 200
         assert (await http.post("/channels/nope/kill")).status_code == 404
-    await handle.result()
+    await asyncio.wait_for(handle.result(), 60)
 
 
 async def test_video_and_cover_answer_range_requests(api: Api):
@@ -202,8 +202,9 @@ async def test_websocket_streams_stage_changes_until_the_job_ends(api: Api):
     seen = []
     async with websockets.connect(url, additional_headers={
             "Authorization": f"Bearer {api.viewer}"}) as socket:
-        async for message in socket:
-            seen.append(json.loads(message))
+        async with asyncio.timeout(120):  # the reel publishes in seconds
+            async for message in socket:
+                seen.append(json.loads(message))
     async with websockets.connect(f"{url}?token={api.viewer}") as socket:  # as a browser can
         assert json.loads(await socket.recv())["status"] == "published"
     assert seen[-1]["status"] == "published"

@@ -19,9 +19,13 @@ pytestmark = pytest.mark.integration
 async def _cli(api: Api, *args: str) -> subprocess.CompletedProcess:
     command = [str(Path(sys.executable).parent / "monolathe"), "--config",
                str(api.settings.source), "review", *args]
-    proc = await asyncio.create_subprocess_exec(*command, stdout=subprocess.PIPE,
-                                                stderr=subprocess.PIPE)
-    out, err = await proc.communicate()
+    proc = await asyncio.create_subprocess_exec(*command, stdin=subprocess.DEVNULL,
+                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    except TimeoutError:
+        proc.kill()
+        raise AssertionError(f"{' '.join(args)} did not end within 60 s") from None
     return subprocess.CompletedProcess(command, proc.returncode, out.decode(), err.decode())
 
 
