@@ -25,7 +25,7 @@ up: $(STAMP)
 	$(BIN)/monolathe up
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" --durations=15
 
 # Real worker processes killed, cut off and starved (tests/chaos), the slow scenarios too.
 chaos: $(STAMP)

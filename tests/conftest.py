@@ -17,6 +17,7 @@ import pytest_timeout
 from pytest_asyncio.plugin import PytestAsyncioFunction
 from temporalio.testing import WorkflowEnvironment
 
+from tests.stall import Stalled
 from workers.search_attributes import ensure_search_attributes
 from workflows.visibility import KEYS
 
@@ -25,9 +26,10 @@ BIN = Path(sys.executable).parent
 pytest_plugins = ["tests.fakes.fixtures", "tests.activities.footage_world"]
 
 
-# An async test still running after this long fails on its own, naming where it waits, and
-# the run goes on; pytest-timeout's 600 s (which ends the whole run) stays the last resort
-# for a test blocked outside the event loop. The slowest test takes under a minute here.
+# An async test still running after this long fails as Stalled, naming where it waits, and
+# the run goes on (and runs it once more: pyproject's only_rerun); pytest-timeout's 600 s,
+# which ends the whole run, stays the last resort for a test blocked outside the event loop.
+# The slowest test takes under a minute here.
 ASYNC_TEST_LIMIT = 300.0
 _TIMER = pytest.StashKey[threading.Timer]()
 
@@ -55,8 +57,8 @@ def _bounded(test: Callable[..., Coroutine[Any, Any, Any]], limit: float, name: 
         where = _waiting_at(task.get_coro())
         task.cancel()
         await asyncio.wait({task}, timeout=30)  # let its `async with` blocks close
-        pytest.fail(f"{name} still running after {limit:.0f} s, waiting at:\n"
-                    + "\n".join(where), pytrace=False)
+        raise Stalled(f"{name} still running after {limit:.0f} s, waiting at:\n"
+                      + "\n".join(where))
 
     return run
 

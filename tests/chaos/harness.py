@@ -44,6 +44,7 @@ from activities.quality import probe
 from activities.secrets import SecretStore
 from activities.topics import find_topic
 from tests.fakes.youtube_api import FakeYouTube, google_error
+from tests.stall import Stalled
 from tests.telemetry.prom import free_port
 from workers.run import QUEUES
 from workflows.contracts import ReelInput
@@ -380,8 +381,8 @@ class Stack:
             await asyncio.wait_for(handle.result(), timeout)
             reason = ""
         except TimeoutError:
-            raise AssertionError(f"{reel_id} did not end within {timeout:.0f} s; "
-                                 f"{await self.pending(reel_id)}") from None
+            raise Stalled(f"{reel_id} did not end within {timeout:.0f} s; "
+                          f"{await self.pending(reel_id)}") from None
         except WorkflowFailureError as error:  # failed or cancelled: the reason is the cause's
             reason = str(error.cause or error)
         status = (await handle.describe()).status
