@@ -324,7 +324,7 @@ class BackupActivities:
     @activity.defn(name="make_backup")
     def make_backup(self, req: BackupRequest) -> BackupResult:
         from activities.errors import bad_input
-        from activities.gpu.runtime import heartbeating
+        from activities.progress import heartbeating
 
         passphrase = os.environ.get(self.settings.backups.passphrase_env, "")
         if req.with_secrets and not passphrase:

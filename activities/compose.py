@@ -39,7 +39,7 @@ from activities.ffmpeg_run import out_seconds, run_ffmpeg
 from activities.loudness import SILENT_LUFS, TARGET_LUFS, Loudness, parse_ebur128
 from activities.metering import Meter
 from activities.mezzanine import fit_to_frame
-from activities.progress import heartbeat
+from activities.progress import heartbeat, heartbeating, raise_if_cancelled
 from activities.quality import ANALYSIS_FILTERS, write_picture_analysis
 from activities.visuals import PROCEDURAL, read_recipe, scene_graph
 from workflows.contracts import ComposedReel, ComposeRequest, LookConfig, SceneClip, SceneSpan
@@ -88,7 +88,11 @@ class ComposeActivities:
         out = self.store.path_for(req.reel_id, "reel.mp4")
         cover = self.store.path_for(req.reel_id, "cover.jpg")
         with tempfile.TemporaryDirectory(prefix="compose-") as tmp:
-            plan = self.plan(req, Path(tmp), encoder, meter)
+            # The measuring passes before the render send no progress of their own; on a
+            # busy machine they can outlast the heartbeat timeout.
+            with heartbeating(lambda: {"progress": 0.0}):
+                plan = self.plan(req, Path(tmp), encoder, meter)
+            raise_if_cancelled()
             total = plan.total
 
             def tick(progress: dict[str, str]) -> None:

@@ -23,7 +23,7 @@ from temporalio import activity
 from activities.errors import bad_input
 from activities.gpu import runtime
 from activities.metering import Meter
-from activities.progress import raise_if_cancelled
+from activities.progress import heartbeating, raise_if_cancelled
 from activities.topics import choose, gather_candidates
 from workflows.contracts import (
     MediaMatch,
@@ -252,7 +252,7 @@ class EmbeddingActivities:
     @activity.defn(name="pick_novel_topic")
     def pick_novel_topic(self, req: TopicRequest) -> Topic:
         candidates = gather_candidates(req)
-        with runtime.heartbeating(lambda: {"candidates": len(candidates)}):
+        with heartbeating(lambda: {"candidates": len(candidates)}):
             fresh = novel_first(candidates, req.recent_topics, req.max_similarity, self.model)
         # Every candidate too close to something recent: fall back to the oldest-used rule,
         # so a small feed never stalls the channel.
@@ -264,7 +264,7 @@ class EmbeddingActivities:
         meter = Meter("rank_relevance", "minilm-mlx", self.cpu_second_usd)
         if not req.texts:
             return RelevanceScores([], meter.cost())
-        with runtime.heartbeating(lambda: {"texts": len(req.texts)}):
+        with heartbeating(lambda: {"texts": len(req.texts)}):
             vectors = embed([req.niche, *req.texts], self.model)
         scores = similarity(vectors[:1], vectors[1:])[0]
         return RelevanceScores([round(float(max(0.0, s)), 4) for s in scores], meter.cost())
@@ -272,6 +272,6 @@ class EmbeddingActivities:
     @activity.defn(name="match_media")
     def match_media(self, req: MediaMatchRequest) -> MediaMatches:
         meter = Meter("match_media", "minilm-mlx", self.cpu_second_usd)
-        with runtime.heartbeating(lambda: {"scenes": len(req.scenes)}):
+        with heartbeating(lambda: {"scenes": len(req.scenes)}):
             matches = match(req, self.model)
         return MediaMatches(matches, meter.cost())

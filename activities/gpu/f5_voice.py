@@ -24,7 +24,7 @@ import numpy as np
 
 from activities.errors import bad_input
 from activities.gpu import runtime
-from activities.progress import raise_if_cancelled
+from activities.progress import heartbeating, raise_if_cancelled
 from workflows.contracts import VoiceConfig
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -154,7 +154,7 @@ def speak(voice: VoiceConfig, text: str, seed: int = 0) -> np.ndarray:
     from f5_tts_mlx.utils import convert_char_to_pinyin, lens_to_mask, list_str_to_idx
 
     folder = check_folder(voice.model)
-    with runtime.heartbeating(lambda: {"loading": folder.name}):  # ~1.4 GB for F5 v1 base
+    with heartbeating(lambda: {"loading": folder.name}):  # ~1.4 GB for F5 v1 base
         f5 = load(folder).model
     ref = read_reference(voice.reference_audio)
     cond = f5._mel_spec(mx.array(ref))  # (1, frames, mels)
@@ -179,7 +179,7 @@ def speak(voice: VoiceConfig, text: str, seed: int = 0) -> np.ndarray:
     times = mx.linspace(0, 1, STEPS)
     times = times + SWAY * (mx.cos(mx.pi / 2 * times) - 1 + times)
     step = 0
-    with runtime.heartbeating(lambda: {"f5_step": step, "of": STEPS - 1}), runtime.compute_lock:
+    with heartbeating(lambda: {"f5_step": step, "of": STEPS - 1}), runtime.compute_lock:
         for step in range(STEPS - 1):
             raise_if_cancelled()
             t, dt = times[step], times[step + 1] - times[step]

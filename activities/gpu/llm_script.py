@@ -22,7 +22,7 @@ from activities.errors import bad_input
 from activities.gpu import runtime
 from activities.gpu.script_parse import script_or_template
 from activities.metering import Meter
-from activities.progress import raise_if_cancelled
+from activities.progress import heartbeating, raise_if_cancelled
 from activities.script import MAX_SCENES
 from workflows.contracts import Script, ScriptConfig, ScriptRequest, Topic
 
@@ -103,7 +103,7 @@ def generate(model: Any, tokenizer: Any, prompt: str, config: ScriptConfig) -> G
     count = 0
     tps = 0.0
     started, cpu0 = time.monotonic(), time.process_time()
-    with runtime.heartbeating(lambda: {"tokens": count}), runtime.compute_lock:
+    with heartbeating(lambda: {"tokens": count}), runtime.compute_lock:
         for response in mlx_lm.stream_generate(
             model, tokenizer, prompt, max_tokens=config.max_tokens,
             sampler=make_sampler(temp=config.temperature),
@@ -119,7 +119,7 @@ def generate(model: Any, tokenizer: Any, prompt: str, config: ScriptConfig) -> G
 def write_with_llm(req: ScriptRequest) -> tuple[Script, Generation]:
     config = req.channel.script
     path = check_model_folder(config.model)
-    with runtime.heartbeating(lambda: {"loading": path.name}):  # GBs of weights take a while
+    with heartbeating(lambda: {"loading": path.name}):  # GBs of weights take a while
         model, tokenizer = load_llm(path)
     raise_if_cancelled()
     generation = generate(model, tokenizer, render_prompt(tokenizer, req.topic, req.channel.niche),

@@ -8,21 +8,17 @@ queue for the accelerator instead of both holding activations in its memory.
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from activities.errors import over_memory
-from activities.progress import heartbeat
 
 log = logging.getLogger("monolathe.gpu")
-HEARTBEAT_EVERY_S = 2.0
 OPENBLAS = "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3"
 
 
@@ -146,26 +142,3 @@ def shelf(kind: str) -> ModelShelf:
     return _shelves[kind]
 
 
-@contextmanager
-def heartbeating(details: Callable[[], Any], every_s: float = HEARTBEAT_EVERY_S) -> Iterator[None]:
-    """Heartbeat from a helper thread while the body runs.
-
-    One model load or one generation step can outlast the heartbeat timeout; the helper keeps
-    the activity alive meanwhile, and its heartbeats are what deliver a cancellation, which
-    the body then notices between tokens or steps (activities.progress.raise_if_cancelled).
-    """
-    stop = threading.Event()
-    context = contextvars.copy_context()  # the activity's context: heartbeat() needs it
-
-    def beat() -> None:
-        while not stop.wait(every_s):
-            context.run(heartbeat, details())
-
-    thread = threading.Thread(target=beat, name="gpu-heartbeat", daemon=True)
-    heartbeat(details())
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
