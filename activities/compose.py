@@ -118,6 +118,14 @@ class ComposeActivities:
             analysis_uri=to_uri(analysis),
         )
 
+    def write_frames(self, req: ComposeRequest, path: Path) -> float:
+        """The render with its picture written raw to `path` (`frames_args`): the frames the
+        benchmarks' x264 floor encodes. Returns the reel's length in seconds."""
+        with tempfile.TemporaryDirectory(prefix="frames-") as scratch:
+            plan = self.plan(req, Path(scratch))
+            run_ffmpeg(frames_args(req, plan, path), what="the reel's frames")
+        return plan.total
+
     def plan(self, req: ComposeRequest, scratch: Path, encoder: str = SOFTWARE,
              meter: Meter | None = None) -> CompositionPlan:
         """The captions written and the sound measured: everything the render needs but its

@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import resource
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Self
 
 from activities.artifacts import ArtifactStore, to_uri
-from activities.compose import ComposeActivities, encode_frames_args, frames_args
+from activities.compose import ComposeActivities, encode_frames_args
 from activities.ffmpeg_run import ffmpeg_exe, run_ffmpeg
 from activities.mezzanine import ensure as ensure_mezzanine
 from workflows.contracts import (
@@ -247,10 +246,7 @@ def run_preset(
     compose = _timed(lambda: composer.compose_reel(request))
 
     raw = work / "frames.nut"  # the frames compose hands x264, written before the floor's clock
-    with tempfile.TemporaryDirectory(prefix="bench-plan-") as scratch:
-        plan = composer.plan(request, Path(scratch))
-        run_ffmpeg(frames_args(request, plan, raw), what="the reel's frames")
-    frames = round(plan.total * look.fps)
+    frames = round(composer.write_frames(request, raw) * look.fps)
     encode = [*encode_frames_args(request, raw), str(work / f"floor-{preset}.mp4")]
     floor = _timed(lambda: run_ffmpeg(encode, what="encoder floor"))
     raw.unlink()

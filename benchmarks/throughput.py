@@ -45,7 +45,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from activities.artifacts import ArtifactStore
-from activities.compose import ComposeActivities, encode_frames_args, frames_args
+from activities.compose import ComposeActivities, encode_frames_args
 from activities.config import Settings, load_settings
 from activities.ffmpeg_run import run_ffmpeg
 from activities.quality import probe
@@ -125,9 +125,7 @@ def floor_of(req: ComposeRequest, store: ArtifactStore, work: Path) -> Floor:
     again from the reel's own request to a raw file beforehand: once alone for its CPU, then
     once per core side by side for the rate the machine itself reaches."""
     raw = work / "floor.nut"
-    with tempfile.TemporaryDirectory(prefix="floor-plan-") as scratch:
-        plan = ComposeActivities(store, 0.0).plan(req, Path(scratch))
-        run_ffmpeg(frames_args(req, plan, raw), what="the reel's frames")
+    ComposeActivities(store, 0.0).write_frames(req, raw)
     args = encode_frames_args(req, raw)
     alone = run_ffmpeg([*args, str(work / "floor.mp4")], what="encoder floor")
     copies = len(os.sched_getaffinity(0))

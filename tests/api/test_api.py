@@ -43,6 +43,13 @@ async def _until(api: Api, job_id: str, *statuses: str, within: float = 60.0) ->
     raise AssertionError(f"{job_id} did not reach {statuses} within {within:.0f} s: {body}")
 
 
+async def done_with(api: Api, job_id: str) -> None:
+    """Reject a reel a test left waiting: the review queue then holds only later tests' reels."""
+    async with api.client(api.operator) as http:
+        r = await http.post(f"/jobs/{job_id}/reject", json={"text": "done with the check"})
+    assert r.status_code == 200, r.text
+
+
 async def test_job_waits_for_review_then_approve_publishes_it(api: Api):
     job_id = await _job(api)
     waiting = await _until(api, job_id, "awaiting-review")
@@ -188,8 +195,7 @@ async def test_video_and_cover_answer_range_requests(api: Api):
         assert part.headers["content-range"] == f"bytes 100-199/{len(full.content)}"
         cover = await http.get(f"/jobs/{job_id}/cover")
         assert cover.status_code == 200 and cover.content[:2] == b"\xff\xd8"
-    async with api.client(api.operator) as http:
-        await http.post(f"/jobs/{job_id}/reject", json={"text": "test over"})
+    await done_with(api, job_id)
 
 
 async def test_websocket_streams_stage_changes_until_the_job_ends(api: Api):
@@ -261,6 +267,4 @@ async def test_a_reel_no_worker_answers_for_leaves_the_queue_listed(api: Api, mo
         assert view.get("status") == "running" and "no worker answered" in view["error"], view
     finally:
         await stuck.terminate("test over")
-    async with api.client(api.operator) as http:
-        r = await http.post(f"/jobs/{job_id}/reject", json={"text": "done with the check"})
-    assert r.status_code == 200, r.text
+    await done_with(api, job_id)

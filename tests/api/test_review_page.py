@@ -13,7 +13,7 @@ from playwright.async_api import Locator, Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from tests.api.stack import Api
-from tests.api.test_api import _job, _until
+from tests.api.test_api import _job, _until, done_with
 
 pytestmark = pytest.mark.integration
 CHROMIUM = "/usr/bin/chromium"
@@ -105,6 +105,4 @@ async def test_the_page_reloads_itself_unless_a_person_is_typing(api: Api, chrom
             assert await page.evaluate("window.seen") == 1  # the notes are still there
         finally:
             await browser.close()
-    async with api.client(api.operator) as http:
-        r = await http.post(f"/jobs/{job_id}/reject", json={"text": "done with the check"})
-    assert r.status_code == 200, r.text
+    await done_with(api, job_id)
