@@ -36,6 +36,15 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+def child_env() -> dict[str, str]:
+    """ffmpeg's environment: ours, with glibc's malloc held to one arena unless the operator
+    chose otherwise. Each of ffmpeg's threads (a decoder per input, the filter graph, x264's
+    frame threads) otherwise gets an arena of its own, and every arena keeps the multi-MB
+    frame buffers freed into it: a 1080x1920 compose peaked about 65 MB higher, for no CPU
+    saved (frames come from ffmpeg's own pools, so the one arena's lock is rarely taken)."""
+    return {"MALLOC_ARENA_MAX": "1", **os.environ}
+
+
 @dataclass
 class FfmpegRun:
     stderr: str
@@ -61,7 +70,8 @@ def run_ffmpeg(
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", *args]
     started = time.monotonic()
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+        env=child_env(),
     )
     stderr_lines: list[str] = []
     # stderr must be drained concurrently or a chatty filter (ebur128) fills the pipe.

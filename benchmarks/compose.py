@@ -178,21 +178,21 @@ class TreeMemory:
 
 
 def _tree(root: int) -> list[int]:
-    parents: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(entry.path, "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        parents.setdefault(ppid, []).append(int(entry.name))
+    """`root` and its descendants, read from each thread's `children` list: scanning all of
+    /proc instead cost the sampler 0.05 CPU s per second, taken from the work it measures."""
     found, todo = [], [root]
     while todo:
         pid = todo.pop()
         found.append(pid)
-        todo.extend(parents.get(pid, []))
+        try:
+            tasks = list(os.scandir(f"/proc/{pid}/task"))
+        except OSError:
+            continue  # it has exited
+        for task in tasks:
+            try:
+                todo.extend(int(c) for c in Path(task.path, "children").read_text().split())
+            except OSError:
+                continue
     return found
 
 

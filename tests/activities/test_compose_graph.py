@@ -11,6 +11,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import ffmpeg
 import pytest
 
 from activities.artifacts import ArtifactStore, to_path, to_uri
@@ -22,7 +23,9 @@ from activities.compose import (
     frames_args,
     measure_inputs,
     side_by_side,
+    transition,
     working_size,
+    x264_threads,
 )
 from activities.encoders import encoder_works, pick_encoder
 from activities.ffmpeg_run import run_ffmpeg
@@ -222,7 +225,9 @@ def test_procedural_scenes_are_joined_at_their_size_and_scaled_up_once(tmp_path:
     )  # fmt: skip
     assert working_size(req, plan) == (540, 960)
     graph = compose_args(req, plan)[compose_args(req, plan).index("-filter_complex") + 1]
-    assert graph.count("scale=1080:1920") == 1 and graph.count("xfade") == 2
+    # The default cross-fades are drawn in 4:2:0 (see test_the_default_cross_fade_...).
+    assert graph.count("scale=1080:1920") == 1 and graph.count("fade=alpha=1") == 2
+    assert "xfade" not in graph
     assert graph.index("concat=") < graph.index("scale=1080:1920") < graph.index("ass=")
 
 
@@ -275,6 +280,10 @@ def test_own_footage_is_transcoded_once_to_the_reels_frame(tmp_path: Path, media
     assert first.clips[0].source == "reef-octopus.mp4"
     info = probe(clip)  # landscape 1920x1080 in, the reel's vertical frame out
     assert (info.width, info.height, info.fps) == (1080, 1920, 30.0)
+    # Its limited range is said in the stream, so compose's scale of it passes frames through
+    # (an unsaid range is converted to limited on every frame).
+    banner = run_ffmpeg(["-i", str(clip), "-frames:v", "1", "-f", "null", "-"], what="read")
+    assert "yuv420p(tv" in banner.stderr
     assert first.clips[0].duration_s == pytest.approx(2.0, abs=0.05)
     assert first.cost.cpu_seconds > 0.2
 
@@ -340,8 +349,10 @@ def test_composes_side_by_side_share_the_cores_and_still_render(
 ) -> None:
     with side_by_side() as alone, side_by_side() as second:
         cores = len(os.sched_getaffinity(0))
-        assert alone == cores  # every core, not x264's 1.5 threads per core
+        assert alone == cores
         assert second == max(1, cores // 2)
+    # x264 gets its own 1.5 threads per core of those; a compose sharing one core gets one.
+    assert (x264_threads(1), x264_threads(2), x264_threads(4)) == (1, 3, 6)
     with side_by_side() as again:
         assert again == cores  # the others finished: the cores are this one's again
     store = ArtifactStore(tmp_path)
@@ -382,7 +393,7 @@ def test_frames_args_write_the_very_frames_the_encoder_gets(tmp_path: Path, medi
     # x264 is deterministic: given these frames, the reel's settings and threads, it makes
     # the reel's picture again, bit for bit.
     again = tmp_path / "again.mp4"
-    threads = ["-threads", str(len(os.sched_getaffinity(0)))]  # as compose alone runs x264
+    threads = ["-threads", str(x264_threads(len(os.sched_getaffinity(0))))]  # as alone
     run_ffmpeg([*encode_frames_args(req, raw), *threads, str(again)], what="encode")
     assert _picture_md5(again) == _picture_md5(reel)
 
@@ -395,3 +406,27 @@ def _picture_md5(path: Path) -> str:
     digest = path.with_suffix(".md5")
     run_ffmpeg(["-i", str(path), "-map", "0:v", "-f", "md5", str(digest)], what="md5")
     return digest.read_text().strip()
+
+
+def test_the_default_cross_fade_is_xfades_mix_drawn_in_4_2_0(tmp_path: Path) -> None:
+    # xfade works in 4:4:4 only, so ffmpeg would convert both inputs up and the result back
+    # down around each one; the default "fade" is the head fading in through its alpha.
+    def scene(source: str) -> object:
+        return ffmpeg.input(f"{source}=s=540x960:r=30:d=0.3", f="lavfi").filter(
+            "format", "yuv420p")  # fmt: skip
+
+    ours = tmp_path / "ours.nut"
+    theirs = tmp_path / "xfade.nut"
+    for out, picture in (
+        (ours, transition(scene("testsrc2"), scene("smptehdbars"), 0.3, "fade")),
+        (theirs, ffmpeg.filter([scene("testsrc2"), scene("smptehdbars")], "xfade",
+                               transition="fade", duration=0.3, offset=0)),
+    ):  # fmt: skip
+        args = ffmpeg.output(picture, str(out), vcodec="rawvideo", pix_fmt="yuv420p").get_args()
+        log = run_ffmpeg(["-v", "verbose", *args], what="cross-fade").stderr
+        assert ("fmt:yuv444p" in log) == (out == theirs)  # 4:4:4 only around xfade
+    compared = run_ffmpeg(["-i", str(ours), "-i", str(theirs), "-lavfi", "psnr", "-f", "null",
+                           "-"], what="psnr").stderr  # fmt: skip
+    assert _frames(compared) == 9
+    average = float(compared.rsplit("average:", 1)[1].split()[0])
+    assert average > 40  # the same mix, up to rounding in the chroma's alpha
