@@ -372,8 +372,8 @@ def _picture(req: ComposeRequest, plan: CompositionPlan) -> Stream:
     A chain of xfade filters would make every later scene's frames queue up from the first
     second (xfade pulls both inputs), costing hundreds of MB at 1080x1920 and a sixth more
     CPU. So the picture is one concat of segments instead: each scene's body, and between
-    two scenes a short transition from the first one's tail to the second one's head. concat pulls
-    one segment at a time, so a scene is decoded only when it is about to be seen.
+    two scenes a short transition from the first one's tail to the second one's head. concat
+    pulls one segment at a time, so a scene is decoded only when it is about to be seen.
 
     A reel made only of procedural scenes is joined at the size they are drawn at and scaled
     up once: scenes that wait their turn then hold quarter-size frames (about 200 MB less at
@@ -418,9 +418,9 @@ def transition(tail: Stream, head: Stream, seconds: float, name: str) -> Stream:
 
     xfade works in 4:4:4 only: around each one ffmpeg converts both inputs up and the result
     back down, and those converters' frame pools stay allocated for the whole render (about
-    40 MB each at 1080x1920). The plain cross-fade, the default, is drawn in the reel's 4:2:0
-    instead: the head fades in through its alpha over the tail, the same mix frame for
-    frame, a third of the memory and none of the conversions' CPU."""
+    40 MB a transition at 1080x1920). The plain cross-fade, the default, is drawn in the
+    reel's 4:2:0 instead: the head fades in through its alpha over the tail, the same mix
+    frame for frame, for about half the memory and none of the conversions' CPU."""
     if name != "fade":
         return ffmpeg.filter([tail, head], "xfade", transition=name,
                              duration=f"{seconds:.6f}", offset=0)  # fmt: skip

@@ -180,6 +180,9 @@ class TreeMemory:
 def _tree(root: int) -> list[int]:
     """`root` and its descendants, read from each thread's `children` list: scanning all of
     /proc instead cost the sampler 0.05 CPU s per second, taken from the work it measures."""
+    if not Path(f"/proc/{os.getpid()}/task/{threading.get_native_id()}/children").exists():
+        raise SystemExit("this kernel lists no /proc/<pid>/task/<tid>/children "
+                         "(CONFIG_PROC_CHILDREN): the benchmark cannot see its children")
     found, todo = [], [root]
     while todo:
         pid = todo.pop()
