@@ -28,6 +28,7 @@ import resource
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Self
 
@@ -177,12 +178,18 @@ class TreeMemory:
             self.peak = max(self.peak, sum(_rss_pages(p) for p in _tree(root)) * page)
 
 
-def _tree(root: int) -> list[int]:
-    """`root` and its descendants, read from each thread's `children` list: scanning all of
-    /proc instead cost the sampler 0.05 CPU s per second, taken from the work it measures."""
+@cache
+def _children_listed() -> bool:
     if not Path(f"/proc/{os.getpid()}/task/{threading.get_native_id()}/children").exists():
         raise SystemExit("this kernel lists no /proc/<pid>/task/<tid>/children "
                          "(CONFIG_PROC_CHILDREN): the benchmark cannot see its children")
+    return True
+
+
+def _tree(root: int) -> list[int]:
+    """`root` and its descendants, read from each thread's `children` list: scanning all of
+    /proc instead cost the sampler 0.05 CPU s per second, taken from the work it measures."""
+    _children_listed()  # once per process, not on every sample
     found, todo = [], [root]
     while todo:
         pid = todo.pop()
