@@ -104,6 +104,15 @@ def _tree_cpu(roots: list[int]) -> float:
     return _cpu_of(sorted({p for root in roots for p in _tree(root)}))
 
 
+def _own_cpu(pid: int) -> float:
+    """CPU seconds of this process and its threads alone, not its children."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:13]) / CLK
+
+
 async def _published(client: Client, names: list[str]) -> int:
     total = 0
     for name in names:
@@ -182,6 +191,13 @@ class Stack:
                 worker.wait()
         self.server.stop()
 
+    def own_cpu(self) -> dict[str, float]:
+        """Each process's own CPU (the server; a worker's Python, not its ffmpeg children)."""
+        named = {f"worker {q}": w.pid for q, w in zip(QUEUE_NAMES, self.workers, strict=True)}
+        if self.server.process:
+            named["server"] = self.server.process.pid
+        return {name: _own_cpu(pid) for name, pid in named.items()}
+
     def roots(self) -> list[int]:
         server = [self.server.process.pid] if self.server.process else []
         return [w.pid for w in self.workers] + server
@@ -217,12 +233,12 @@ async def measure(stack: Stack, names: list[str], minutes: float) -> dict[str, A
             raise RuntimeError(f"a worker exited; see {stack.log_path}")
         await asyncio.sleep(2)
     start = {"count": await _published(client, names), "cpu": _tree_cpu(stack.roots()),
-             "wall": time.time(), "load": os.getloadavg()}  # fmt: skip
+             "own": stack.own_cpu(), "wall": time.time(), "load": os.getloadavg()}  # fmt: skip
     print(f"window of {minutes:g} min from {start['count']} published reels "
           f"(load {start['load'][0]:.1f}) ...", flush=True)
     await asyncio.sleep(minutes * 60)
     end = {"count": await _published(client, names), "cpu": _tree_cpu(stack.roots()),
-           "wall": time.time(), "load": os.getloadavg()}  # fmt: skip
+           "own": stack.own_cpu(), "wall": time.time(), "load": os.getloadavg()}  # fmt: skip
     for name in names:
         await client.get_workflow_handle(f"channel/{name}").terminate("benchmark over")
     return {"start": start, "end": end}
@@ -282,6 +298,11 @@ def report(work: Path, every: list[dict[str, Any]], window: dict[str, Any],
         "cpu_s_per_reel_all_processes": round(cpu_per_reel, 2),
         "cpu_s_per_reel_by_stage": per_stage,
         "cpu_s_per_reel_stages_total": round(sum(per_stage.values()), 2),
+        # The processes' own CPU (voice runs inside the gpu worker; ffmpeg is a child, not
+        # counted here): what the server and the Python around the stages cost.
+        "cpu_s_per_reel_by_process": {
+            name: round((end["own"][name] - start["own"].get(name, 0.0)) / max(1, reels), 2)
+            for name in sorted(end["own"])},
         "x264_floor_cpu_s_per_reel": round(floor_per_reel, 2),
         "reels_per_hour_at_cpu_per_reel": round(rate, 1),
         "reels_per_hour_at_floor": round(floor_rate, 1),
