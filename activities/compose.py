@@ -35,7 +35,7 @@ from activities.artifacts import ArtifactStore, aside, to_path, to_uri
 from activities.captions import fonts_dir_for, group_captions, load_words, to_ass
 from activities.encoders import RAW_FRAMES, SOFTWARE, pick_encoder, video_args
 from activities.errors import bad_input
-from activities.ffmpeg_run import out_seconds, run_ffmpeg
+from activities.ffmpeg_run import listed, out_seconds, run_ffmpeg
 from activities.loudness import SILENT_LUFS, TARGET_LUFS, Loudness, parse_ebur128
 from activities.metering import Meter
 from activities.mezzanine import fit_to_frame
@@ -447,9 +447,17 @@ def _full_size(picture: Stream, size: tuple[int, int], look: LookConfig) -> Stre
     if size == (look.width, look.height):
         return picture
     # Drawn content (gradients, cells) is smooth or blocky by design: bilinear is enough.
-    return picture.filter(
-        "scale", look.width, look.height, flags="bilinear", out_range="tv"
-    ).filter("setsar", 1)
+    # zimg's bilinear gives swscale's luma (over 70 dB PSNR) for about 0.5 CPU s less per
+    # 27 s reel: swscale runs even this 2x resize through its generic 15-bit intermediate
+    # path. Chroma differs by where each puts 4:2:0's samples (zimg: left, as H.264 has
+    # them), 65 dB on drawn scenes. Builds without libzimg keep swscale.
+    if "zscale" in listed("-filters"):
+        scaled = picture.filter("zscale", w=look.width, h=look.height, filter="bilinear",
+                                range="limited")  # fmt: skip
+    else:
+        scaled = picture.filter("scale", look.width, look.height, flags="bilinear",
+                                out_range="tv")  # fmt: skip
+    return scaled.filter("setsar", 1)
 
 
 def _frames(stream: Stream, first: int, end: int) -> Stream:

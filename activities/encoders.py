@@ -13,7 +13,7 @@ import subprocess
 import sys
 from functools import cache
 
-from activities.ffmpeg_run import ffmpeg_exe
+from activities.ffmpeg_run import ffmpeg_exe, listed
 
 log = logging.getLogger(__name__)
 
@@ -48,19 +48,8 @@ def _platform_candidates() -> list[str]:
 
 
 @cache
-def listed_encoders() -> frozenset[str]:
-    proc = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-encoders"],
-        capture_output=True, text=True, errors="replace", timeout=30, check=False,
-    )  # fmt: skip
-    return frozenset(
-        parts[1] for line in proc.stdout.splitlines() if len(parts := line.split()) > 1
-    )
-
-
-@cache
 def encoder_works(name: str) -> bool:
-    if name not in listed_encoders():
+    if name not in listed("-encoders"):
         return False
     proc = subprocess.run(
         [

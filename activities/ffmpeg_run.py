@@ -36,6 +36,19 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
+@cache
+def listed(kind: str) -> frozenset[str]:
+    """The names this ffmpeg lists under `kind` (`-encoders`, `-filters`): builds differ, and
+    a missing one is asked for by name before a command needs it."""
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", kind],
+        capture_output=True, text=True, errors="replace", timeout=30, check=False,
+    )  # fmt: skip
+    return frozenset(
+        parts[1] for line in proc.stdout.splitlines() if len(parts := line.split()) > 1
+    )
+
+
 def child_env() -> dict[str, str]:
     """ffmpeg's environment: ours, with glibc's malloc held to one arena unless the operator
     chose otherwise. Each of ffmpeg's threads (a decoder per input, the filter graph, x264's

@@ -7,6 +7,7 @@ fast; the full-length reel is in test_compose.py and the speed in benchmarks/com
 import itertools
 import json
 import os
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from activities.artifacts import ArtifactStore, to_path, to_uri
 from activities.compose import (
     ComposeActivities,
     CompositionPlan,
+    _full_size,
     compose_args,
     encode_frames_args,
     frames_args,
@@ -226,9 +228,10 @@ def test_procedural_scenes_are_joined_at_their_size_and_scaled_up_once(tmp_path:
     assert working_size(req, plan) == (540, 960)
     graph = compose_args(req, plan)[compose_args(req, plan).index("-filter_complex") + 1]
     # The default cross-fades are drawn in 4:2:0 (see test_the_default_cross_fade_...).
-    assert graph.count("scale=1080:1920") == 1 and graph.count("fade=alpha=1") == 2
+    upscales = [m.start() for m in re.finditer(r"scale=[^;\[]*1920", graph)]
+    assert len(upscales) == 1 and graph.count("fade=alpha=1") == 2
     assert "xfade" not in graph
-    assert graph.index("concat=") < graph.index("scale=1080:1920") < graph.index("ass=")
+    assert graph.index("concat=") < upscales[0] < graph.index("ass=")
 
 
 def test_unavailable_hardware_encoder_falls_back_to_libx264(tmp_path: Path, media: Path) -> None:
@@ -430,3 +433,32 @@ def test_the_default_cross_fade_is_xfades_mix_drawn_in_4_2_0(tmp_path: Path) -> 
     assert _frames(compared) == 9
     average = float(compared.rsplit("average:", 1)[1].split()[0])
     assert average > 40  # the same mix, up to rounding in the chroma's alpha
+
+
+def test_the_upscale_is_zimgs_with_swscales_picture_and_swscales_without_zimg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # zimg resizes this ffmpeg's 2x for less CPU; a build without libzimg keeps swscale, and
+    # both give the same picture.
+    from activities import compose
+
+    look = _look()
+    drawn = ffmpeg.input("testsrc2=s=540x960:r=30:d=0.5", f="lavfi").filter("format", "yuv420p")
+    zimg = _full_size(drawn, (540, 960), look)
+    monkeypatch.setattr(compose, "listed", lambda kind: frozenset())
+    swscale = _full_size(drawn, (540, 960), look)
+    outs = []
+    for name, picture in (("zimg", zimg), ("swscale", swscale)):
+        outs.append(tmp_path / f"{name}.nut")
+        args = ffmpeg.output(picture, str(outs[-1]), vcodec="rawvideo").get_args()
+        assert ("zscale=" in " ".join(args)) == (name == "zimg")
+        run_ffmpeg(args, what=f"{name} upscale")
+    info = probe(outs[0])
+    assert (info.width, info.height) == (1080, 1920)
+    compared = run_ffmpeg(["-i", str(outs[0]), "-i", str(outs[1]), "-lavfi", "psnr", "-f",
+                           "null", "-"], what="psnr").stderr  # fmt: skip
+    assert _frames(compared) == 15
+    luma, average = (float(compared.rsplit(f"{k}:", 1)[1].split()[0]) for k in ("y", "average"))
+    # The same luma; chroma differs only by where each places 4:2:0's samples (zimg: left,
+    # as H.264 has them), which shows on testsrc2's hard colour edges and on nothing drawn.
+    assert luma > 60 and average > 40
