@@ -20,6 +20,7 @@ from activities.compose import (
     ComposeActivities,
     CompositionPlan,
     _full_size,
+    _sound,
     compose_args,
     encode_frames_args,
     frames_args,
@@ -192,6 +193,28 @@ def test_quiet_and_loud_voices_both_land_at_minus_14_lufs(
     assert abs(before.integrated_lufs + 14) > 5  # the input really was off target
     assert after.integrated_lufs == pytest.approx(-14.0, abs=1.0)
     assert after.true_peak_dbtp is not None and after.true_peak_dbtp <= -1.0
+
+
+def test_the_render_hears_the_mix_as_measured_without_mixing_again(
+    tmp_path: Path, media: Path
+) -> None:
+    # The measuring pass keeps the mix; the limiter's pass and the render read it back, and
+    # what they hear is the mix sample for sample.
+    store = ArtifactStore(tmp_path)
+    # A remedied mix (a lower ceiling) goes through the limiter and its own measuring pass.
+    req = ComposeRequest(REEL, _look(), _voice(store, 6.0, 0.3), _scenes(store, media, 6.0),
+                         peak_margin_db=1.0)  # fmt: skip
+    plan = ComposeActivities(store, 0.0).plan(req, tmp_path)
+    assert plan.mixed == tmp_path / "mix.wav" and plan.gain_db is not None
+    digests = []
+    for mixed in (plan.mixed, None):
+        out = tmp_path / f"sound-{len(digests)}.md5"
+        sound = _sound(replace(plan, mixed=mixed), req.look)
+        args = ffmpeg.output(sound, str(out), f="md5", acodec="pcm_f32le").get_args()
+        assert ("aresample" in " ".join(args)) == (mixed is None)  # mixed again, or read
+        run_ffmpeg(args, what="sound")
+        digests.append(out.read_text())
+    assert digests[0] == digests[1]
 
 
 def test_a_music_file_is_looped_under_the_voice_and_levelled(tmp_path: Path, media: Path) -> None:
