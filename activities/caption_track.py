@@ -10,16 +10,16 @@ frame with its SIMD row blending.
   times libass is asked for. The branch runs at the reel's rate, so libass sees frame n at
   the time the filter saw it on a picture with exact timestamps.
 - Where: a band of rows holding every caption, from the layout (`captions.ink_rows`); libass
-  draws on a canvas the size of the band, with the script's `\\pos` moved up by its top
-  (`moved_up`), which draws the same pixels as the full frame does.
+  draws on a canvas the size of the band with the script's `\\pos` moved up by its top,
+  which draws the same pixels as the full frame does.
 - Looking the same: the `ass` filter's alpha mode is no use here: it blends the alpha plane
   like a colour, so the translucent shadow's coverage comes out squared, and it leaves the
-  colour premultiplied. So libass draws each picture twice, on a canvas of 0 and on one of
-  255 in every plane; a pixel's coverage is what the second kept of its 255, its colour what
-  it drew on 0 divided by that coverage. Both are drawn on yuv420p frames as the filter drew
-  on the reel (the script's "TV.709" colours, chroma blended per 2x2), so overlay's
-  X * (1 - a) + colour * a is the filter's result up to rounding (and, in chroma, to
-  overlay averaging the four luma coverages).
+  colour premultiplied. So libass draws each picture twice, on a band of 0 and on one of
+  255 in every plane (stacked, in one call: `drawn_twice`); a pixel's coverage is what the
+  second kept of its 255, its colour what it drew on 0 divided by that coverage. Both are
+  drawn on yuv420p frames as the filter drew on the reel (the script's "TV.709" colours,
+  chroma blended per 2x2), so overlay's X * (1 - a) + colour * a is the filter's result up
+  to rounding (and, in chroma, to overlay averaging the four luma coverages).
 - Colour space: the canvas is the picture's own first frame, overwritten. A picture
   labelled bt709 (footage) makes ffmpeg convert a second input of another label as it
   enters the overlay; the branch carries the picture's label, so nothing is converted, and
@@ -53,8 +53,9 @@ _POS = re.compile(r"\\pos\(\s*(-?[\d.]+)\s*,\s*(-?[\d.]+)\s*\)")
 
 @dataclass(frozen=True)
 class CaptionTrack:
-    """What compose needs to draw the captions in its graph: the script moved up to the band,
-    the fonts libass reads, the band's rows, and the frames on which the picture changes."""
+    """What compose needs to draw the captions in its graph: the script for the stacked
+    bands (`drawn_twice`), the fonts libass reads, the band's rows, and the frames on which
+    the picture changes."""
 
     script: Path
     fonts: Path
@@ -79,7 +80,7 @@ def caption_track(
         return None
     top, end = band(events, look)
     band_script = scratch / BAND_SCRIPT
-    band_script.write_text(moved_up(script, top, end - top), encoding="utf-8")
+    band_script.write_text(drawn_twice(script, top, end - top), encoding="utf-8")
     fonts = fonts_dir_for(look, scratch)
     return CaptionTrack(band_script, fonts, top, end - top, look.fps, length, changes)
 
@@ -87,20 +88,25 @@ def caption_track(
 def overlaid(picture: Stream, track: CaptionTrack) -> Stream:
     """`picture` (yuv420p, `track.length` frames) with the captions on it."""
     parts = picture.filter_multi_output("split", 2)
-    canvas = (
+    # The canvas is the picture's first frame, so it carries the picture's colour space.
+    first = (
         parts[1]
         .filter("trim", end_frame=1)
         .filter("crop", "iw", track.height, 0, track.top)
+        .filter_multi_output("split", 2)
+    )
+    levels = [first[k].filter("lutyuv", y=v, u=v, v=v) for k, v in enumerate((0, 255))]
+    drawn = (
+        ffmpeg.filter(levels, "vstack")  # 0 above, 255 below
         .filter("loop", loop=track.length - 1, size=1)
         .filter("settb", f"1/{track.fps}")
         .filter("setpts", "N")  # frame n at n/fps: the time the ass filter drew it at
         .filter("select", "+".join(f"eq(n,{n})" for n in track.changes))
-        .filter_multi_output("split", 2)
+        .filter("ass", filename=str(track.script), fontsdir=str(track.fonts))
+        .filter_multi_output("split", 4)
     )
-    on_black, on_white = (
-        _drawn(canvas[k], level, track).filter_multi_output("split", 2)
-        for k, level in enumerate((0, 255))
-    )
+    on_black = [drawn[k].filter("crop", "iw", track.height, 0, 0) for k in (0, 1)]
+    on_white = [drawn[k].filter("crop", "iw", track.height, 0, track.height) for k in (2, 3)]
     colour = ffmpeg.filter(
         [on_white[0], on_black[0]], "lut2", c0=_unmixed(16), c1=_unmixed(128), c2=_unmixed(128)
     )
@@ -116,14 +122,6 @@ def overlaid(picture: Stream, track: CaptionTrack) -> Stream:
         [parts[0], captions], "overlay", x=0, y=track.top, format="yuv420", alpha="straight",
         eof_action="repeat",
     )  # fmt: skip
-
-
-def _drawn(canvas: Stream, level: int, track: CaptionTrack) -> Stream:
-    """The canvas holding `level` in every plane, with libass's picture blended in as the
-    `ass` filter blends it into the reel's frames."""
-    return canvas.filter("lutyuv", y=level, u=level, v=level).filter(
-        "ass", filename=str(track.script), fontsdir=str(track.fonts)
-    )
 
 
 def _unmixed(clear: int) -> str:
@@ -189,9 +187,18 @@ def band(events: list[CaptionEvent], look: LookConfig) -> tuple[int, int]:
     return (top, end) if end > top else (0, look.height)
 
 
-def moved_up(script: str, top: int, height: int) -> str:
-    """The script drawn on a canvas of rows top..top+height: the same scale (PlayResY is
-    the canvas's height, as it was the frame's), every `\\pos` `top` rows higher. `to_ass`
-    places every Dialogue with `\\pos` and nothing else (no `\\move`, `\\clip`, margins)."""
-    resized = re.sub(r"^PlayResY:.*$", f"PlayResY: {height}", script, flags=re.MULTILINE)
-    return _POS.sub(lambda m: f"\\pos({m[1]},{Decimal(m[2]) - top})", resized)
+def drawn_twice(script: str, top: int, height: int) -> str:
+    """The script for two bands of rows top..top+height stacked: every Dialogue in the upper
+    one, moved up by `top`, and again in the lower one. The scale is the frame's (PlayResY is
+    the canvas's height, as it was the frame's), so the pixels are those the frame gets, in
+    one libass call. `to_ass` places every Dialogue with `\\pos` and nothing else (no
+    `\\move`, `\\clip`, margins), and a positioned Dialogue never moves out of another's way."""
+    resized = re.sub(r"^PlayResY:.*$", f"PlayResY: {2 * height}", script, flags=re.MULTILINE)
+    lines = []
+    for line in resized.splitlines():
+        if not line.startswith("Dialogue:"):
+            lines.append(line)
+            continue
+        for shift in (top, top - height):
+            lines.append(_POS.sub(lambda m, d=shift: f"\\pos({m[1]},{Decimal(m[2]) - d})", line))
+    return "\n".join(lines) + "\n"

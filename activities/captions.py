@@ -1,10 +1,11 @@
 """Word-timed captions: group the voice's word timings into short events, lay them out inside
 the platform safe area and write them as ASS.
 
-Pure functions: the compose stage writes the returned text next to the reel and burns it in
-with ffmpeg's `ass` filter (libass), so everything here is testable without ffmpeg. Layout
-measures words with the font's own advance widths, breaks lines only between words, and
-positions every event explicitly, so what libass draws is what was checked here.
+Pure functions: the compose stage writes the returned text next to the reel and has libass
+draw it once per change (`caption_track`), so everything here is testable without ffmpeg.
+Layout measures words with the font's own advance widths, breaks lines only between words,
+and positions every event explicitly, so what libass draws is what was checked here, and
+the rows it can draw on are known (`ink_rows`).
 """
 
 from __future__ import annotations

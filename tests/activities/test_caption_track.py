@@ -22,8 +22,8 @@ from activities.caption_track import (
     caption_track,
     change_frames,
     dialogue_spans,
+    drawn_twice,
     frame_times,
-    moved_up,
     overlaid,
 )
 from activities.captions import group_captions, ink_rows, to_ass
@@ -86,11 +86,19 @@ def test_dialogue_times_are_read_as_libass_reads_them() -> None:
     assert dialogue_spans(script) == [(1250, 2000), (3723040, 3723500)]
 
 
-def test_the_band_script_draws_the_same_events_higher_on_a_shorter_canvas() -> None:
-    script = "PlayResX: 1080\nPlayResY: 1920\nDialogue: 0,0:00:00.00,0:00:01.00,C,,0,0,0,,{\\an5\\pos(497,1210)}x\n"
-    moved = moved_up(script, 1100, 240)
-    assert "PlayResY: 240\n" in moved and "PlayResX: 1080" in moved
-    assert "\\pos(497,110)" in moved and "1920" not in moved
+def test_the_band_script_draws_every_dialogue_in_both_bands() -> None:
+    script = (
+        "PlayResX: 1080\nPlayResY: 1920\n"
+        "Dialogue: 0,0:00:00.00,0:00:01.00,C,,0,0,0,,{\\an5\\pos(497,1210)}x\n"
+        "Dialogue: 0,0:00:01.00,0:00:02.00,C,,0,0,0,,{\\an5\\pos(497,1200.5)}y\n"
+    )
+    twice = drawn_twice(script, 1100, 240)
+    assert "PlayResY: 480\n" in twice and "PlayResX: 1080" in twice and "1920" not in twice
+    # The upper band is the frame moved up by 1100 rows; the lower one 240 rows further down.
+    assert twice.count("Dialogue:") == 4
+    assert "\\pos(497,110)}x" in twice and "\\pos(497,350)}x" in twice
+    assert "\\pos(497,100.5)}y" in twice and "\\pos(497,340.5)}y" in twice
+    assert dialogue_spans(twice) == [(0, 1000), (0, 1000), (1000, 2000), (1000, 2000)]
 
 
 def test_the_band_is_even_and_holds_every_line_libass_can_draw() -> None:
