@@ -1,15 +1,17 @@
 """Word-timed captions: group the voice's word timings into short events, lay them out inside
 the platform safe area and write them as ASS.
 
-Pure functions: the compose stage writes the returned text next to the reel and burns it in
-with ffmpeg's `ass` filter (libass), so everything here is testable without ffmpeg. Layout
-measures words with the font's own advance widths, breaks lines only between words, and
-positions every event explicitly, so what libass draws is what was checked here.
+Pure functions: the compose stage writes the returned text next to the reel and has libass
+draw it once per change (`caption_track`), so everything here is testable without ffmpeg.
+Layout measures words with the font's own advance widths, breaks lines only between words,
+and positions every event explicitly, so what libass draws is what was checked here, and
+the rows it can draw on are known (`ink_rows`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -134,6 +136,11 @@ class FontFace:
     units_per_height: float  # font units in one ASS font-size unit (winAscent + winDescent)
     advances: dict[int, int]  # code point -> advance width in font units
     space: int
+    ascent: float = 0.0  # winAscent: libass puts a line's baseline this far under its top
+    # How far any glyph reaches above and below the baseline (the font's bounding box, where
+    # it passes winAscent and winDescent; DejaVu's accents and symbols do).
+    reach_up: float = 0.0
+    reach_down: float = 0.0
 
     def covers(self, text: str) -> bool:
         return all(ord(ch) in self.advances for ch in text if not ch.isspace())
@@ -152,11 +159,14 @@ def load_face(path: str) -> FontFace:
         os2 = font["OS/2"]
         family = font["name"].getBestFamilyName() or Path(path).stem
         advances = {cp: metrics[glyph][0] for cp, glyph in cmap.items() if glyph in metrics}
-        height = float(os2.usWinAscent + os2.usWinDescent) or float(font["head"].unitsPerEm)
+        head = font["head"]
+        height = float(os2.usWinAscent + os2.usWinDescent) or float(head.unitsPerEm)
         bold = os2.usWeightClass >= 600
+        reach = (max(head.yMax, os2.usWinAscent), max(-head.yMin, os2.usWinDescent))
     except (OSError, KeyError, AttributeError, ValueError, TTLibError) as err:
         raise bad_input(f"look.caption_font {path}: not a usable TrueType/OpenType font: {err}")
-    return FontFace(path, family, bold, height, advances, advances.get(32, int(height / 4)))
+    return FontFace(path, family, bold, height, advances, advances.get(32, int(height / 4)),
+                    float(os2.usWinAscent), float(reach[0]), float(reach[1]))  # fmt: skip
 
 
 @dataclass
@@ -246,6 +256,41 @@ def _break_lines(
             lines.append([])
         lines[-1].append(i)
     return lines
+
+
+# libass antialiases a pixel past every edge and places text to an eighth of a pixel.
+INK_SLACK_PX = 4
+
+
+def ink_rows(events: list[CaptionEvent], look: LookConfig) -> tuple[int, int] | None:
+    """The rows [first, end) libass can draw on for these events: each line's glyphs as far
+    as their font reaches (its bounding box, which can pass winAscent and winDescent), the
+    outline around them (BorderStyle 3's box spans the line's ascent and descent plus the
+    outline, inside that), the shadow under them. libass stacks an `\\an5` event's lines
+    around its `\\pos` at each font's winAscent + winDescent, as `layout_event` does. None
+    when a word has a glyph its font lacks: libass then takes a system font whose size this
+    cannot know."""
+    style = caption_style(look)
+    top, bottom = math.inf, -math.inf
+    for event in events:
+        texts = [w.text for w in event.words]
+        box = layout_event(texts, style)
+        if not box.face.covers(" ".join(texts)):
+            return None
+        scale = box.size / box.face.units_per_height
+        first_line = round(box.y) - box.height / 2  # to_ass writes \pos to the pixel
+        for k in range(len(box.lines)):
+            baseline = first_line + k * box.size * LINE_SPACING + box.face.ascent * scale
+            top = min(top, baseline - box.face.reach_up * scale - style.outline)
+            bottom = max(
+                bottom, baseline + box.face.reach_down * scale + style.outline + style.shadow
+            )
+    if top > bottom:
+        return (0, 0)
+    return (
+        max(0, math.floor(top) - INK_SLACK_PX),
+        min(look.height, math.ceil(bottom) + INK_SLACK_PX),
+    )
 
 
 def to_ass(events: list[CaptionEvent], look: LookConfig) -> str:

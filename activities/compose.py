@@ -3,8 +3,10 @@
 One ffmpeg command per reel, built as a graph with ffmpeg-python and run through `run_ffmpeg`
 so it heartbeats, stops on cancel and is billed by its exact CPU time: every scene (a
 generated clip, the channel's own footage cover-cropped and looped, or a still with a slow
-zoom) is fitted to its narration, cross-faded into the next, captioned by libass and encoded
-once; a procedural scene is drawn by lavfi sources inside the same command from its recipe.
+zoom) is fitted to its narration, cross-faded into the next, captioned and encoded once; a
+procedural scene is drawn by lavfi sources inside the same command from its recipe. The
+captions are libass's pictures, drawn once per change in a branch of the same graph and
+overlaid on every frame (`caption_track`).
 The same frames feed the quality stage's black and frozen detectors through a second, null
 output, and the cover through a third. Before it, one short audio-only pass measures the mix
 (ebur128) for one linear gain to -14 LUFS (and, with a music file, the file's loudness is
@@ -19,7 +21,6 @@ import itertools
 import json
 import math
 import os
-import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -32,7 +33,8 @@ import ffmpeg
 from temporalio import activity
 
 from activities.artifacts import ArtifactStore, aside, to_path, to_uri
-from activities.captions import fonts_dir_for, group_captions, load_words, to_ass
+from activities.caption_track import CaptionTrack, caption_track, overlaid
+from activities.captions import group_captions, load_words, to_ass
 from activities.encoders import RAW_FRAMES, SOFTWARE, pick_encoder, video_args
 from activities.errors import bad_input
 from activities.ffmpeg_run import listed, out_seconds, run_ffmpeg
@@ -71,7 +73,6 @@ CHORDS = {
 PAD_PERIOD_S = 80  # the chords trade places every 16 s, the tremolo every 5 s
 MUSIC_GAIN = 0.05  # per note: the pad averages about -23 dBFS, well under a voice, before ducking
 Stream = Any  # ffmpeg-python ships no type hints
-_SAFE_PATH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-")
 
 
 class ComposeActivities:
@@ -155,8 +156,7 @@ class ComposeActivities:
         plan = CompositionPlan(
             clips=clips,
             voice=voice,
-            captions=_filter_safe(captions, scratch),
-            fonts=fonts_dir_for(req.look, scratch),
+            captions=caption_track(captions, events, req.look, total, scratch),
             # Whole or absent: a crash mid-render never leaves a reel.mp4 that looks done.
             out=self.store.path_for(req.reel_id, "reel.partial.mp4"),
             cover=self.store.path_for(req.reel_id, "cover.partial.jpg"),
@@ -184,8 +184,7 @@ class CompositionPlan:
 
     clips: list[Path]
     voice: Path
-    captions: Path
-    fonts: Path
+    captions: CaptionTrack | None  # drawn once per change (caption_track); None: no words
     out: Path
     total: float
     cover: Path | None = None  # the cover frame, written by the same command
@@ -275,11 +274,10 @@ SCENE_KINDS = ("generated", PROCEDURAL, "video", "still")
 
 def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
     look = req.look
-    video = (
-        _picture(req, plan)
-        .filter("ass", filename=str(plan.captions), fontsdir=str(plan.fonts))
-        .filter("format", "yuv420p")
-    )
+    picture = _picture(req, plan)
+    if plan.captions is not None:
+        picture = overlaid(picture, plan.captions)
+    video = picture.filter("format", "yuv420p")
     # The picture's black and frozen checks run here, on the frames being encoded, through a
     # second (null) output: the quality stage then never decodes the picture again.
     parts = video.filter_multi_output("split", 2 + (plan.cover is not None))
@@ -720,13 +718,3 @@ def pad_file(store: ArtifactStore, music: str) -> tuple[Path, float]:
 
 def _span_len(span: SceneSpan) -> float:
     return span.end - span.start
-
-
-def _filter_safe(path: Path, scratch: Path) -> Path:
-    """ffmpeg-python escapes `:` and quotes but not the graph's `[],;`, so a path with
-    anything unusual is copied to a plain name for the duration of the render."""
-    if set(str(path)) <= _SAFE_PATH:
-        return path
-    copy = scratch / path.name
-    shutil.copyfile(path, copy)
-    return copy

@@ -16,6 +16,7 @@ import ffmpeg
 import pytest
 
 from activities.artifacts import ArtifactStore, to_path, to_uri
+from activities.caption_track import CaptionTrack
 from activities.compose import (
     ComposeActivities,
     CompositionPlan,
@@ -140,7 +141,7 @@ def test_graph_fits_each_scene_kind_its_own_way(tmp_path: Path, media: Path) -> 
     req = ComposeRequest(REEL, _look(transition="slideup"), voice, visuals)
     plan = CompositionPlan(
         clips=[to_path(c.uri) for c in visuals.clips], voice=to_path(voice.audio_uri),
-        captions=tmp_path / "c.ass", fonts=tmp_path, out=tmp_path / "o.mp4", total=6.4,
+        captions=None, out=tmp_path / "o.mp4", total=6.4,
     )  # fmt: skip
     args = compose_args(req, plan)
     graph = args[args.index("-filter_complex") + 1]
@@ -244,9 +245,11 @@ def test_procedural_scenes_are_joined_at_their_size_and_scaled_up_once(tmp_path:
         VisualsRequest(REEL, _look(), Script("t", "", [], scenes), voice.scenes)
     )
     req = ComposeRequest(REEL, _look(), voice, visuals)
+    script = tmp_path / "captions-band.ass"
+    track = CaptionTrack(script, tmp_path, top=1100, height=240, fps=30, length=192, changes=[0, 9])
     plan = CompositionPlan(
         clips=[to_path(c.uri) for c in visuals.clips], voice=to_path(voice.audio_uri),
-        captions=tmp_path / "c.ass", fonts=tmp_path, out=tmp_path / "o.mp4", total=6.4,
+        captions=track, out=tmp_path / "o.mp4", total=6.4,
     )  # fmt: skip
     assert working_size(req, plan) == (540, 960)
     graph = compose_args(req, plan)[compose_args(req, plan).index("-filter_complex") + 1]
@@ -254,7 +257,11 @@ def test_procedural_scenes_are_joined_at_their_size_and_scaled_up_once(tmp_path:
     upscales = [m.start() for m in re.finditer(r"scale=[^;\[]*1920", graph)]
     assert len(upscales) == 1 and graph.count("fade=alpha=1") == 2
     assert "xfade" not in graph
-    assert graph.index("concat=") < upscales[0] < graph.index("ass=")
+    # The captions go on at the reel's size, after the one upscale; libass draws only the two
+    # changes (select), never every frame.
+    captions = graph.index("overlay=alpha=straight:eof_action=repeat:format=yuv420:x=0:y=1100")
+    assert graph.index("concat=") < upscales[0] < captions
+    assert "select=eq(n\\,0)+eq(n\\,9)" in graph and graph.count("ass=") == 1
 
 
 def test_unavailable_hardware_encoder_falls_back_to_libx264(tmp_path: Path, media: Path) -> None:
@@ -388,9 +395,8 @@ def test_composes_side_by_side_share_the_cores_and_still_render(
     out = tmp_path / "shared.mp4"
     plan = CompositionPlan(
         clips=[to_path(c.uri) for c in visuals.clips], voice=to_path(voice.audio_uri),
-        captions=tmp_path / "c.ass", fonts=tmp_path, out=out, total=4.4, threads=1,
+        captions=None, out=out, total=4.4, threads=1,
     )  # fmt: skip
-    (tmp_path / "c.ass").write_text("[Script Info]\nScriptType: v4.00+\n")
     args = compose_args(req, plan)
     assert args[:2] == ["-filter_complex_threads", "1"]
     assert args[args.index(str(out)) - 2 : args.index(str(out))] == ["-threads", "1"]
