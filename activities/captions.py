@@ -136,11 +136,11 @@ class FontFace:
     units_per_height: float  # font units in one ASS font-size unit (winAscent + winDescent)
     advances: dict[int, int]  # code point -> advance width in font units
     space: int
-    ascent: float = 0.0  # winAscent: libass puts a line's baseline this far under its top
+    ascent: float  # winAscent: libass puts a line's baseline this far under its top
     # How far any glyph reaches above and below the baseline (the font's bounding box, where
     # it passes winAscent and winDescent; DejaVu's accents and symbols do).
-    reach_up: float = 0.0
-    reach_down: float = 0.0
+    reach_up: float
+    reach_down: float
 
     def covers(self, text: str) -> bool:
         return all(ord(ch) in self.advances for ch in text if not ch.isspace())
