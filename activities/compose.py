@@ -169,8 +169,9 @@ class ComposeActivities:
             offset_db=req.loudness_offset_db,
             peak_margin_db=req.peak_margin_db,
         )
-        plan.mix, cpu = measure_mix(plan, req.look, keep=scratch / "mix.wav")
-        plan.mixed = scratch / "mix.wav"
+        mixed = scratch / "mix.wav"
+        plan.mix, cpu = measure_mix(plan, req.look, keep=mixed)
+        plan.mixed = mixed
         meter.add_child_cpu(cpu)
         if _needs_limiter(plan):
             plan.gain_db, cpu = limited_gain(plan, req.look)

@@ -90,16 +90,19 @@ def write_setup(work: Path, channels: int) -> Path:
     return path
 
 
+def _ticks(pid: int, last: int) -> int:
+    """utime, stime[, cutime, cstime] of /proc/<pid>/stat: fields 14 to `last`; 0 once the
+    process is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return sum(int(f) for f in fields[11 : last - 2])
+
+
 def _cpu_of(pids: list[int]) -> float:
     """CPU seconds of these processes, their threads and their reaped children."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-    return total / CLK
+    return sum(_ticks(pid, 17) for pid in pids) / CLK
 
 
 def _tree_cpu(roots: list[int]) -> float:
@@ -108,11 +111,7 @@ def _tree_cpu(roots: list[int]) -> float:
 
 def _own_cpu(pid: int) -> float:
     """CPU seconds of this process and its threads alone, not its children."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return sum(int(f) for f in fields[11:13]) / CLK
+    return _ticks(pid, 15) / CLK
 
 
 async def _published(client: Client, names: list[str]) -> int:
