@@ -398,7 +398,8 @@ def test_composes_side_by_side_share_the_cores_and_still_render(
         captions=None, out=out, total=4.4, threads=1,
     )  # fmt: skip
     args = compose_args(req, plan)
-    assert args[:2] == ["-filter_complex_threads", "1"]
+    # The sources' own graphs (one lavfi input each) get one thread, like the decoders.
+    assert args[:4] == ["-cpucount", "1", "-filter_complex_threads", "1"]
     assert args[args.index(str(out)) - 2 : args.index(str(out))] == ["-threads", "1"]
     run_ffmpeg(args, what="compose with shared cores")
     assert probe(out).duration_s == pytest.approx(4.4, abs=0.05)
