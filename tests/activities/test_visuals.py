@@ -13,7 +13,14 @@ from activities.ffmpeg_run import run_ffmpeg
 from activities.quality import ANALYSIS_VIDEO, MAX_BLACK_S, MAX_FROZEN_S, parse_defects
 from activities.script import template_script
 from activities.topics import read_feed_file
-from activities.visuals import PROCEDURAL, STYLES, VisualsActivities, read_recipe, scene_graph
+from activities.visuals import (
+    PROCEDURAL,
+    STYLES,
+    VisualsActivities,
+    _motes,
+    read_recipe,
+    scene_graph,
+)
 from workflows.contracts import LookConfig, SceneClip, SceneSpan, Script, VisualsRequest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,3 +116,21 @@ def test_variants_of_the_wrong_length_are_bad_input(tmp_path: Path) -> None:
                                             variants=[1]))
     assert getattr(error.value, "type", "") == BAD_INPUT
     assert re.search(r"variants must be \d+ numbers", str(error.value))
+
+
+def test_motes_drawn_once_keep_rising_until_the_scene_ends(tmp_path: Path) -> None:
+    # Each mote is a single drawn frame that overlay holds and moves: the squares must still
+    # be in view and moving at the end of a scene, and the scene must keep all its frames.
+    width, height, fps, seconds = SMALL.width, SMALL.height, SMALL.fps, 6
+    graph = (f"color=c=0x808080:s={width}x{height}:r={fps},format=yuv420p[bg];"
+             f"{_motes(7, ['14213d', 'f72585', '4cc9f0'], fps, (width, height), 'bg')}")
+    raw = tmp_path / "motes.gray"
+    run_ffmpeg(["-f", "lavfi", "-t", str(seconds), "-i", graph, "-f", "rawvideo",
+                "-pix_fmt", "gray", str(raw)], what="motes")  # fmt: skip
+    data = raw.read_bytes()
+    size = width * height
+    assert len(data) == size * fps * seconds
+    flat = bytes([data[0]]) * size  # a corner never reached by a mote: the grey itself
+    late = [data[n * size : (n + 1) * size] for n in (fps * 4, fps * 5, fps * seconds - 1)]
+    assert all(frame != flat for frame in late)  # motes in view
+    assert late[0] != late[1] != late[2]  # and still moving
