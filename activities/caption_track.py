@@ -45,6 +45,7 @@ from workflows.contracts import LookConfig
 Stream = Any  # ffmpeg-python ships no type hints
 BAND_SCRIPT = "captions-band.ass"  # in the compose's scratch folder
 COVERAGE = "clip(255-x+y,0,255)"  # x: drawn on 255, y: drawn on 0
+BLACK = 16  # video-range black: what `bbox` counts as unlit by default
 
 _TIME = r"(\d+):(\d+):(\d+)\.(\d+)"
 _DIALOGUE = re.compile(rf"^Dialogue:[^,]*,\s*{_TIME}\s*,\s*{_TIME}\s*,", re.MULTILINE)
@@ -106,6 +107,9 @@ def overlaid(picture: Stream, track: CaptionTrack) -> Stream:
         .filter_multi_output("split", 4)
     )
     on_black = [drawn[k].filter("crop", "iw", track.height, 0, 0) for k in (0, 1)]
+    # Where each picture's lit pixels land, for the quality stage's placement check: the
+    # pixels it finds rendering the script alone on black (`quality.caption_boxes`).
+    on_black[0] = on_black[0].filter("bbox", min_val=BLACK)
     on_white = [drawn[k].filter("crop", "iw", track.height, 0, track.height) for k in (2, 3)]
     colour = ffmpeg.filter(
         [on_white[0], on_black[0]], "lut2", c0=_unmixed(16), c1=_unmixed(128), c2=_unmixed(128)

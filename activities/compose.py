@@ -42,7 +42,7 @@ from activities.loudness import SILENT_LUFS, TARGET_LUFS, Loudness, parse_ebur12
 from activities.metering import Meter
 from activities.mezzanine import fit_to_frame
 from activities.progress import heartbeat, heartbeating, raise_if_cancelled
-from activities.quality import ANALYSIS_FILTERS, write_picture_analysis
+from activities.quality import ANALYSIS_FILTERS, parse_caption_boxes, write_picture_analysis
 from activities.visuals import PROCEDURAL, read_recipe, scene_graph
 from workflows.contracts import ComposedReel, ComposeRequest, LookConfig, SceneClip, SceneSpan
 
@@ -107,7 +107,10 @@ class ComposeActivities:
             os.replace(plan.out, out)
         meter.add_child_cpu(run.cpu_seconds)
         analysis = self.store.path_for(req.reel_id, "picture-analysis.json")
-        write_picture_analysis(analysis, run.stderr, total)
+        boxes = []  # no caption track: nothing is ever shown
+        if (track := plan.captions) is not None:
+            boxes = parse_caption_boxes(run.stderr, req.look.width, req.look.height, track.top)
+        write_picture_analysis(analysis, run.stderr, total, boxes)
         heartbeat({"progress": 1.0})
         return ComposedReel(
             video_uri=to_uri(out),

@@ -6,7 +6,8 @@ whose log lines are parsed. The picture's black and frozen stretches are measure
 on the frames it encodes (the same filters, through a second output), so here only the sound
 is decoded, after AAC, for loudness, true peak and silence; a reel without that analysis
 (an older reel, a file handed in) gets one decoding pass for both. Captions are checked by
-rendering the reel's ASS file alone with libass and measuring where its pixels land (`bbox`).
+where their pixels land (`bbox`): compose measures the caption pictures it draws, and a reel
+without that measurement has its ASS file rendered alone with libass here.
 """
 
 from __future__ import annotations
@@ -163,16 +164,24 @@ def _paired(log: str, start_re: str, end_re: str, duration_s: float) -> list[tup
 
 @dataclass
 class PictureAnalysis:
-    """Black and frozen stretches of a reel's picture, (start, duration) in seconds."""
+    """Black and frozen stretches of a reel's picture, (start, duration) in seconds, and
+    where its captions' pixels land (None: not measured, render the ASS file)."""
 
     black: list[tuple[float, float]]
     frozen: list[tuple[float, float]]
+    captions: list[CaptionBox] | None = None
 
 
-def write_picture_analysis(path: Path, log_text: str, duration_s: float) -> None:
-    """The picture's defects from the log of a command that ran ANALYSIS_FILTERS."""
+def write_picture_analysis(
+    path: Path, log_text: str, duration_s: float, captions: list[CaptionBox] | None = None
+) -> None:
+    """The picture's defects from the log of a command that ran ANALYSIS_FILTERS, and the
+    caption boxes measured with them."""
     found = parse_defects(log_text, duration_s)
-    path.write_text(json.dumps({"black": found.black, "frozen": found.frozen}), encoding="utf-8")
+    data: dict[str, object] = {"black": found.black, "frozen": found.frozen}
+    if captions is not None:
+        data["captions"] = [[b.at_s, b.x0, b.y0, b.x1, b.y1] for b in captions]
+    path.write_text(json.dumps(data), encoding="utf-8")
 
 
 def read_picture_analysis(uri: str) -> PictureAnalysis | None:
@@ -182,9 +191,11 @@ def read_picture_analysis(uri: str) -> PictureAnalysis | None:
         return None
     try:
         raw = json.loads(to_path(uri).read_text(encoding="utf-8"))
+        boxes = raw.get("captions")
         return PictureAnalysis(
             black=[(float(a), float(b)) for a, b in raw["black"]],
             frozen=[(float(a), float(b)) for a, b in raw["frozen"]],
+            captions=None if boxes is None else [CaptionBox(*map(float, b)) for b in boxes],
         )
     except (OSError, ValueError, KeyError, TypeError) as err:
         log.warning("picture analysis %s unreadable (%s); decoding the reel instead", uri, err)
@@ -230,7 +241,9 @@ class QualityActivities:
             else None
         )
         boxes: list[CaptionBox] | None = None
-        if req.captions_uri:
+        if req.captions_uri and picture is not None and picture.captions is not None:
+            boxes = picture.captions
+        elif req.captions_uri:
             boxes, cpu = caption_boxes(to_path(req.captions_uri), req.look, info.duration_s)
             meter.add_child_cpu(cpu)
 
@@ -289,12 +302,17 @@ def caption_boxes(
         graph = f"ass=filename={filter_path(captions)}:fontsdir={filter_path(fonts)},bbox"
         run = run_ffmpeg(["-f", "lavfi", "-i", source, "-vf", graph, "-f", "null", "-"],
                          what="caption placement check")  # fmt: skip
-    boxes = [
-        CaptionBox(float(m[1]), int(m[2]) / width, int(m[4]) / height,
-                   (int(m[3]) + 1) / width, (int(m[5]) + 1) / height)
-        for m in _BBOX.finditer(run.stderr)
+    return parse_caption_boxes(run.stderr, width, height), run.cpu_seconds
+
+
+def parse_caption_boxes(log_text: str, width: int, height: int, top: int = 0) -> list[CaptionBox]:
+    """The boxes `bbox` logged for pictures `width` wide whose row 0 is row `top` of a frame
+    `height` high, as fractions of that frame."""
+    return [
+        CaptionBox(float(m[1]), int(m[2]) / width, (int(m[4]) + top) / height,
+                   (int(m[3]) + 1) / width, (int(m[5]) + 1 + top) / height)
+        for m in _BBOX.finditer(log_text)
     ]  # fmt: skip
-    return boxes, run.cpu_seconds
 
 
 def judge(

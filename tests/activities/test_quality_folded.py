@@ -13,7 +13,12 @@ from temporalio.exceptions import ApplicationError
 from activities.artifacts import ArtifactStore, to_path, to_uri
 from activities.compose import ComposeActivities
 from activities.ffmpeg_run import run_ffmpeg
-from activities.quality import QualityActivities
+from activities.quality import (
+    CaptionBox,
+    QualityActivities,
+    caption_boxes,
+    read_picture_analysis,
+)
 from tests.activities.test_compose import _voice_wav
 from workflows.contracts import (
     ComposeRequest,
@@ -86,3 +91,37 @@ def test_an_unreadable_analysis_falls_back_to_decoding_the_reel(tmp_path: Path) 
     report = _report(store, QualityRequest(REEL, to_uri(video), LookConfig(), 3.0,
                                            analysis_uri=to_uri(broken)))  # fmt: skip
     assert report["checks"]["black"].startswith("black for")
+
+
+def test_caption_boxes_measured_in_the_encode_match_the_script_rendered_alone(
+    tmp_path: Path,
+) -> None:
+    # compose measures the caption pictures it draws; the quality stage, without that
+    # measurement, renders the ASS file alone at half size. Both must find the same places.
+    store = ArtifactStore(tmp_path)
+    clip = store.path_for(REEL, "clip.mp4")
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=270x480:r=30:d=4", "-c:v", "libx264",
+                "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(clip)], what="test clip")
+    wav, words = store.path_for(REEL, "voice.wav"), store.path_for(REEL, "words.json")
+    _voice_wav(wav, 4.0)
+    spoken = ["Octopuses", "have", "three", "hearts", "and", "blue", "blood"]
+    words.write_text(json.dumps([{"text": w, "start": 0.45 * i, "end": 0.45 * i + 0.4,
+                                  "scene": 0} for i, w in enumerate(spoken)]))  # fmt: skip
+    voice = VoiceTrack(to_uri(wav), to_uri(words), 4.0, [SceneSpan(0.0, 4.0)], NO_COST)
+    look = LookConfig(x264_preset="ultrafast", transition="none", encoder="libx264")
+    reel = ComposeActivities(store, 0.0).compose_reel(
+        ComposeRequest(REEL, look, voice, Visuals([SceneClip(to_uri(clip), 4.0)], NO_COST)))
+    analysis = read_picture_analysis(reel.analysis_uri)
+    assert analysis is not None and analysis.captions
+    rendered, _ = caption_boxes(to_path(reel.captions_uri), look, 4.0)
+    assert rendered
+
+    def union(boxes: list[CaptionBox]) -> tuple[float, ...]:
+        return (min(b.x0 for b in boxes), min(b.y0 for b in boxes),
+                max(b.x1 for b in boxes), max(b.y1 for b in boxes))  # fmt: skip
+
+    # One pixel of the half-size render either way, as the placement check allows.
+    for ours, alone in zip(union(analysis.captions), union(rendered), strict=True):
+        assert ours == pytest.approx(alone, abs=2 / look.height)
+    # Every change of picture is measured, not a sample of them.
+    assert len(analysis.captions) >= len(spoken)
