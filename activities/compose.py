@@ -319,8 +319,8 @@ def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
         # `-cpucount 1`: each procedural source is a lavfi input with its own filter graph,
         # which would start a slice thread per core, woken for every filter on every frame;
         # one thread each, like the decoders (DECODE_THREADS), cut the render's context
-        # switches by three quarters and 0.4-0.6 CPU s per reel side by side. Only ffmpeg's
-        # automatic thread counts read it: the main graph's and x264's are set here.
+        # switches by three quarters and its system time by half. Only ffmpeg's automatic
+        # thread counts read it: the main graph's and x264's are set here.
         args = ["-cpucount", "1", "-filter_complex_threads", str(plan.threads), *args[:at],
                 "-threads", str(x264_threads(plan.threads)), *args[at:]]  # fmt: skip
     return args

@@ -17,7 +17,7 @@ from activities.visuals import (
     PROCEDURAL,
     STYLES,
     VisualsActivities,
-    _motes,
+    motes_over,
     read_recipe,
     scene_graph,
 )
@@ -123,7 +123,7 @@ def test_motes_drawn_once_keep_rising_until_the_scene_ends(tmp_path: Path) -> No
     # be in view and moving at the end of a scene, and the scene must keep all its frames.
     width, height, fps, seconds = SMALL.width, SMALL.height, SMALL.fps, 6
     graph = (f"color=c=0x808080:s={width}x{height}:r={fps},format=yuv420p[bg];"
-             f"{_motes(7, ['14213d', 'f72585', '4cc9f0'], fps, (width, height), 'bg')}")
+             f"{motes_over(7, ['14213d', 'f72585', '4cc9f0'], fps, (width, height), 'bg')}")
     raw = tmp_path / "motes.gray"
     run_ffmpeg(["-f", "lavfi", "-t", str(seconds), "-i", graph, "-f", "rawvideo",
                 "-pix_fmt", "gray", str(raw)], what="motes")  # fmt: skip
