@@ -241,11 +241,11 @@ class QualityActivities:
             else None
         )
         boxes: list[CaptionBox] | None = None
-        if req.captions_uri and picture is not None and picture.captions is not None:
-            boxes = picture.captions
-        elif req.captions_uri:
-            boxes, cpu = caption_boxes(to_path(req.captions_uri), req.look, info.duration_s)
-            meter.add_child_cpu(cpu)
+        if req.captions_uri:
+            boxes = picture.captions if picture is not None else None
+            if boxes is None:  # not measured as it was encoded: render the script alone
+                boxes, cpu = caption_boxes(to_path(req.captions_uri), req.look, info.duration_s)
+                meter.add_child_cpu(cpu)
 
         checks = judge(info, defects, req, av_gap_ms, boxes)
         report = QualityReport(
