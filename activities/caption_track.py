@@ -99,10 +99,10 @@ def overlaid(picture: Stream, track: CaptionTrack) -> Stream:
     levels = [first[k].filter("lutyuv", y=v, u=v, v=v) for k, v in enumerate((0, 255))]
     drawn = (
         ffmpeg.filter(levels, "vstack")  # 0 above, 255 below
-        .filter("loop", loop=track.length - 1, size=1)
+        .filter("loop", loop=track.length, size=1)
         .filter("settb", f"1/{track.fps}")
         .filter("setpts", "N")  # frame n at n/fps: the time the ass filter drew it at
-        .filter("select", "+".join(f"eq(n,{n})" for n in track.changes))
+        .filter("select", "+".join(f"eq(n,{n})" for n in [*track.changes, track.length]))
         .filter("ass", filename=str(track.script), fontsdir=str(track.fonts))
         .filter_multi_output("split", 4)
     )
@@ -121,10 +121,16 @@ def overlaid(picture: Stream, track: CaptionTrack) -> Stream:
     )  # fmt: skip
     # Half a frame early: pts n in 1/fps -> 2n - 1 in 1/(2 fps).
     captions = planes.filter("settb", f"1/{2 * track.fps}").filter("setpts", "max(PTS-1,0)")
-    # Each caption frame holds until the next one's time; the last to the end.
+    # Each caption frame holds until the next one's time. overlay copies the whole picture
+    # before blending for as long as its second input syncs it (framesync: the next caption
+    # is not known to come after the next picture), about 0.12 CPU s a reel at 1080x1920.
+    # `eof_action=pass` makes the captions a non-syncing input: still waited for and laid
+    # on by time, never a reason to copy. Its end then ends the captions (no repeat), so the
+    # stream closes with frame `length`, half a frame after the reel's last: the last
+    # change holds to the end.
     return ffmpeg.filter(
         [parts[0], captions], "overlay", x=0, y=track.top, format="yuv420", alpha="straight",
-        eof_action="repeat",
+        eof_action="pass",
     )  # fmt: skip
 
 

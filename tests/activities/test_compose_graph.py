@@ -258,10 +258,10 @@ def test_procedural_scenes_are_joined_at_their_size_and_scaled_up_once(tmp_path:
     assert len(upscales) == 1 and graph.count("fade=alpha=1") == 2
     assert "xfade" not in graph
     # The captions go on at the reel's size, after the one upscale; libass draws only the two
-    # changes (select), never every frame.
-    captions = graph.index("overlay=alpha=straight:eof_action=repeat:format=yuv420:x=0:y=1100")
+    # changes and the frame after the last (which closes the captions), never every frame.
+    captions = graph.index("overlay=alpha=straight:eof_action=pass:format=yuv420:x=0:y=1100")
     assert graph.index("concat=") < upscales[0] < captions
-    assert "select=eq(n\\,0)+eq(n\\,9)" in graph and graph.count("ass=") == 1
+    assert "select=eq(n\\,0)+eq(n\\,9)+eq(n\\,192)[" in graph and graph.count("ass=") == 1
 
 
 def test_unavailable_hardware_encoder_falls_back_to_libx264(tmp_path: Path, media: Path) -> None:
