@@ -6,13 +6,14 @@ channel with the real offline stages (template script, Piper, procedural visuals
 quality, local publishing). After a warm-up (a reel per channel), it counts the reels
 published in a window of about `--minutes` that opens and closes on a publication, and the
 CPU the whole process tree spent in it (server, workers and their ffmpeg children, from
-/proc). Then the floor: six published reels spread through
-the window are rendered again from their own compose requests (read from their histories)
-with the picture written raw, so x264 gets exactly the frames it got in the pipeline; each is
-encoded by x264 at the channel's settings once alone (its CPU) and then once per core side by
-side (the rate x264 alone reaches with the machine full, as the pipeline runs it), with
-x264's default threads (the target's floor) and again with one thread each (the composes'
-own setting side by side, a few percent faster; reported beside it).
+/proc). Then the floor: six published reels spread through the window are rendered again
+from their own compose requests (read from their histories) with the picture written raw,
+so x264 gets exactly the frames it got in the pipeline; each is encoded by x264 at the
+channel's settings once alone (its CPU) and then once per core side by side (the rate x264
+alone reaches with the machine full, as the pipeline runs it), with x264's default threads
+(the target's floor) and again with one thread each (the composes' own setting side by
+side, a few percent faster; reported beside it). The six reels' floor is scaled to the
+window's by the compose CPU of every reel in it against theirs.
 
 Printed and written as JSON: reels per hour (wall: only meaningful on a quiet machine), CPU
 seconds per reel (all processes, and by stage from the reels' own cost lines, exact through
@@ -34,7 +35,6 @@ import platform
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,7 +52,6 @@ from activities.artifacts import ArtifactStore
 from activities.compose import ComposeActivities, encode_frames_args
 from activities.config import Settings, load_settings
 from activities.ffmpeg_run import run_ffmpeg
-from activities.quality import probe
 from benchmarks.compose import _tree
 from workers.devserver import DevServer
 from workflows.contracts import ChannelInput, ComposeRequest
@@ -272,19 +271,8 @@ def in_window(sidecars: list[dict[str, Any]], window: dict[str, Any]) -> list[di
                   key=lambda s: s["_mtime"])  # fmt: skip
 
 
-def publication_rate(every: list[dict[str, Any]], window: dict[str, Any]) -> float:
-    """Reels per hour: the least-squares slope of the publications' count against their
-    times, from the one that opened the window to the one that closed it. Reels finish in
-    step with the two media slots, a few seconds early or late against a steady rate; the
-    count over the window's length takes that jitter from its two ends alone, the slope
-    averages it over every publication."""
-    start, end = window["start"]["wall"], window["end"]["wall"]
-    times = sorted(s["_mtime"] for s in every if s["_mtime"] <= end)
-    opening = [t for t in times if t < start][-1:]
-    points = opening + [t for t in times if start <= t]
-    if len(points) < 3:  # too few to fit: the count over the window
-        return (len(points) - len(opening)) * 3600 / (end - start)
-    return statistics.linear_regression(points, range(len(points))).slope * 3600
+def _compose_cpu(sidecar: dict[str, Any]) -> float:
+    return sum(c["cpu_seconds"] for c in sidecar["costs"] if c["stage"] == "compose")
 
 
 def floor_reels(sidecars: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -306,21 +294,22 @@ def report(work: Path, every: list[dict[str, Any]], window: dict[str, Any],
     per_stage = {k: round(v / max(1, len(sidecars)), 2) for k, v in sorted(by_stage.items())}
     all_passed = all((s.get("quality") or {}).get("passed") for s in every)
     durations = [float((s.get("quality") or {}).get("duration_s", 0)) for s in sidecars]
-    mean_duration = sum(durations) / max(1, len(durations))
-    # Reels differ (a topic's length, a style that is costlier to encode: the floor of one
-    # reel moves by 10% from the next): the floor is taken per second of reel over reels
-    # spread through the window and scaled to the window's mean reel.
-    floors, seconds_of = [], 0.0
-    for sidecar in floor_reels(sidecars):
-        req = requests[sidecar["reel_id"]]
-        floors.append(floor_of(req, store, work))
-        seconds_of += probe(Path(sidecar["_path"]).with_suffix(".mp4")).duration_s
-    scale = mean_duration * len(floors) / seconds_of if mean_duration else 1.0
+    # Reels differ (a topic's length, a style that is costlier to encode: one reel's floor is
+    # 10% off the next one's), and six reels spread through the window are encoded again:
+    # their floor is scaled by the compose CPU of every reel in the window against theirs.
+    # A reel's compose is its x264 encode and 10% around it, measured exactly (wait4) as it
+    # ran, so the scale carries each reel's length and style: scaled by length alone, which
+    # six reels were sampled moved the floor by several percent from one run to the next.
+    floors, sampled = [], floor_reels(sidecars)
+    for sidecar in sampled:
+        floors.append(floor_of(requests[sidecar["reel_id"]], store, work))
+    scale = (sum(map(_compose_cpu, sidecars)) / len(sidecars)) / (
+        sum(map(_compose_cpu, sampled)) / len(sampled))
     floor_per_reel = sum(f.cpu_s for f in floors) / len(floors) * scale
     cores = len(os.sched_getaffinity(0))
     cpu_per_reel = (end["cpu"] - start["cpu"]) / reels if reels else float("inf")
     rate, floor_rate = cores * 3600 / cpu_per_reel, cores * 3600 / floor_per_reel
-    wall_rate = publication_rate(every, window)
+    wall_rate = reels * 3600 / seconds
     floor_wall = sum(f.side_by_side_wall_s for f in floors) / len(floors) * scale
     floor_wall_rate = floors[0].copies * 3600 / floor_wall
     one_thread_wall = sum(f.one_thread_wall_s for f in floors) / len(floors) * scale
@@ -332,8 +321,7 @@ def report(work: Path, every: list[dict[str, Any]], window: dict[str, Any],
                          "end": [round(x, 2) for x in end["load"]]},
         "reels_published_in_window": reels,
         "reels_per_hour_wall": round(wall_rate, 1),
-        "reels_per_hour_wall_count": round(reels * 3600 / seconds, 1),
-        "mean_reel_s": round(mean_duration, 2),
+        "mean_reel_s": round(sum(durations) / max(1, len(durations)), 2),
         "cpu_s_per_reel_all_processes": round(cpu_per_reel, 2),
         "cpu_s_per_reel_by_stage": per_stage,
         "cpu_s_per_reel_stages_total": round(sum(per_stage.values()), 2),
@@ -352,6 +340,13 @@ def report(work: Path, every: list[dict[str, Any]], window: dict[str, Any],
         "ratio_to_floor_wall": round(wall_rate / floor_wall_rate, 3),
         "floor_one_thread_reels_per_hour_side_by_side_wall": round(one_thread_rate, 1),
         "ratio_to_floor_one_thread_wall": round(wall_rate / one_thread_rate, 3),
+        "floor_scale": round(scale, 3),
+        "floor_reels": [
+            {"reel_id": s["reel_id"], "compose_cpu_s": round(_compose_cpu(s), 2),
+             "x264_alone_cpu_s": round(f.cpu_s, 2),
+             "side_by_side_wall_s": round(f.side_by_side_wall_s, 2),
+             "one_thread_side_by_side_wall_s": round(f.one_thread_wall_s, 2)}
+            for s, f in zip(sampled, floors, strict=True)],
         "target_ratio": TARGET_OF_FLOOR,
         "every_reel_passed_quality": all_passed,
         "met": wall_rate / floor_wall_rate >= TARGET_OF_FLOOR and all_passed and reels > 0,
