@@ -215,9 +215,10 @@ def read_recipe(path: Path) -> SceneRecipe:
 
 
 # A square of one colour is one frame, held by overlay (eof_action=repeat) and moved by its
-# per-frame x and y. overlay copies the picture before blending into it for as long as its
-# second input may still send frames; a second input that has ended costs no copy (four
-# motes and three shapes copied every 540x960 frame seven times: about 0.1 CPU s a reel).
+# per-frame x and y. overlay copies the picture before blending into it while its second
+# input syncs it and may still send a frame (see caption_track.overlaid); one that has ended
+# costs no copy (four motes and three shapes copied every 540x960 frame seven times: about
+# 0.1 CPU s a reel).
 ONE_FRAME = "trim=end_frame=1"
 
 
