@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import UniqueConstraint, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Field, Session, SQLModel, create_engine, func, select
 
 from workflows.contracts import Publication, QualityReport, ReelRecord, VisualDecision
@@ -229,8 +230,24 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_wal)
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
+    create_tables(engine)
     return engine
+
+
+def create_tables(engine: Engine, attempts: int = 5) -> None:
+    """The ledger's tables and indexes, made by whichever process gets there first.
+
+    Every worker process opens the ledger as it starts, and workers started together race:
+    create_all checks that a table is missing, then creates it, and another process may
+    create it in between ("table ... already exists", which stopped a worker at start). The
+    loser's next pass finds what the winner made and creates only what is still missing."""
+    for attempt in range(1, attempts + 1):
+        try:
+            SQLModel.metadata.create_all(engine)
+            return
+        except DBAPIError as exc:
+            if "already exists" not in str(exc.orig) or attempt == attempts:
+                raise
 
 
 def quality_rows(report: QualityReport) -> list[tuple[str, str, float | None]]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from activities.ledger import Ledger, PublicationRow
 from workflows.contracts import Publication, ReelRecord, StageCost
@@ -245,3 +247,45 @@ def test_visual_decisions_keep_every_skip_and_try_once(ledger: Ledger) -> None:
     assert rows == [("veo", "skipped", "estimate $1.2000 a reel over the $0.5000 left"),
                     ("runway", "failed", "ProviderUnavailable: 503"),
                     ("pexels", "chosen", "")]
+
+
+def test_a_table_made_by_another_process_between_check_and_create(tmp_path: Path) -> None:
+    """Workers starting together race to create the tables: the table appears after this
+    process found it missing and before its CREATE TABLE. The ledger opens all the same."""
+    url = f"sqlite:///{tmp_path}/l.db"
+    channels = SQLModel.metadata.tables["channels"]
+    other = create_engine(url)
+    raced = []
+
+    def another_process_first(target, connection, **kw):  # type: ignore[no-untyped-def]
+        if not raced:
+            raced.append(True)
+            with other.begin() as conn:
+                target.create(conn)
+
+    event.listen(channels, "before_create", another_process_first)
+    try:
+        ledger = Ledger(url)
+    finally:
+        event.remove(channels, "before_create", another_process_first)
+    assert raced
+    ledger.ensure_channel("demo", "science")
+    assert ledger.reels_on("demo", "2026-11-23") == 0
+
+
+def _open_ledger(url: str, barrier: Any) -> None:
+    barrier.wait()
+    Ledger(url)
+
+
+def test_workers_opening_a_new_ledger_at_once(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    for round_ in range(3):
+        url = f"sqlite:///{tmp_path}/l{round_}.db"
+        barrier = ctx.Barrier(4)
+        procs = [ctx.Process(target=_open_ledger, args=(url, barrier)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(60)
+        assert [p.exitcode for p in procs] == [0, 0, 0, 0], f"round {round_}"
