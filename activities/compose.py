@@ -38,7 +38,7 @@ from activities.captions import group_captions, load_words, to_ass
 from activities.encoders import RAW_FRAMES, SOFTWARE, pick_encoder, video_args
 from activities.errors import bad_input
 from activities.ffmpeg_run import listed, out_seconds, run_ffmpeg
-from activities.loudness import SILENT_LUFS, TARGET_LUFS, Loudness, parse_ebur128
+from activities.loudness import EBUR128, SILENT_LUFS, TARGET_LUFS, Loudness, parse_ebur128
 from activities.metering import Meter
 from activities.mezzanine import fit_to_frame
 from activities.progress import heartbeat, heartbeating, raise_if_cancelled
@@ -52,7 +52,8 @@ XFADE_S = 0.3
 AUDIO_RATE = 48000
 # ffmpeg's own AAC encoder with its "fast" coder: 0.2 CPU s a reel against 0.6 for the
 # default "twoloop", which its author found no better at high bitrates.
-AAC = {"acodec": "aac", "aac_coder": "fast", "b:a": "160k"}
+AAC = {"acodec": "aac", "aac_coder": "fast"}
+AAC_BITRATE = {"mono": "128k", "stereo": "160k"}
 FADE_S = 0.5
 MUSIC_FADE_IN_S = 1.0
 MUSIC_UNDER_VOICE_LU = 18.0  # a music file's bed sits this far under the voice before ducking
@@ -223,6 +224,8 @@ def measure_inputs(store: ArtifactStore, voice: Path, music: Path) -> InputLevel
     except (OSError, ValueError, KeyError, TypeError):
         music_lufs = None
     args = ["-i", str(voice)]
+    # One channel read as one (no dual-mono): the music file is levelled against the voice
+    # measured this way, and a reel with a music file is as loud against its bed as before.
     graph = "[0:a]ebur128[m0]"
     if music_lufs is None:
         args += ["-i", str(music)]
@@ -307,8 +310,9 @@ def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
         t=f"{plan.total:.3f}",
         r=look.fps,
         ar=AUDIO_RATE,
-        ac=2,
+        ac=CHANNELS[layout(plan)],
         **AAC,
+        **{"b:a": AAC_BITRATE[layout(plan)]},
         **video_args(plan.encoder, preset, look.fps),
         movflags="+faststart",
     )
@@ -562,7 +566,8 @@ def _sound(plan: CompositionPlan, look: LookConfig) -> Stream:
     in compose_reel), loudnorm's dynamic mode."""
     mix = _mix(plan, look)
     if plan.mix is None:
-        return mix.filter("loudnorm", I=TARGET_LUFS, TP=TRUE_PEAK_TARGET, LRA=LRA).filter(
+        return mix.filter("loudnorm", I=TARGET_LUFS, TP=TRUE_PEAK_TARGET, LRA=LRA,
+                          dual_mono="true").filter(
             "aresample", AUDIO_RATE
         )
     if plan.gain_db is not None:
@@ -596,7 +601,8 @@ def limited_gain(plan: CompositionPlan, look: LookConfig) -> tuple[float, float]
     40% to spare for what it takes of that (lands within ~0.3 LU of the target on speech)."""
     gain = _linear_gain(plan)
     limited = _limited(_mix(plan, look), gain, plan.peak_margin_db)
-    args = ffmpeg.output(limited.filter("ebur128"), "-", f="null")
+    # Integrated loudness only (no true peak): mono as heard, like every other measurement.
+    args = ffmpeg.output(limited.filter("ebur128", dualmono=EBUR128["dualmono"]), "-", f="null")
     run = run_ffmpeg(args.get_args(), what="limiter measurement")
     found = parse_ebur128(run.stderr)
     shortfall = TARGET_LUFS + plan.offset_db - found[-1].integrated_lufs if found else 0.0
@@ -619,7 +625,7 @@ def measure_mix(
         parts = mix.filter_multi_output("asplit", 2)
         mix, kept = parts[0], parts[1]
         extra.append(ffmpeg.output(kept, str(keep), acodec="pcm_f32le"))
-    measured = ffmpeg.output(mix.filter("ebur128", peak="true"), "-", f="null")
+    measured = ffmpeg.output(mix.filter("ebur128", **EBUR128), "-", f="null")
     args = ffmpeg.merge_outputs(measured, *extra)
     run = run_ffmpeg(args.get_args(), what="loudness measurement")
     found = parse_ebur128(run.stderr)
@@ -630,6 +636,19 @@ def measure_mix(
     return found[-1], run.cpu_seconds
 
 
+CHANNELS = {"mono": 1, "stereo": 2}
+
+
+def layout(plan: CompositionPlan) -> str:
+    """The reel's sound is mono unless a music file brings a second channel. The voice and the
+    chord pad are mono: a stereo track of them is the same samples twice, and AAC spent more
+    than twice a mono track's CPU coding it (0.45 against 0.16 s a reel, mostly its mid/side
+    search finding the two channels equal). Players put mono on both speakers, and every
+    loudness measurement reads mono as heard there (`loudness.EBUR128`), so the reel sounds
+    and measures as its stereo twin did."""
+    return "mono" if plan.music is None else "stereo"
+
+
 def _mix(plan: CompositionPlan, look: LookConfig) -> Stream:
     if plan.mixed is not None:
         return ffmpeg.input(str(plan.mixed)).audio
@@ -637,7 +656,7 @@ def _mix(plan: CompositionPlan, look: LookConfig) -> Stream:
     speech = (
         ffmpeg.input(str(plan.voice))
         .audio.filter("aresample", AUDIO_RATE)
-        .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+        .filter("aformat", sample_fmts="fltp", channel_layouts=layout(plan))
         .filter("apad", whole_dur=f"{total:.3f}")
     )
     bed = _music(plan, look)
@@ -674,13 +693,13 @@ def _music(plan: CompositionPlan, look: LookConfig) -> Stream | None:
         bed = (
             ffmpeg.input(str(plan.pad), stream_loop=-1)
             .audio.filter("atrim", duration=f"{total:.3f}")
-            .filter("aformat", sample_fmts="fltp", channel_layouts="stereo")
+            .filter("aformat", sample_fmts="fltp", channel_layouts=layout(plan))
             .filter("afade", t="in", d=2)
             .filter("afade", t="out", st=f"{max(0.0, total - 1.5):.3f}", d=1.5)
         )
     elif look.music != "none":
         bed = ffmpeg.input(_pad_source(look.music, total), f="lavfi").audio.filter(
-            "aformat", sample_fmts="fltp", channel_layouts="stereo"
+            "aformat", sample_fmts="fltp", channel_layouts=layout(plan)
         )
     else:
         return None

@@ -15,6 +15,10 @@ from activities.ffmpeg_run import run_ffmpeg
 TARGET_LUFS = -14.0
 MAX_TRUE_PEAK_DBTP = -1.0
 SILENT_LUFS = -70.0  # what ebur128 reports for digital silence
+# A mono track is measured as it is heard, on two speakers: ebur128 alone would read it 3 LU
+# under the same samples in both channels of a stereo track. Stereo is measured as before.
+EBUR128 = {"peak": "true", "dualmono": "true"}
+EBUR128_ARG = "ebur128=" + ":".join(f"{k}={v}" for k, v in EBUR128.items())
 
 _INTEGRATED = re.compile(r"I:\s+(-?[\d.]+|-inf) LUFS")
 _TRUE_PEAK = re.compile(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS")
@@ -46,7 +50,7 @@ def parse_ebur128(log: str) -> list[Loudness]:
 def measure(path: Path, what: str = "loudness") -> Loudness:
     """The integrated loudness and true peak of a file's first audio stream."""
     run = run_ffmpeg(
-        ["-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true", "-f", "null", "-"],
+        ["-i", str(path), "-map", "0:a:0", "-af", EBUR128_ARG, "-f", "null", "-"],
         what=what,
     )
     found = parse_ebur128(run.stderr)

@@ -26,7 +26,7 @@ from activities.artifacts import ArtifactStore, to_path
 from activities.captions import fonts_dir_for, safe_area
 from activities.errors import bad_input, quality_failed
 from activities.ffmpeg_run import ffmpeg_exe, filter_path, out_seconds, run_ffmpeg
-from activities.loudness import MAX_TRUE_PEAK_DBTP, TARGET_LUFS, parse_ebur128
+from activities.loudness import EBUR128_ARG, MAX_TRUE_PEAK_DBTP, TARGET_LUFS, parse_ebur128
 from activities.metering import Meter
 from activities.mp4info import track_durations
 from activities.progress import heartbeat
@@ -56,7 +56,7 @@ ANALYSIS_VIDEO = ",".join(
     f"{name}=" + ":".join(f"{key}={value}" for key, value in options.items())
     for name, options in ANALYSIS_FILTERS
 )
-ANALYSIS_AUDIO = f"ebur128=peak=true,volumedetect,silencedetect=n=-50dB:d={MAX_SILENCE_S}"
+ANALYSIS_AUDIO = f"{EBUR128_ARG},volumedetect,silencedetect=n=-50dB:d={MAX_SILENCE_S}"
 CAPTION_SAMPLE_FPS = 5  # caption events last at least a few tenths of a second
 
 
