@@ -637,15 +637,24 @@ def measure_mix(
 
 
 CHANNELS = {"mono": 1, "stereo": 2}
+DUCK_THRESHOLD = 0.02  # the voice's level, in a stereo mix's channel, where the bed dips
+
+
+def _duck_at(plan: CompositionPlan) -> str:
+    """The ducking threshold for the voice as the compressor hears it. ffmpeg spreads a mono
+    voice over a stereo mix's two channels at -3 dB each; a mono mix carries it at its own
+    level, so the threshold moves with it and the bed dips exactly as in the stereo mix."""
+    scale = 1.0 if layout(plan) == "stereo" else math.sqrt(2.0)
+    return f"{DUCK_THRESHOLD * scale:.6f}"
 
 
 def layout(plan: CompositionPlan) -> str:
     """The reel's sound is mono unless a music file brings a second channel. The voice and the
-    chord pad are mono: a stereo track of them is the same samples twice, and AAC spent more
-    than twice a mono track's CPU coding it (0.45 against 0.16 s a reel, mostly its mid/side
+    chord pad are mono: a stereo track of them is the same samples twice, and the render's
+    sound cost twice a mono track's CPU (0.33 against 0.155 s a reel, mostly AAC's mid/side
     search finding the two channels equal). Players put mono on both speakers, and every
     loudness measurement reads mono as heard there (`loudness.EBUR128`), so the reel sounds
-    and measures as its stereo twin did."""
+    and measures as its stereo twin did: its samples are the stereo mix's channel."""
     return "mono" if plan.music is None else "stereo"
 
 
@@ -665,9 +674,8 @@ def _mix(plan: CompositionPlan, look: LookConfig) -> Stream:
     else:
         split = speech.filter_multi_output("asplit", 2)
         # The bed is the compressed input and the voice its key: music dips while words play.
-        ducked = ffmpeg.filter(
-            [bed, split[1]], "sidechaincompress", threshold=0.02, ratio=8, attack=30, release=500
-        )
+        ducked = ffmpeg.filter([bed, split[1]], "sidechaincompress", threshold=_duck_at(plan),
+                               ratio=8, attack=30, release=500)  # fmt: skip
         mixed = ffmpeg.filter([split[0], ducked], "amix", inputs=2, duration="first", normalize=0)
     return (
         mixed.filter("atrim", duration=f"{total:.3f}")

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import ffmpeg
+import numpy as np
 import pytest
 
 from activities.artifacts import ArtifactStore, to_path, to_uri
@@ -21,6 +22,7 @@ from activities.compose import (
     ComposeActivities,
     CompositionPlan,
     _full_size,
+    _mix,
     _sound,
     compose_args,
     encode_frames_args,
@@ -241,6 +243,27 @@ def test_the_pads_reel_is_mono_and_measures_as_its_stereo_twin(tmp_path: Path, m
                what="stereo twin")  # fmt: skip
     assert measure(path).integrated_lufs == pytest.approx(measure(twin).integrated_lufs, abs=0.1)
     assert measure(path).integrated_lufs == pytest.approx(-14.0, abs=1.0)
+
+
+def test_the_mono_mix_is_the_stereo_mixs_channel_ducking_and_all(
+    tmp_path: Path, media: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ffmpeg's upmix put the mono voice and pad at -3 dB in each stereo channel; the mono mix
+    # carries them at their own level, and the bed must still dip where it did.
+    store = ArtifactStore(tmp_path)
+    req = ComposeRequest(REEL, _look(), _voice(store, 6.0, 0.3), _scenes(store, media, 6.0))
+    plan = replace(ComposeActivities(store, 0.0).plan(req, tmp_path), mixed=None)
+    samples = {}
+    for layout in ("mono", "stereo"):
+        monkeypatch.setattr("activities.compose.layout", lambda _plan, chosen=layout: chosen)
+        out = tmp_path / f"{layout}.f32"
+        run_ffmpeg(ffmpeg.output(_mix(plan, req.look), str(out), f="f32le").get_args(),
+                   what="mix")  # fmt: skip
+        samples[layout] = np.fromfile(out, dtype=np.float32)
+    left = samples["stereo"][0::2]
+    assert np.array_equal(left, samples["stereo"][1::2])
+    assert np.abs(samples["mono"] * np.sqrt(0.5) - left).max() < 1e-5
+    assert np.abs(left).max() > 0.05  # a mix was heard, not silence
 
 
 def test_a_music_file_is_looped_under_the_voice_and_levelled(tmp_path: Path, media: Path) -> None:
