@@ -71,6 +71,7 @@ class MediaInfo:
     pix_fmt: str = ""
     audio_codec: str = ""
     audio_rate: int = 0
+    audio_layout: str = ""  # mono, stereo, 5.1(side), ...
 
 
 @dataclass
@@ -89,7 +90,7 @@ _AUDIO = re.compile(r"Stream #\S+.*?: Audio: (\w+)(.*)")
 _SIZE = re.compile(r"[ ,](\d{2,5})x(\d{2,5})[ ,\n]")
 _FPS = re.compile(r"([\d.]+)(k?) (?:fps|tbr)")
 _PIX_FMT = re.compile(r"^[^,]*, (\w+)")
-_RATE = re.compile(r"(\d+) Hz")
+_RATE = re.compile(r"(\d+) Hz(?:, ([^,\s]+))?")
 
 
 def probe(path: Path) -> MediaInfo:
@@ -122,7 +123,7 @@ def parse_probe(banner: str) -> MediaInfo:
         elif not info.audio_codec and (m := _AUDIO.search(line)):
             info.audio_codec = m[1]
             if rate := _RATE.search(m[2]):
-                info.audio_rate = int(rate[1])
+                info.audio_rate, info.audio_layout = int(rate[1]), rate[2] or ""
     return info
 
 

@@ -92,7 +92,7 @@ def test_parse_probe_reads_the_banner() -> None:
     info = parse_probe(BANNER)
     assert (info.width, info.height, info.fps, info.duration_s) == (1080, 1920, 29.97, 30.4)
     assert (info.video_codec, info.video_profile, info.pix_fmt) == ("h264", "High", "yuv420p")
-    assert (info.audio_codec, info.audio_rate) == ("aac", 48000)
+    assert (info.audio_codec, info.audio_rate, info.audio_layout) == ("aac", 48000, "stereo")
 
 
 def test_parse_defects_closes_segments_open_at_the_end() -> None:
