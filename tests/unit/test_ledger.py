@@ -249,30 +249,6 @@ def test_visual_decisions_keep_every_skip_and_try_once(ledger: Ledger) -> None:
                     ("pexels", "chosen", "")]
 
 
-def test_a_table_made_by_another_process_between_check_and_create(tmp_path: Path) -> None:
-    """Workers starting together race to create the tables: the table appears after this
-    process found it missing and before its CREATE TABLE. The ledger opens all the same."""
-    url = f"sqlite:///{tmp_path}/l.db"
-    channels = SQLModel.metadata.tables["channels"]
-    other = create_engine(url)
-    raced = []
-
-    def another_process_first(target, connection, **kw):  # type: ignore[no-untyped-def]
-        if not raced:
-            raced.append(True)
-            with other.begin() as conn:
-                target.create(conn)
-
-    event.listen(channels, "before_create", another_process_first)
-    try:
-        ledger = Ledger(url)
-    finally:
-        event.remove(channels, "before_create", another_process_first)
-    assert raced
-    ledger.ensure_channel("demo", "science")
-    assert ledger.reels_on("demo", "2026-11-23") == 0
-
-
 def _open_ledger(url: str, barrier: Any) -> None:
     barrier.wait()
     Ledger(url)
