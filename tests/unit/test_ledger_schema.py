@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -103,3 +105,25 @@ def test_a_ledger_upgraded_by_newer_code_is_refused_with_its_revision(tmp_path: 
     upgrade_ledger(ledger.engine, versions=later_migration(tmp_path))
     with pytest.raises(SchemaError, match="9001_reel_mood.*newer code"):
         Ledger(url)
+
+
+def _upgrade_with(url: str, later: str, barrier: Any) -> None:
+    barrier.wait()
+    upgrade_ledger(create_engine(url, connect_args={"timeout": 30}), versions=Path(later))
+
+
+def test_processes_upgrading_together_run_each_migration_once(tmp_path: Path) -> None:
+    """Workers on several hosts start together; without the lock two of them would add the
+    same column and one would stop with "duplicate column"."""
+    url = f"sqlite:///{tmp_path}/l.db"
+    later = later_migration(tmp_path)
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(4)
+    procs = [ctx.Process(target=_upgrade_with, args=(url, str(later), barrier))
+             for _ in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0, 0]
+    assert schema_version(create_engine(url), versions=later).current == "9001_reel_mood"
