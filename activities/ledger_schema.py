@@ -139,3 +139,16 @@ def upgrade_ledger(engine: Engine, versions: Path | None = None) -> SchemaVersio
             command.upgrade(config, "head")
         conn.commit()
         return SchemaVersion(engine.dialect.name, current_revision(conn), head)
+
+
+def draft_migration(engine: Engine, message: str, rev_id: str) -> Path:
+    """Write the draft of the next migration: what the table classes have that the ledger (at
+    head) has not. For developers; the draft is read and edited before it is committed."""
+    if not schema_version(engine).at_head:
+        raise SchemaError("draft a migration against a ledger at head (monolathe db upgrade)")
+    with engine.connect() as conn:
+        script = command.revision(_config(conn), message=message, autogenerate=True,
+                                  rev_id=rev_id)
+    if script is None or isinstance(script, list):
+        raise SchemaError("alembic wrote no single revision")
+    return Path(script.path)
