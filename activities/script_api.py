@@ -30,6 +30,7 @@ from activities.config import LlmPrice, Settings
 from activities.errors import bad_input, rate_limited
 from activities.gpu.script_parse import script_or_template
 from activities.metering import Meter
+from activities.redact import describe, redact
 from activities.script import MAX_SCENES, template_script
 from activities.secrets import SecretStore
 from workflows.contracts import Script, ScriptRequest, Topic
@@ -105,7 +106,7 @@ def _provider_message(error: openai.APIStatusError) -> str:
 def classify(error: openai.APIError, where: str) -> ApplicationError:
     """The typed error for a failed call: refused, rate limited, or worth retrying."""
     if isinstance(error, openai.APIStatusError):
-        status, message = error.status_code, _provider_message(error)
+        status, message = error.status_code, redact(_provider_message(error))
         if status == 429:
             after = error.response.headers.get("retry-after", "")
             delay = float(after) if after.replace(".", "", 1).isdigit() else DEFAULT_RETRY_AFTER_S
@@ -115,7 +116,7 @@ def classify(error: openai.APIError, where: str) -> ApplicationError:
             return ApplicationError(f"{where}: {status} {message}{hint}", type=LLM_REJECTED,
                                     non_retryable=True)
         return ApplicationError(f"{where}: {status} {message}", type=LLM_UNAVAILABLE)
-    return ApplicationError(f"{where}: {type(error).__name__}: {error}", type=LLM_UNAVAILABLE)
+    return ApplicationError(f"{where}: {describe(error)}", type=LLM_UNAVAILABLE)
 
 
 class ApiWriter:

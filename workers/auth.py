@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from activities.config import Settings, load_channel
+from activities.redact import describe
 
 
 class AuthError(Exception):
@@ -83,7 +84,7 @@ def auth_instagram(settings: Settings, channel: str, ig_user_id: str, app_id: st
     try:
         if app_id:
             secret = app_secret if app_secret is not None else _read_secret("App secret: ")
-            answer = requests.get(f"{graph}/oauth/access_token", params={
+            answer = requests.post(f"{graph}/oauth/access_token", data={
                 "grant_type": "fb_exchange_token", "client_id": app_id,
                 "client_secret": secret, "fb_exchange_token": token},
                 timeout=30, verify=verify)
@@ -94,10 +95,11 @@ def auth_instagram(settings: Settings, channel: str, ig_user_id: str, app_id: st
             if body.get("expires_in"):
                 expires_at = (datetime.now(UTC) + timedelta(seconds=int(body["expires_in"]))
                               ).isoformat(timespec="seconds")
-        check = requests.get(f"{graph}/{ig_user_id}", params={
-            "fields": "id,username", "access_token": token}, timeout=30, verify=verify).json()
+        check = requests.get(f"{graph}/{ig_user_id}", params={"fields": "id,username"},
+                             headers={"Authorization": f"OAuth {token}"}, timeout=30,
+                             verify=verify).json()
     except requests.RequestException as exc:
-        raise AuthError(f"{graph}: {type(exc).__name__}: {exc}") from None
+        raise AuthError(f"{graph}: {describe(exc, (token, app_secret or ''))}") from None
     if "error" in check:
         raise AuthError(f"instagram refused the token for account {ig_user_id}:"
                         f" {check['error'].get('message')}")

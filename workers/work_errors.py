@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError, is_cancelled_exception
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 from activities.errors import TOOL_FAILED, WORK_FAILED
+from activities.redact import describe
 
 
 class WorkErrorInterceptor(Interceptor):
@@ -34,5 +35,5 @@ class _WorkErrorInbound(ActivityInboundInterceptor):
         except Exception as error:
             if is_cancelled_exception(error):
                 raise
-            raise ApplicationError(f"{type(error).__name__}: {error}", type=WORK_FAILED,
+            raise ApplicationError(describe(error), type=WORK_FAILED,
                                    non_retryable=True) from error

@@ -27,6 +27,7 @@ from activities.errors import (
     rate_limited,
 )
 from activities.progress import heartbeat, raise_if_cancelled
+from activities.redact import describe, redact
 from activities.secrets import SecretStore
 
 SECRETS_FOLDER = "_visuals"  # under publishing.secrets_dir; no channel name starts with "_"
@@ -138,7 +139,7 @@ def retry_after(headers: Any, default: float = RATE_LIMIT_S) -> float:
 def http_error(source: str, status: int, headers: Any, message: str,
                key_name: str = "") -> ApplicationError:
     """A provider's HTTP error answer as a typed error."""
-    text = f"{source}: HTTP {status}: {message[:300]}"
+    text = f"{source}: HTTP {status}: {redact(message[:300])}"
     if status == 429:
         return rate_limited(text, retry_after(headers))
     if status in (401, 403):
@@ -150,7 +151,7 @@ def http_error(source: str, status: int, headers: Any, message: str,
 
 
 def connection_error(source: str, error: BaseException) -> ApplicationError:
-    return provider_unavailable(f"{source}: {type(error).__name__}: {error}")
+    return provider_unavailable(f"{source}: {describe(error)}")
 
 
 def fetch(client: httpx.Client, source: str, url: str, dest: Path) -> int:

@@ -27,6 +27,7 @@ from activities.footage.common import (
     http_error,
 )
 from activities.progress import heartbeat
+from activities.redact import describe
 from workflows.contracts import FootageRequest
 
 ENV = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
@@ -111,7 +112,7 @@ class VeoSource:
             raise http_error(self.name, error.code, {}, error.message or "") from None
         except httpx.HTTPError as error:
             raw.unlink(missing_ok=True)
-            raise provider_unavailable(f"veo: download cut ({type(error).__name__}: {error});"
+            raise provider_unavailable(f"veo: download cut ({describe(error)});"
                                        " a retry downloads it again") from None
         heartbeat({"downloaded": raw.stat().st_size})
         try:

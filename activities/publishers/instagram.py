@@ -45,6 +45,7 @@ from activities.errors import (
 from activities.ledger import Ledger
 from activities.progress import heartbeat, raise_if_cancelled
 from activities.publishers import plain_tags, reel_marker
+from activities.redact import describe, redact
 from activities.secrets import SecretStore
 from workflows.contracts import PlatformPublishRequest, Publication
 
@@ -155,7 +156,7 @@ class InstagramPublisher:
         except GraphError as error:
             raise self._classify(error, req) from None
         except requests.RequestException as error:
-            raise platform_unavailable(f"instagram: {type(error).__name__}: {error}") from None
+            raise platform_unavailable(f"instagram: {describe(error, token.values())}") from None
 
     def _publish(self, req: PlatformPublishRequest, token: dict[str, str],
                  retrying: bool) -> Publication:
@@ -290,7 +291,8 @@ class InstagramPublisher:
               data: Any = None, headers: Any = None, auth_param: bool = True,
               check_usage: bool = False) -> dict[str, Any]:
         if auth_param:
-            params = {**(params or {}), "access_token": token["access_token"]}
+            # In a header, never the query string: a URL ends up in exception text and logs.
+            headers = {**(headers or {}), "Authorization": f"OAuth {token['access_token']}"}
         resp = self.http.request(method, url, params=params, data=data, headers=headers,
                                  timeout=(10, 120), verify=self.verify)
         try:
@@ -300,6 +302,9 @@ class InstagramPublisher:
         if resp.status_code >= 400 or "error" in answer:
             error = answer.get("error") if isinstance(answer.get("error"), dict) else {
                 "message": resp.text[:300], "code": 2 if resp.status_code >= 500 else 0}
+            # An error page may echo the request back; its text becomes a history message.
+            error = {**error, **{k: redact(error[k], token.values()) for k in
+                                 ("message", "error_user_msg") if error.get(k)}}
             raise GraphError(resp.status_code, error, resp.headers)
         if check_usage and _usage_pct(resp.headers) >= USAGE_CEILING:
             raise rate_limited(f"instagram app usage at {_usage_pct(resp.headers):.0f}%",
@@ -336,13 +341,15 @@ class InstagramPublisher:
         command that gets a new one.
         """
         try:
-            answer = self._call("GET", f"{self._graph()}/oauth/access_token", {
-                "access_token": data["access_token"]}, params={
+            # POST: the app secret and the token travel in the body, out of every URL.
+            answer = self._call("POST", f"{self._graph()}/oauth/access_token", {
+                "access_token": data["access_token"]}, data={
                 "grant_type": "fb_exchange_token", "client_id": data["app_id"],
                 "client_secret": data["app_secret"], "fb_exchange_token": data["access_token"]},
                 auth_param=False)
         except (GraphError, requests.RequestException) as error:
-            log.warning("instagram token of %s not refreshed: %s", channel, error)
+            log.warning("instagram token of %s not refreshed: %s", channel,
+                        describe(error, (str(data["access_token"]), str(data["app_secret"]))))
             return data
         data = {**data, "access_token": answer["access_token"]}
         if answer.get("expires_in"):

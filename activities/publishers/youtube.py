@@ -49,6 +49,7 @@ from activities.errors import (
 from activities.ledger import Ledger
 from activities.progress import heartbeat, raise_if_cancelled
 from activities.publishers import plain_tags, reel_marker
+from activities.redact import describe, redact
 from activities.secrets import SecretStore
 from workflows.contracts import PlatformPublishRequest, Publication
 
@@ -168,11 +169,11 @@ class YouTubePublisher:
             raise self._classify(error, req, account) from None
         except RefreshError as error:
             raise auth_failed(
-                f"youtube token of channel {req.channel} was refused ({error}); run "
+                f"youtube token of channel {req.channel} was refused ({redact(error)}); run "
                 f"`monolathe auth youtube {req.channel}`"
             ) from None
         except NETWORK_ERRORS as error:
-            raise platform_unavailable(f"youtube: {type(error).__name__}: {error}") from None
+            raise platform_unavailable(f"youtube: {describe(error)}") from None
         finally:
             if creds.token != token_before:
                 self._save_credentials(req.channel, creds)

@@ -25,6 +25,7 @@ import requests
 
 from activities.config import Settings
 from activities.ledger import Ledger
+from activities.redact import describe, redact
 from activities.secrets import SecretStore
 from workflows.contracts import TrendSource
 
@@ -73,7 +74,7 @@ class SourceContext:
                                             **(headers or {})},
                               timeout=timeout, stream=True, verify=self.verify) as response:
                 if response.status_code >= 400:
-                    raise SourceFailed(f"{url}: HTTP {response.status_code}")
+                    raise SourceFailed(f"{redact(url)}: HTTP {response.status_code}")
                 body = bytearray()
                 for chunk in response.iter_content(64 * 1024):
                     body += chunk
@@ -83,7 +84,7 @@ class SourceContext:
                         raise SourceFailed(f"{url}: larger than {MAX_BYTES // 2**20} MB")
                 return bytes(body)
         except requests.RequestException as exc:
-            raise SourceFailed(f"{url}: {type(exc).__name__}: {exc}") from None
+            raise SourceFailed(f"{redact(url)}: {describe(exc)}") from None
 
 
 class Source(Protocol):

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import requests
 
+from activities.redact import describe
 from activities.trends import Candidate, SourceContext, SourceFailed, label
 from activities.trends.text import plain, sentences
 from workflows.contracts import TrendSource
@@ -42,7 +43,7 @@ class RedditSource:
                 headers={"User-Agent": ctx.settings.trends.user_agent},
                 timeout=ctx.settings.trends.timeout_s, verify=ctx.verify)
         except requests.RequestException as exc:
-            raise SourceFailed(f"reddit token: {type(exc).__name__}: {exc}") from None
+            raise SourceFailed(f"reddit token: {describe(exc)}") from None
         body = _json(answer)
         if answer.status_code != 200 or "access_token" not in body:
             raise SourceFailed(f"reddit token refused (HTTP {answer.status_code}:"
@@ -66,7 +67,7 @@ class RedditSource:
                              "User-Agent": ctx.settings.trends.user_agent},
                     timeout=ctx.settings.trends.timeout_s, verify=ctx.verify)
             except requests.RequestException as exc:
-                raise SourceFailed(f"reddit r/{sub}: {type(exc).__name__}: {exc}") from None
+                raise SourceFailed(f"reddit r/{sub}: {describe(exc)}") from None
             if answer.status_code == 401:
                 with _lock:
                     _tokens.pop(source.key, None)  # the next run asks for a new one

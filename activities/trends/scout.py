@@ -21,6 +21,7 @@ from temporalio import activity
 from activities.config import Settings
 from activities.ledger import Ledger
 from activities.progress import heartbeat
+from activities.redact import describe
 from activities.secrets import SecretStore
 from activities.topics import choose, read_feed_file
 from activities.trends import Candidate, SourceContext, SourceFailed, label, source_for
@@ -62,7 +63,7 @@ def gather(req: ScoutRequest, ctx: SourceContext) -> tuple[list[Candidate], list
                 continue
             except Exception as exc:  # a broken source must not stop the others
                 log.exception("trend source %s of %s broke", name, req.channel)
-                reports.append(SourceReport(name, 0, f"{type(exc).__name__}: {exc}"))
+                reports.append(SourceReport(name, 0, describe(exc)))
                 continue
             reports.append(SourceReport(name, len(items)))
             found += items

@@ -16,6 +16,7 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from activities.publishers.youtube import NETWORK_ERRORS, attempt_time, quota_day
+from activities.redact import describe
 from activities.trends import Candidate, SourceContext, SourceFailed, label
 from activities.trends.text import sentences
 from workflows.contracts import TrendSource
@@ -64,7 +65,7 @@ class YouTubeSource:
             ctx.ledger.spend_quota("youtube", owner, day, LIST_UNITS, exhausted=quota)
             raise SourceFailed(f"youtube HTTP {error.resp.status}: {_message(error)}") from None
         except NETWORK_ERRORS as error:
-            raise SourceFailed(f"youtube: {type(error).__name__}: {error}") from None
+            raise SourceFailed(f"youtube: {describe(error)}") from None
         return [self.video(v, source) for v in answer.get("items", [])]
 
     @staticmethod

@@ -55,6 +55,7 @@ class FakeInstagram(FakeServer):
         self.usage_header = ""  # X-App-Usage on every answer when set
         self.app_id, self.app_secret, self.short_token = "4242", "app-secret", "short-1"
         self.renewals = 0
+        self.tokens_in_urls = 0  # requests that carried a credential in the query string
         self.fail_processing = ""  # a container `status` to end processing with ERROR
         self._ids = itertools.count(1)
 
@@ -71,10 +72,15 @@ class FakeInstagram(FakeServer):
                 req.read()
                 return graph_error(400, 190, "Invalid OAuth access token.")
             return self._upload(req, parts[-1])
+        if {"access_token", "client_secret", "fb_exchange_token"} & set(req.query):
+            self.tokens_in_urls += 1
         form = req.form() if req.method == "POST" else {k: v[0] for k, v in req.query.items()}
         if parts[1:] == ["oauth", "access_token"]:
             return self._exchange(form)
-        if form.get("access_token") != self.token:
+        # The Graph API takes the token as a parameter or as an `OAuth`/`Bearer` header.
+        scheme, _, header_token = req.headers.get("Authorization", "").partition(" ")
+        token = header_token if scheme in ("OAuth", "Bearer") else form.get("access_token")
+        if token != self.token:
             return graph_error(400, 190, "Error validating access token: Session has expired.",
                                subcode=463)
         if parts[0] != VERSION:
