@@ -360,7 +360,7 @@ def test_own_footage_is_transcoded_once_to_the_reels_frame(tmp_path: Path, media
     banner = run_ffmpeg(["-i", str(clip), "-frames:v", "1", "-f", "null", "-"], what="read")
     assert "yuv420p(tv" in banner.stderr
     assert first.clips[0].duration_s == pytest.approx(2.0, abs=0.05)
-    assert first.cost.cpu_seconds > 0.2
+    assert first.cost.cpu_seconds > 0  # ffmpeg's own CPU time, reaped by wait4, is counted
 
     made_at = clip.stat().st_mtime_ns
     again = VisualsActivities(store, 0.0).make_visuals(request)

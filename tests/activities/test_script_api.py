@@ -15,7 +15,7 @@ from activities.script_api import ApiScriptActivities
 from activities.secrets import SecretStore
 from tests.fakes.llm_api import GOOD_SCRIPT, FakeLlm
 from tests.fakes.server import Fault
-from workflows.contracts import ChannelConfig, ScriptConfig, ScriptRequest, Topic
+from workflows.contracts import ChannelConfig, ScriptConfig, ScriptRequest, StageCost, Topic
 
 TOPIC = Topic(
     title="Octopuses have three hearts",
@@ -29,7 +29,9 @@ TOPIC = Topic(
 def llm_settings(tmp_path: Path, ca: Path) -> Settings:
     (tmp_path / "temporal.yaml").write_text(
         f"publishing: {{secrets_dir: {tmp_path / 'secrets'}, ca_bundle: {ca}}}\n"
-        "llm: {prices: {deepseek-chat: {input: 0.28, cached_input: 0.028, output: 0.42}}}\n")
+        "llm: {prices: {deepseek-chat: {input: 0.28, cached_input: 0.028, output: 0.42}}}\n"
+        # A CPU rate large enough that its share shows beside the tokens' price.
+        "costs: {cpu_second_usd: 0.001}\n")
     return load_settings(tmp_path / "temporal.yaml")
 
 
@@ -54,6 +56,14 @@ def request(fake: FakeLlm, key: str = "deepseek", language: str = "en") -> Scrip
     return ScriptRequest("reel/demo/2026-11-23/1", channel, TOPIC)
 
 
+def billed(cost: StageCost, writer: ApiScriptActivities) -> float:
+    """The tokens' price alone: the CPU share moves with the machine's load, the price does not.
+
+    Within 2e-6: `usd` is rounded to 1e-6 and `cpu_seconds` to 1e-3 s (1e-6 at this rate).
+    """
+    return cost.usd - cost.cpu_seconds * writer.settings.cpu_second_usd
+
+
 def test_writes_scenes_with_visual_prompts_and_prices_the_tokens(writer, llm_fake):
     script = writer.write_script_api(request(llm_fake, language="de"))
     assert script.backend == "api" and not script.fallback_reason
@@ -64,7 +74,7 @@ def test_writes_scenes_with_visual_prompts_and_prices_the_tokens(writer, llm_fak
     # 800 fresh + 100 cached prompt tokens, 300 completion tokens at DeepSeek's prices
     expected = (800 * 0.28 + 100 * 0.028 + 300 * 0.42) / 1_000_000
     assert script.cost.backend == "api/deepseek-chat"
-    assert script.cost.usd == pytest.approx(expected, abs=2e-6)
+    assert billed(script.cost, writer) == pytest.approx(expected, abs=2e-6)
     body = llm_fake.bodies[0]
     assert body["response_format"] == {"type": "json_object"}
     assert body["model"] == "deepseek-chat" and body["max_tokens"] == 800
@@ -85,8 +95,8 @@ def test_blank_content_is_asked_again_once(writer, llm_fake):
     llm_fake.answers = [""]
     script = writer.write_script_api(request(llm_fake))
     assert script.backend == "api" and len(llm_fake.bodies) == 2
-    assert script.cost.usd == pytest.approx(2 * (800 * 0.28 + 100 * 0.028 + 300 * 0.42) / 1e6,
-                                            abs=2e-6)
+    assert billed(script.cost, writer) == pytest.approx(
+        2 * (800 * 0.28 + 100 * 0.028 + 300 * 0.42) / 1e6, abs=2e-6)
 
 
 def test_blank_twice_falls_back_to_the_template_with_the_reason(writer, llm_fake):
@@ -150,4 +160,4 @@ def test_a_local_server_needs_no_key(tmp_path, fake_cert):
         req.channel.script.model = "llama3.2"
         script = ApiScriptActivities(settings).write_script_api(req)
     assert script.backend == "api" and script.cost.backend == "api/llama3.2"
-    assert script.cost.usd < 0.001  # not in the price table: CPU time only
+    assert billed(script.cost, ApiScriptActivities(settings)) == pytest.approx(0, abs=2e-6)
