@@ -59,8 +59,18 @@ def _sqlite_wal(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-d
     cursor.close()
 
 
+def driver_url(url: str) -> str:
+    """`url` with psycopg 3 as its driver when it names none: SQLAlchemy's default for a bare
+    `postgresql://` is psycopg2, which the `postgres` extra does not install."""
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url[len(bare) :]
+    return url
+
+
 def make_engine(url: str) -> Engine:
     """The ledger's engine, its schema brought to the code's head (`ledger_schema`)."""
+    url = driver_url(url)
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})

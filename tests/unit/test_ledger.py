@@ -265,3 +265,12 @@ def test_workers_opening_a_new_ledger_at_once(tmp_path: Path) -> None:
         for p in procs:
             p.join(60)
         assert [p.exitcode for p in procs] == [0, 0, 0, 0], f"round {round_}"
+
+
+def test_a_bare_postgresql_url_gets_the_psycopg_driver():
+    from activities.ledger import driver_url
+
+    assert driver_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert driver_url("postgres://h/db") == "postgresql+psycopg://h/db"
+    assert driver_url("postgresql+psycopg2://h/db") == "postgresql+psycopg2://h/db"
+    assert driver_url("sqlite:///var/ledger.db") == "sqlite:///var/ledger.db"
