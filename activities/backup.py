@@ -37,7 +37,7 @@ from activities.backup_db import (
     sqlite_path,
     temporal_cli_version,
 )
-from activities.backup_seal import SECRETS, seal
+from activities.backup_seal import MANIFEST_MAC, SECRETS, check_manifest, seal, sign_manifest
 from activities.config import ConfigError, Settings, load_channel
 from workflows.backup_contracts import BackupRequest, BackupResult
 
@@ -110,7 +110,7 @@ def _files_under(root: Path) -> Iterator[Path]:
         yield from sorted(p for p in root.rglob("*") if p.is_file())
 
 
-def _folders_of_channels(settings: Settings) -> tuple[list[Path], list[Path]]:
+def folders_of_channels(settings: Settings) -> tuple[list[Path], list[Path]]:
     """(own media folders, model folders and files) the channels and the gpu worker use."""
     media: set[Path] = set()
     models: set[Path] = set()
@@ -173,7 +173,7 @@ def stage(settings: Settings, req: BackupRequest, staging: Path, passphrase: str
         since = (now - timedelta(hours=24)).timestamp()
         for path in _recent_artifacts(settings.artifacts_dir, since):
             _copy(path, staging / "artifacts" / path.relative_to(settings.artifacts_dir))
-        media, models = _folders_of_channels(settings)
+        media, models = folders_of_channels(settings)
         manifest.listed = {"media": _listing(media), "models": _listing(models)}
         for name, wanted in (("media", req.with_media), ("models", req.with_models)):
             for item in manifest.listed[name] if wanted else []:
@@ -187,17 +187,23 @@ def stage(settings: Settings, req: BackupRequest, staging: Path, passphrase: str
         manifest.files[path.relative_to(staging).as_posix()] = {
             "sha256": sha256_file(path), "size": path.stat().st_size}
     (staging / MANIFEST).write_text(manifest.to_json())
+    if passphrase:
+        (staging / MANIFEST_MAC).write_bytes(
+            sign_manifest((staging / MANIFEST).read_bytes(), passphrase))
     return manifest
 
 
-def verify_archive(archive: Path, extract_to: Path | None = None) -> Manifest:
+def verify_archive(archive: Path, extract_to: Path | None = None,
+                   passphrase: str = "") -> Manifest:
     """Read the archive through, check every file against the manifest; optionally extract.
 
-    Raises BackupError naming the archive and the first thing wrong with it.
+    With a passphrase, the manifest must carry its MAC under that passphrase. Raises
+    BackupError naming the archive and the first thing wrong with it.
     """
     try:
         with tarfile.open(archive, "r:gz") as tar:
             manifest: Manifest | None = None
+            raw_manifest, signed = b"", None
             seen: dict[str, str] = {}
             for member in tar:
                 if not member.isfile():
@@ -208,7 +214,11 @@ def verify_archive(archive: Path, extract_to: Path | None = None) -> Manifest:
                 stream = tar.extractfile(member)
                 assert stream is not None  # a regular file always has one
                 if name == MANIFEST:
-                    manifest = Manifest.from_json(stream.read().decode())
+                    raw_manifest = stream.read(1 << 24)
+                    manifest = Manifest.from_json(raw_manifest.decode())
+                    continue
+                if name == MANIFEST_MAC:
+                    signed = stream.read(1 << 12)
                     continue
                 digest = hashlib.sha256()
                 out = None
@@ -230,6 +240,8 @@ def verify_archive(archive: Path, extract_to: Path | None = None) -> Manifest:
         raise BackupError(f"{archive}: {MANIFEST}: not a monolathe manifest ({exc})") from None
     if manifest is None:
         raise BackupError(f"{archive}: no {MANIFEST}: not a monolathe backup")
+    if passphrase:
+        check_manifest(raw_manifest, signed, passphrase, str(archive))
     for name, entry in manifest.files.items():
         if name not in seen:
             raise BackupError(f"{archive}: {name}: listed in the manifest but missing")

@@ -43,3 +43,39 @@ def unseal(blob: bytes, passphrase: str) -> bytes:
         raise BackupError(f"{SECRETS}: wrong passphrase (or the file was altered)") from None
 
 
+
+
+# The manifest's MAC: an archive anyone can build verifies against its own hash list, so with
+# a passphrase the list itself is signed (HMAC-SHA256 under a scrypt key of the passphrase).
+MANIFEST_MAC = "manifest.mac"
+
+
+def sign_manifest(manifest: bytes, passphrase: str) -> bytes:
+    import hashlib
+    import hmac
+    import json
+
+    salt = os.urandom(16)
+    mac = hmac.new(_key(passphrase, salt), manifest, hashlib.sha256).hexdigest()
+    return json.dumps({"kdf": "scrypt", "salt": salt.hex(), "hmac_sha256": mac}).encode()
+
+
+def check_manifest(manifest: bytes, signed: bytes | None, passphrase: str, shown: str) -> None:
+    """Raise BackupError unless `signed` is the manifest's MAC under this passphrase."""
+    import hashlib
+    import hmac
+    import json
+
+    if signed is None:
+        raise BackupError(f"{shown}: {MANIFEST_MAC}: missing: the archive was written without a"
+                          " backup passphrase, so nothing proves who wrote it; unset the"
+                          " passphrase to restore it unchecked")
+    try:
+        data = json.loads(signed)
+        salt, mac = bytes.fromhex(data["salt"]), str(data["hmac_sha256"])
+    except (ValueError, KeyError, TypeError):
+        raise BackupError(f"{shown}: {MANIFEST_MAC}: not a monolathe manifest MAC") from None
+    expected = hmac.new(_key(passphrase, salt), manifest, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, mac):
+        raise BackupError(f"{shown}: {MANIFEST_MAC}: does not match (wrong passphrase, or the"
+                          " archive was altered)")

@@ -83,7 +83,10 @@ async def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
                         to_dir=str(args.to.resolve()) if args.to else "",
                         with_media=args.with_media, with_models=args.with_models,
                         with_secrets=args.with_secrets, keep_days=args.keep_days or 0)
-    passphrase = _passphrase(settings, confirm=True) if args.with_secrets else ""
+    # A passphrase in the environment also signs the manifest, so restore can tell the
+    # operator's own archive from a crafted one.
+    passphrase = (_passphrase(settings, confirm=True) if args.with_secrets
+                  else os.environ.get(settings.backups.passphrase_env, ""))
     if args.with_secrets and not passphrase:
         raise BackupError(f"--with-secrets needs a passphrase: set "
                           f"{settings.backups.passphrase_env} or run it in a terminal")
@@ -103,6 +106,8 @@ async def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     m = report.manifest
     print(f"{args.archive}: {m.kind} backup of {m.created_at}, {len(m.files)} files checked"
           f" ({m.temporal_cli})")
+    print(f"  manifest MAC {'checked' if report.authenticated else 'not checked'}"
+          f" ({settings.backups.passphrase_env} {'set' if report.authenticated else 'unset'})")
     print(f"  placed {len(report.placed)} files; previous ones kept as *.before-restore")
     for warning in report.warnings:
         print(f"  warning: {warning}")

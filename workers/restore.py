@@ -32,6 +32,7 @@ from activities.backup import (
     LEDGER_DUMP,
     TEMPORAL_DB,
     Manifest,
+    folders_of_channels,
     sha256_file,
     verify_archive,
 )
@@ -75,6 +76,7 @@ def users_of(settings: Settings) -> list[str]:
 @dataclass
 class RestoreReport:
     manifest: Manifest
+    authenticated: bool = False  # the manifest's MAC matched the backup passphrase
     placed: list[str] = field(default_factory=list)
     kept_aside: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -138,9 +140,72 @@ def _restore_secrets(data: bytes, folder: Path) -> int:
     return count
 
 
+# What a temporal.yaml decides about where restore writes: an archive's own file may not move
+# these, or it could send the archive's files anywhere on the host.
+_TARGETS = ("db_file", "ledger_url", "channels_dir", "artifacts_dir", "var_dir")
+
+
+def _adopt_config(staged: Path, settings: Settings, report: RestoreReport) -> Settings:
+    """Put the archive's temporal.yaml in force only if it keeps every folder where it is."""
+    trial = settings.source.with_name(f".{settings.source.name}.restoring")
+    shutil.copyfile(staged, trial)  # beside the real one, so relative paths resolve alike
+    try:
+        theirs = load_settings(trial)
+    except ConfigError as exc:
+        trial.unlink()
+        report.warnings.append(f"the archive's temporal.yaml was not restored: {exc}")
+        return settings
+    moved = [name for name in _TARGETS if getattr(theirs, name) != getattr(settings, name)]
+    if theirs.publishing.secrets_dir != settings.publishing.secrets_dir:
+        moved.append("publishing.secrets_dir")
+    if moved:
+        aside = settings.source.with_name(settings.source.name + ".from-backup")
+        os.replace(trial, aside)
+        report.warnings.append(
+            f"the archive's temporal.yaml names other folders ({', '.join(moved)}): kept as"
+            f" {aside}, not put in force; everything went where {settings.source} says")
+        return settings
+    _put(trial, settings.source, report)
+    return load_settings(settings.source)
+
+
+def _under(path: Path, roots: list[Path]) -> bool:
+    return any(path == root or path.is_relative_to(root) for root in roots)
+
+
+def _put_listed(staged: Path, manifest: Manifest,
+                allowed: tuple[list[Path], list[Path]] | None, report: RestoreReport) -> None:
+    """Media and model files go back to their own paths, and only those the manifest lists:
+    under a folder the config in force names for them, or anywhere listed when the manifest's
+    MAC proved the archive is the operator's own (`allowed` None)."""
+    for index, name in enumerate(("media", "models")):
+        if not (staged / name).is_dir():
+            continue
+        roots = None if allowed is None else [r.expanduser().resolve() for r in allowed[index]]
+        listed = {str(item["path"]) for item in manifest.listed.get(name, [])}
+        for path in sorted(p for p in (staged / name).rglob("*") if p.is_file()):
+            original = "/" + path.relative_to(staged / name).as_posix()
+            target = Path(os.path.normpath(original))
+            inside = roots is None or _under(target.resolve(), roots)
+            if original not in listed or not inside:
+                report.warnings.append(
+                    f"{name}{original}: not restored: no channel in force names a {name} folder"
+                    " holding it (restore again once the channels are in place)"
+                    if original in listed else f"{name}{original}: not listed in the manifest")
+                continue
+            if target.is_file() and target.stat().st_size == path.stat().st_size and \
+                    sha256_file(target) == sha256_file(path):
+                continue
+            _put(path, target, report)
+
+
 def restore_files(settings: Settings, archive: Path, passphrase: str = "",
                   force: bool = False) -> tuple[Settings, RestoreReport]:
-    """Check the archive and put its files in place; returns the settings now in force."""
+    """Check the archive and put its files in place; returns the settings now in force.
+
+    Every target comes from the config in force when restore starts. With a passphrase the
+    manifest's MAC must match.
+    """
     if not archive.is_file():
         raise BackupError(f"{archive}: no such archive")
     busy = users_of(settings)
@@ -149,8 +214,8 @@ def restore_files(settings: Settings, archive: Path, passphrase: str = "",
                           + "\n  ".join(busy))
     with tempfile.TemporaryDirectory(prefix=".restore-", dir=archive.parent) as tmp:
         staged = Path(tmp)
-        manifest = verify_archive(archive, extract_to=staged)
-        report = RestoreReport(manifest)
+        manifest = verify_archive(archive, extract_to=staged, passphrase=passphrase)
+        report = RestoreReport(manifest, authenticated=bool(passphrase))
         for name in (TEMPORAL_DB, LEDGER_DB):
             if (staged / name).is_file():
                 check_sqlite(staged / name, shown=f"{archive}: {name}")
@@ -166,9 +231,11 @@ def restore_files(settings: Settings, archive: Path, passphrase: str = "",
             report.warnings.append(
                 f"the ledger's schema differs from this version's ({manifest.ledger_schema} vs"
                 f" {ledger_schema()}); new tables are created at start, changed columns are not")
+        # Media and models may go only where the channels in force name, before the archive's
+        # own channel files land (unless the MAC proves the archive is the operator's).
+        allowed = None if report.authenticated else folders_of_channels(settings)
         if (staged / CONFIG).is_file():
-            _put(staged / CONFIG, settings.source, report)
-            settings = load_settings(settings.source)
+            settings = _adopt_config(staged / CONFIG, settings, report)
         if (staged / TEMPORAL_DB).is_file():
             _put(staged / TEMPORAL_DB, settings.db_file, report)
         ledger_file = sqlite_path(settings.ledger_url)
@@ -181,10 +248,10 @@ def restore_files(settings: Settings, archive: Path, passphrase: str = "",
             _pg_restore(settings.ledger_url, staged / LEDGER_DUMP)
             report.placed.append("ledger (pg_restore)")
         for folder, target in (("channels", settings.channels_dir),
-                               ("artifacts", settings.artifacts_dir),
-                               ("media", Path("/")), ("models", Path("/"))):
+                               ("artifacts", settings.artifacts_dir)):
             if (staged / folder).is_dir():
                 _put_tree(staged / folder, target, report)
+        _put_listed(staged, manifest, allowed, report)
         if tokens is not None:
             count = _restore_secrets(tokens, settings.publishing.secrets_dir)
             report.placed.append(f"{count} token files in {settings.publishing.secrets_dir}")
