@@ -8,30 +8,33 @@ longest ago comes back, so a small feed never stalls a channel.
 from __future__ import annotations
 
 import html
-import http.client
 import logging
 import re
-import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import yaml
 from temporalio import activity
 
+from activities import yaml_plain
+from activities.bounded_fetch import FetchFailed, fetch
 from activities.errors import bad_input
+from activities.redact import redact
 from workflows.contracts import ChannelConfig, Topic, TopicRequest
 
 log = logging.getLogger(__name__)
 _TAG = re.compile(r"<[^>]+>")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _ATOM = "{http://www.w3.org/2005/Atom}"
-RSS_TIMEOUT_S = 10
+RSS_TIMEOUT_S = 10  # the whole fetch, a slow sender included
 
 
 def read_feed_file(path: Path) -> list[Topic]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            data = yaml_plain.load(f.read(yaml_plain.MAX_BYTES + 1)) or {}
+    except OSError as exc:
+        raise bad_input(f"{path}: cannot read the trend feed ({exc.strerror or exc})") from None
+    except yaml_plain.YamlRefused as exc:
         raise bad_input(f"{path}: cannot read the trend feed ({exc})") from None
     entries = data.get("topics") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
@@ -101,10 +104,10 @@ def parse_feed(xml_text: str, source: str) -> list[Topic]:
 
 
 def fetch_feed(url: str) -> list[Topic]:
-    request = urllib.request.Request(url, headers={"User-Agent": "monolathe/0.1"})
-    with urllib.request.urlopen(request, timeout=RSS_TIMEOUT_S) as response:
-        body = response.read().decode("utf-8", errors="replace")
-    return parse_feed(body, url)
+    answer = fetch(url, timeout_s=RSS_TIMEOUT_S, headers={"User-Agent": "monolathe/0.1"})
+    if answer.status >= 400:
+        raise FetchFailed(f"{redact(url)}: HTTP {answer.status}")
+    return parse_feed(answer.body.decode("utf-8", errors="replace"), url)
 
 
 def choose(candidates: list[Topic], recent: list[str]) -> Topic:
@@ -121,7 +124,7 @@ def gather_candidates(req: TopicRequest) -> list[Topic]:
     for url in req.rss_urls:
         try:
             candidates.extend(fetch_feed(url))
-        except (OSError, http.client.HTTPException, ET.ParseError, ValueError) as exc:
+        except (FetchFailed, ET.ParseError, ValueError) as exc:
             # A dead feed must not stop the channel while the local feed has topics.
             log.warning("trend feed %s unreadable: %s", url, exc)
     if req.trends_feed:

@@ -14,22 +14,18 @@ skips and reports that source and keeps the others' candidates.
 from __future__ import annotations
 
 import importlib
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
-import requests
-
+from activities.bounded_fetch import FetchFailed, fetch
 from activities.config import Settings
 from activities.ledger import Ledger
-from activities.redact import describe, redact
+from activities.redact import redact
 from activities.secrets import SecretStore
 from workflows.contracts import TrendSource
-
-MAX_BYTES = 5 * 1024 * 1024  # a feed bigger than this is not a feed
 
 
 class SourceFailed(Exception):
@@ -62,29 +58,15 @@ class SourceContext:
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> bytes:
         """The body at `url`, within `trends.timeout_s` in all (a slow sender too)."""
-        if url.startswith("file://"):
-            try:
-                return Path(urlparse(url).path).read_bytes()[:MAX_BYTES]
-            except OSError as exc:
-                raise SourceFailed(f"{url}: {exc.strerror or exc}") from None
-        timeout = self.settings.trends.timeout_s
-        deadline = time.monotonic() + timeout
         try:
-            with requests.get(url, headers={"User-Agent": self.settings.trends.user_agent,
-                                            **(headers or {})},
-                              timeout=timeout, stream=True, verify=self.verify) as response:
-                if response.status_code >= 400:
-                    raise SourceFailed(f"{redact(url)}: HTTP {response.status_code}")
-                body = bytearray()
-                for chunk in response.iter_content(64 * 1024):
-                    body += chunk
-                    if time.monotonic() > deadline:
-                        raise SourceFailed(f"{url}: slower than {timeout:g} s")
-                    if len(body) > MAX_BYTES:
-                        raise SourceFailed(f"{url}: larger than {MAX_BYTES // 2**20} MB")
-                return bytes(body)
-        except requests.RequestException as exc:
-            raise SourceFailed(f"{redact(url)}: {describe(exc)}") from None
+            answer = fetch(url, timeout_s=self.settings.trends.timeout_s, verify=self.verify,
+                           headers={"User-Agent": self.settings.trends.user_agent,
+                                    **(headers or {})})
+        except FetchFailed as exc:
+            raise SourceFailed(str(exc)) from None
+        if answer.status >= 400:
+            raise SourceFailed(f"{redact(url)}: HTTP {answer.status}")
+        return answer.body
 
 
 class Source(Protocol):

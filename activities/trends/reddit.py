@@ -12,9 +12,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-import requests
-
-from activities.redact import describe
+from activities.bounded_fetch import Fetched, FetchFailed, fetch
 from activities.trends import Candidate, SourceContext, SourceFailed, label
 from activities.trends.text import plain, sentences
 from workflows.contracts import TrendSource
@@ -36,17 +34,17 @@ class RedditSource:
                                f" {source.key}`")
         creds = ctx.secrets.load(KEY_FOLDER, source.key)
         try:
-            answer = requests.post(
-                ctx.settings.trends.reddit_token_url,
+            answer = fetch(
+                ctx.settings.trends.reddit_token_url, method="POST",
                 auth=(creds.get("client_id", ""), creds.get("client_secret", "")),
                 data={"grant_type": "client_credentials"},
                 headers={"User-Agent": ctx.settings.trends.user_agent},
-                timeout=ctx.settings.trends.timeout_s, verify=ctx.verify)
-        except requests.RequestException as exc:
-            raise SourceFailed(f"reddit token: {describe(exc)}") from None
-        body = _json(answer)
-        if answer.status_code != 200 or "access_token" not in body:
-            raise SourceFailed(f"reddit token refused (HTTP {answer.status_code}:"
+                timeout_s=ctx.settings.trends.timeout_s, verify=ctx.verify)
+        except FetchFailed as exc:
+            raise SourceFailed(f"reddit token: {exc}") from None
+        body = answer.json_object()
+        if answer.status != 200 or "access_token" not in body:
+            raise SourceFailed(f"reddit token refused (HTTP {answer.status}:"
                                f" {body.get('error', '')}); check `monolathe auth reddit"
                                f" {source.key}`")
         with _lock:
@@ -60,23 +58,23 @@ class RedditSource:
         per_sub = max(1, source.limit // len(source.subreddits))
         for sub in source.subreddits:
             try:
-                answer = requests.get(
+                answer = fetch(
                     f"{ctx.settings.trends.reddit_url}/r/{sub}/top",
                     params={"t": "day", "limit": per_sub, "raw_json": 1},
                     headers={"Authorization": f"bearer {token}",
                              "User-Agent": ctx.settings.trends.user_agent},
-                    timeout=ctx.settings.trends.timeout_s, verify=ctx.verify)
-            except requests.RequestException as exc:
-                raise SourceFailed(f"reddit r/{sub}: {describe(exc)}") from None
-            if answer.status_code == 401:
+                    timeout_s=ctx.settings.trends.timeout_s, verify=ctx.verify)
+            except FetchFailed as exc:
+                raise SourceFailed(f"reddit r/{sub}: {exc}") from None
+            if answer.status == 401:
                 with _lock:
                     _tokens.pop(source.key, None)  # the next run asks for a new one
-            if answer.status_code == 429:
+            if answer.status == 429:
                 raise SourceFailed(f"reddit rate limited for {_reset(answer)} s")
-            if answer.status_code != 200:
-                raise SourceFailed(f"reddit r/{sub}: HTTP {answer.status_code}")
+            if answer.status != 200:
+                raise SourceFailed(f"reddit r/{sub}: HTTP {answer.status}")
             found += [c for c in (self.post(p.get("data", {}), source)
-                                  for p in _json(answer).get("data", {}).get("children", []))
+                                  for p in answer.json_object().get("data", {}).get("children", []))
                       if c is not None]
             remaining = answer.headers.get("X-Ratelimit-Remaining", "")
             if remaining and float(remaining) < 1:
@@ -101,15 +99,7 @@ class RedditSource:
             traffic=float(data.get("score", 0)) + float(data.get("num_comments", 0)))
 
 
-def _json(answer: requests.Response) -> dict:
-    try:
-        body = answer.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _reset(answer: requests.Response) -> str:
+def _reset(answer: Fetched) -> str:
     return answer.headers.get("X-Ratelimit-Reset") or answer.headers.get("Retry-After") or "?"
 
 

@@ -137,7 +137,7 @@ def test_youtube_with_a_bad_key_fails_with_googles_message(ctx, settings):
 
 @pytest.mark.parametrize("path, reason", [
     ("/feeds/malformed.xml", "no entries"),
-    ("/feeds/slow.xml", "ReadTimeout"),
+    ("/feeds/slow.xml", "slower than"),
     ("/feeds/missing.xml", "HTTP 404"),
 ])
 def test_broken_feeds_fail_with_the_reason(ctx, trends_fake, path, reason):
@@ -152,7 +152,7 @@ def test_scout_skips_a_dead_source_and_queues_the_others_best_first(settings, tr
                                             sources(trends_fake.url), ["Honey never spoils"]))
     by_source = {r.source: r for r in result.sources}
     assert by_source["rss:127.0.0.1:1"].candidates == 0
-    assert "ConnectionError" in by_source["rss:127.0.0.1:1"].error
+    assert "ConnectError" in by_source["rss:127.0.0.1:1"].error
     assert by_source["google_trends:US"].candidates == 2
     assert by_source["reddit:r/science+r/space"].candidates == 2  # link posts lack facts
     assert by_source["youtube:DE/28"].candidates == 1
