@@ -39,6 +39,7 @@ from activities.backup_db import (
 )
 from activities.backup_seal import MANIFEST_MAC, SECRETS, check_manifest, seal, sign_manifest
 from activities.config import ConfigError, Settings, load_channel
+from activities.private_files import private_file, private_folder
 from workflows.backup_contracts import BackupRequest, BackupResult
 
 FORMAT = 1
@@ -297,7 +298,7 @@ def make_backup(settings: Settings, req: BackupRequest, passphrase: str = "",
     try:
         if req.kind not in ("full", "state"):
             raise BackupError(f"kind {req.kind!r}: choose full or state")
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         if final.exists():
             raise BackupError(f"{final}: already exists (two backups in the same second)")
         with tempfile.TemporaryDirectory(prefix=f".{final.stem}.", suffix=".staging",
@@ -305,6 +306,7 @@ def make_backup(settings: Settings, req: BackupRequest, passphrase: str = "",
             beat("staging")
             manifest = stage(settings, req, Path(tmp), passphrase, now)
             beat("archiving")
+            private_file(part)  # the archive may hold sealed tokens and every reel's history
             with tarfile.open(part, "w:gz", compresslevel=6) as tar:
                 tar.add(tmp, arcname=".")
         beat("verifying")

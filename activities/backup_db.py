@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -45,16 +46,28 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
 
 
+def libpq_target(url: str) -> tuple[str, dict[str, str]]:
+    """(a libpq URL without the password, the environment that carries it): a command line
+    is visible to every user of the host in `ps`, a process's environment only to its owner."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    env = dict(os.environ)
+    if parsed.password:
+        env["PGPASSWORD"] = str(parsed.password)
+    bare = parsed._replace(drivername="postgresql", password=None)  # set() keeps a None
+    return bare.render_as_string(hide_password=False), env
+
+
 def pg_dump(url: str, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     exe = shutil.which("pg_dump")
     if exe is None:
         raise BackupError("data.ledger_url is PostgreSQL but pg_dump is not on PATH"
                           " (apt-get install postgresql-client)")
-    url = url.replace("postgresql+psycopg2://", "postgresql://").replace(
-        "postgresql+psycopg://", "postgresql://")
-    run = subprocess.run([exe, "--format=custom", "--file", str(dst), "--dbname", url],
-                         capture_output=True, text=True, check=False, timeout=3600)
+    dbname, env = libpq_target(url)
+    run = subprocess.run([exe, "--format=custom", "--file", str(dst), "--dbname", dbname],
+                         capture_output=True, text=True, check=False, timeout=3600, env=env)
     if run.returncode != 0:
         raise BackupError(f"pg_dump of data.ledger_url failed: {run.stderr.strip()[-500:]}")
 

@@ -32,6 +32,7 @@ from activities.ledger_tables import (  # noqa: F401  (re-exported: the tables' 
     VisualDecisionRow,
     _now,
 )
+from activities.private_files import private_file
 from workflows.contracts import Publication, QualityReport, ReelRecord, VisualDecision
 
 
@@ -72,7 +73,7 @@ def make_engine(url: str) -> Engine:
     """The ledger's engine, its schema brought to the code's head (`ledger_schema`)."""
     url = driver_url(url)
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(url[len("sqlite:///") :]))  # SQLite gives its -wal/-shm this mode
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_wal)
     else:

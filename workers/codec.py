@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import stat
+import sys
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +31,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import DataConverter, PayloadCodec
 
 from activities.config import ConfigError, Settings
+from workers.api.tokens import DEFAULT_FILE, TokenFileError, Tokens, is_loopback, load_tokens
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -115,8 +117,13 @@ def data_converter(settings: Settings) -> DataConverter:
 # --- the codec server for the Web UI and `temporal --codec-endpoint` ---
 
 
-def codec_server(codec: PayloadCodec, host: str, port: int, origin: str) -> ThreadingHTTPServer:
-    """POST /encode and /decode per Temporal's codec-server protocol; CORS for `origin`."""
+def codec_server(codec: PayloadCodec, host: str, port: int, origin: str,
+                 tokens: Tokens | None) -> ThreadingHTTPServer:
+    """POST /encode and /decode per Temporal's codec-server protocol; CORS for `origin`.
+
+    With `tokens`, each POST must carry an operator's bearer token (as `temporal
+    --codec-auth` sends it); None serves anyone who can reach the port.
+    """
 
     class Handler(BaseHTTPRequestHandler):
         def _cors(self) -> None:
@@ -144,6 +151,13 @@ def codec_server(codec: PayloadCodec, host: str, port: int, origin: str) -> Thre
             if action not in ("encode", "decode"):
                 self._reply(404, b'{"error": "POST /encode or /decode"}')
                 return
+            if tokens is not None:
+                presented = self.headers.get("Authorization", "").removeprefix("Bearer ")
+                who = tokens.find(presented.strip()) if presented else None
+                if who is None or not who.may("operator"):
+                    self._reply(401 if who is None else 403,
+                                b'{"error": "an operator\'s API token is required"}')
+                    return
             try:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 payloads = json_format.Parse(body, Payloads())
@@ -166,9 +180,20 @@ async def cmd_codec_server(settings: Settings, args: argparse.Namespace) -> int:
     if codec is None:
         raise ConfigError(f"{settings.source}: codec.key_file: not set; nothing to decode")
     origin = settings.codec.cors_origin or settings.ui_url
-    server = codec_server(codec, settings.metrics_host, settings.codec.port, origin)
-    print(f"codec server at http://{settings.metrics_host}:{settings.codec.port} for {origin}"
+    host = settings.metrics_host
+    if args.no_auth and not is_loopback(host):
+        raise ConfigError(f"{settings.source}: metrics.host: {host} is not a loopback address;"
+                          " the codec server serves without a token only on loopback")
+    try:
+        tokens = None if args.no_auth else load_tokens(args.token_file or DEFAULT_FILE)
+    except TokenFileError as exc:
+        raise ConfigError(f"{exc} (or --no-auth on loopback, for the Web UI)") from None
+    server = codec_server(codec, host, settings.codec.port, origin, tokens)
+    print(f"codec server at http://{host}:{settings.codec.port} for {origin}"
           f" (key {codec.key_id.decode()}); Ctrl-C to stop", flush=True)
+    if tokens is None:
+        print("WARNING: --no-auth: every process and user on this host can decrypt payloads"
+              " through this port", file=sys.stderr, flush=True)
     try:
         await asyncio.to_thread(server.serve_forever)
     finally:
@@ -186,7 +211,13 @@ async def cmd_codec_key(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sub.add_parser("codec-server", help="decode encrypted payloads for the Temporal Web UI")
+    server = sub.add_parser("codec-server",
+                            help="decode encrypted payloads for the Temporal Web UI")
+    server.add_argument("--token-file", type=Path, default=None,
+                        help=f"the API's token file (default {DEFAULT_FILE}); an operator's"
+                             " token is required on every request")
+    server.add_argument("--no-auth", action="store_true",
+                        help="serve without a token (loopback only), as the Web UI needs")
     key = sub.add_parser("codec-key", help="write a new payload encryption key file")
     key.add_argument("file", type=Path)
 

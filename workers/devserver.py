@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from activities.config import Settings
+from activities.private_files import private_file, private_folder
 from workflows.visibility import dev_server_flags
 
 
@@ -59,8 +60,9 @@ class DevServer:
         if is_listening(self.settings.address):
             return False
         host, port = _host_port(self.settings.address)
-        self.settings.db_file.parent.mkdir(parents=True, exist_ok=True)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        # Not created here: an empty file reads to the server as a database with no schema.
+        private_folder(self.settings.db_file.parent)
+        private_file(self.log_path)
         cmd = [
             temporal_exe(), "server", "start-dev",
             "--ip", host, "--port", str(port),
@@ -79,6 +81,7 @@ class DevServer:
             self.process = subprocess.Popen(
                 cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
+                umask=0o077,  # what the server writes beside its database is private too
             )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -40,6 +40,7 @@ from activities.backup_db import (
     BackupError,
     check_sqlite,
     ledger_schema,
+    libpq_target,
     sqlite_path,
     temporal_cli_version,
 )
@@ -111,8 +112,10 @@ def _pg_restore(url: str, dump: Path) -> None:
     if exe is None:
         raise BackupError("the archive holds a pg_dump of the ledger but pg_restore is not on"
                           " PATH (apt-get install postgresql-client)")
-    run = subprocess.run([exe, "--clean", "--if-exists", "--no-owner", "--dbname", url,
-                          str(dump)], capture_output=True, text=True, check=False, timeout=3600)
+    dbname, env = libpq_target(url)
+    run = subprocess.run([exe, "--clean", "--if-exists", "--no-owner", "--dbname", dbname,
+                          str(dump)], capture_output=True, text=True, check=False, timeout=3600,
+                         env=env)
     if run.returncode != 0:
         raise BackupError(f"pg_restore into data.ledger_url failed: {run.stderr.strip()[-500:]}")
 

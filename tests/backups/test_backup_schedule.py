@@ -42,7 +42,9 @@ def _backup_gauges(folder: Path) -> dict[str, float]:
 
 
 async def _finished_backup(env: WorkflowEnvironment) -> BackupResult:
-    query = 'WorkflowType="BackupWorkflow" AND ExecutionStatus="Completed"'
+    # Only the schedule's own runs: other tests leave BackupWorkflows on the shared server.
+    query = ('WorkflowType="BackupWorkflow" AND ExecutionStatus="Completed"'
+             ' AND TemporalScheduledById="backups/daily"')
     for _ in range(240):
         async for run in env.client.list_workflows(query):
             handle = env.client.get_workflow_handle(run.id, run_id=run.run_id,

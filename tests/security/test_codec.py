@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.config import ConfigError
 from tests.backups.stack import free_port, make_install
 from tests.workflows.test_backup_workflow import backup_worker
+from workers.api.tokens import add_token, load_tokens
 from workers.cli import connect
 from workers.codec import ENCODING, AesGcmCodec, codec_for, codec_server, read_key, write_key
 from workflows.backup import BackupWorkflow
@@ -25,9 +26,12 @@ from workflows.backup_contracts import BackupRequest
 UI = "http://127.0.0.1:8233"
 
 
-def _post(url: str, body: bytes, origin: str = UI) -> tuple[int, dict, dict[str, str]]:
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "Origin": origin, "X-Namespace": "default"})
+def _post(url: str, body: bytes, origin: str = UI,
+          token: str = "") -> tuple[int, dict, dict[str, str]]:
+    headers = {"Content-Type": "application/json", "Origin": origin, "X-Namespace": "default"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as resp:
             return resp.status, json.load(resp), dict(resp.headers)
@@ -62,21 +66,30 @@ async def test_payloads_are_ciphertext_on_the_server_and_plain_to_clients_and_th
     started = history.events[0].workflow_execution_started_event_attributes.input
 
     port = free_port()
-    server = codec_server(codec_for(settings), "127.0.0.1", port, UI)  # type: ignore[arg-type]
+    token_file = tmp_path / "api-tokens.yaml"
+    operator = add_token(token_file, "ana", "operator")
+    viewer = add_token(token_file, "dash", "viewer")
+    server = codec_server(codec_for(settings), "127.0.0.1", port, UI,  # type: ignore[arg-type]
+                          load_tokens(token_file))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         body = json.dumps({"payloads": [
             {"metadata": {k: base64.b64encode(v).decode() for k, v in p.metadata.items()},
              "data": base64.b64encode(p.data).decode()} for p in started.payloads]}).encode()
-        status, decoded, headers = _post(f"http://127.0.0.1:{port}/decode", body)
+        status, refused, _ = _post(f"http://127.0.0.1:{port}/decode", body)
+        assert status == 401 and "very-private-folder" not in json.dumps(refused)
+        assert _post(f"http://127.0.0.1:{port}/decode", body, token=viewer)[0] == 403
+        status, decoded, headers = _post(f"http://127.0.0.1:{port}/decode", body, token=operator)
         assert status == 200 and headers["Access-Control-Allow-Origin"] == UI
         [payload] = decoded["payloads"]
         assert base64.b64decode(payload["metadata"]["encoding"]) == b"json/plain"
         assert json.loads(base64.b64decode(payload["data"]))["to_dir"] == "/srv/very-private-folder"
 
-        status, encoded, _ = _post(f"http://127.0.0.1:{port}/encode", json.dumps(decoded).encode())
+        status, encoded, _ = _post(f"http://127.0.0.1:{port}/encode",
+                                   json.dumps(decoded).encode(), token=operator)
         assert status == 200 and encoded != decoded
-        status, again, _ = _post(f"http://127.0.0.1:{port}/decode", json.dumps(encoded).encode())
+        status, again, _ = _post(f"http://127.0.0.1:{port}/decode", json.dumps(encoded).encode(),
+                                 token=operator)
         assert again == decoded
 
         assert "X-Namespace" in _preflight(f"http://127.0.0.1:{port}/decode")
@@ -85,7 +98,7 @@ async def test_payloads_are_ciphertext_on_the_server_and_plain_to_clients_and_th
         assert "Access-Control-Allow-Origin" not in foreign
 
         other = write_key(tmp_path / "other.key")
-        wrong = codec_server(AesGcmCodec(read_key(other)), "127.0.0.1", free_port(), UI)
+        wrong = codec_server(AesGcmCodec(read_key(other)), "127.0.0.1", free_port(), UI, None)
         threading.Thread(target=wrong.serve_forever, daemon=True).start()
         status, error, _ = _post(f"http://127.0.0.1:{wrong.server_port}/decode", body)
         assert status == 400 and "encrypted with key" in error["error"]

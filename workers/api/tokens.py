@@ -94,10 +94,15 @@ def add_token(path: Path, name: str, role: str) -> str:
     token = secrets.token_urlsafe(32)
     entries.append(_Token(name=name, role=role, token=token))  # type: ignore[arg-type]
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A new file renamed over the old one: a crash mid-write never leaves a torn token file.
+    tmp = path.with_name(f".{path.name}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         yaml.safe_dump({"tokens": [e.model_dump() for e in entries]}, out, sort_keys=False)
-    os.chmod(path, 0o600)
+        out.flush()
+        os.fsync(out.fileno())
+    os.chmod(tmp, 0o600)  # O_CREAT's mode does not apply to a leftover .part
+    os.replace(tmp, path)
     return token
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from opentelemetry import trace
 from temporalio import activity
 
+from activities.private_files import private_file, private_folder
+
 HANDLER_NAME = "monolathe-json"
 
 
@@ -66,7 +68,7 @@ class JsonFormatter(logging.Formatter):
 
 def add_json_log(path: Path, service: str, level: str) -> logging.Handler:
     """Send the process's logs at `level` to `path` too, leaving the console as it was."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     root = logging.getLogger()
     for handler in root.handlers:
         if handler.name == HANDLER_NAME:
@@ -75,7 +77,7 @@ def add_json_log(path: Path, service: str, level: str) -> logging.Handler:
     for handler in root.handlers:
         if handler.level == logging.NOTSET:
             handler.setLevel(console_level)  # the console keeps showing what it showed
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = logging.FileHandler(private_file(Path(path)), encoding="utf-8")
     handler.name = HANDLER_NAME
     handler.setLevel(level)
     handler.setFormatter(JsonFormatter(service))
