@@ -73,3 +73,10 @@ def test_a_folder_that_is_not_a_package_is_named(tmp_path: Path) -> None:
     done = _check(tmp_path, "loose")
     assert done.returncode == 1
     assert f"{tmp_path / 'loose'}: not a package (no __init__.py)" in done.stderr
+
+
+def test_the_project_has_no_import_circle() -> None:
+    # CI runs `make test`: the circles are checked there too, the line limit in `make lint`.
+    from tools.check_house import PACKAGES, circles
+
+    assert circles(ROOT, PACKAGES) == []
