@@ -35,8 +35,10 @@ chaos: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/python -m pytest tests/chaos/test_soak.py -s
 
+# ruff, then the layout: no import circle among the project's modules, none over 500 lines.
 lint: $(STAMP)
-	$(BIN)/ruff check workflows activities workers tests benchmarks
+	$(BIN)/ruff check workflows activities workers tests benchmarks tools
+	$(BIN)/python tools/check_house.py
 
 # Compose speed against the x264 floor at veryfast and medium; prints and writes var/bench/.
 bench-compose: $(STAMP)

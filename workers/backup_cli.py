@@ -1,4 +1,4 @@
-"""`monolathe backup` and `monolathe restore`, and the `backups/daily` Temporal Schedule."""
+"""`monolathe backup` and `monolathe restore` (the daily schedule: workers.backup_schedule)."""
 
 from __future__ import annotations
 
@@ -9,63 +9,11 @@ import os
 import sys
 from pathlib import Path
 
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleCalendarSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleRange,
-    ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
-)
+from temporalio.client import Client
 
 from activities.backup import BackupError, make_backup
 from activities.config import Settings
-from workflows.backup import SCHEDULE_ID
 from workflows.backup_contracts import BackupRequest
-
-
-def host_time_zone() -> str:
-    """The host's IANA zone name (TZ, else /etc/localtime's target), or UTC."""
-    if os.environ.get("TZ", "").strip(":"):
-        return os.environ["TZ"].strip(":")
-    target = os.path.realpath("/etc/localtime")
-    return target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else "UTC"
-
-
-def daily_schedule(settings: Settings) -> Schedule:
-    hour, minute = (int(x) for x in settings.backups.at.split(":"))
-    b = settings.backups
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            "BackupWorkflow",
-            BackupRequest(kind="full", with_secrets=b.with_secrets, keep_days=b.keep_days),
-            id=f"{SCHEDULE_ID}/run", task_queue=settings.queues.reels),
-        spec=ScheduleSpec(
-            calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(hour)],
-                                            minute=[ScheduleRange(minute)])],
-            time_zone_name=b.timezone or host_time_zone()),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-    )
-
-
-async def ensure_backup_schedule(client: Client, settings: Settings) -> str:
-    """Create `backups/daily`, or bring it in line with temporal.yaml; returns a summary."""
-    schedule = daily_schedule(settings)
-    try:
-        await client.create_schedule(SCHEDULE_ID, schedule)
-    except ScheduleAlreadyRunningError:
-        def update(_input: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(SCHEDULE_ID).update(update)
-    zone = schedule.spec.time_zone_name
-    return (f"schedule {SCHEDULE_ID}: {settings.backups.at} {zone} -> {settings.backups.dir}"
-            f" (kept {settings.backups.keep_days} days)")
 
 
 def _passphrase(settings: Settings, confirm: bool) -> str:
@@ -113,8 +61,8 @@ async def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  warning: {warning}")
     if args.no_start:
         return 0
-    from workers.cli import cmd_up, connect
     from workers.devserver import DevServer
+    from workers.stack import cmd_up, connect
 
     server = DevServer(settings)
     try:

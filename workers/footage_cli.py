@@ -39,7 +39,7 @@ async def estimate(client: Client, settings: Settings, channel: str,
     except RPCError as exc:
         if exc.status != RPCStatusCode.NOT_FOUND:
             raise
-    from workers.run import ledger_for
+    from workers.ledger_access import ledger_for
 
     config = load_channel(settings, channel)
     today = datetime.now(UTC).date().isoformat()

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from temporalio.client import Client
@@ -20,7 +19,7 @@ from temporalio.worker import Interceptor, Worker
 from activities import artifacts
 from activities.artifacts import ArtifactStore
 from activities.config import Settings
-from activities.ledger import Ledger
+from workers.ledger_access import ledger_for
 from workers.work_errors import WorkErrorInterceptor
 
 if TYPE_CHECKING:
@@ -28,12 +27,6 @@ if TYPE_CHECKING:
 
 QUEUES = ("reels", "media", "gpu", "publish", "generate")
 log = logging.getLogger("monolathe.workers")
-
-
-@cache
-def ledger_for(url: str) -> Ledger:
-    """One engine (and one schema check) per process, shared by the queues that write."""
-    return Ledger(url)
 
 
 def activities_for(queue: str, settings: Settings, client: Client | None = None) -> list[Any]:

@@ -23,7 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.backup import archive_name, verify_archive
 from activities.config import load_settings
 from tests.backups.stack import make_install
-from workers.backup_cli import ensure_backup_schedule
+from workers.backup_schedule import ensure_backup_schedule
 from workers.run import build_worker
 from workers.telemetry.gauges import register_backup_gauges
 from workflows.backup import SCHEDULE_ID

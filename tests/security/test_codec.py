@@ -18,8 +18,8 @@ from activities.config import ConfigError
 from tests.backups.stack import free_port, make_install
 from tests.workflows.test_backup_workflow import backup_worker
 from workers.api.tokens import add_token, load_tokens
-from workers.cli import connect
 from workers.codec import ENCODING, AesGcmCodec, codec_for, codec_server, read_key, write_key
+from workers.stack import connect
 from workflows.backup import BackupWorkflow
 from workflows.backup_contracts import BackupRequest
 

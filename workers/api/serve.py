@@ -37,7 +37,7 @@ def auth_for(host: str, token_file: Path | None, no_auth: bool) -> Tokens | None
 async def serve(settings: Settings, host: str, port: int, token_file: Path | None,
                 no_auth: bool, new_token: str = "", role: str = "viewer") -> None:
     from workers.api.app import create_app
-    from workers.cli import connect
+    from workers.stack import connect
 
     if new_token:
         try:

@@ -21,7 +21,7 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from activities.config import Settings
-from workers.run import ledger_for
+from workers.ledger_access import ledger_for
 from workers.telemetry.gauges import (
     FiguresCache,
     register_backup_gauges,

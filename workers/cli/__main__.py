@@ -1,0 +1,5 @@
+"""`python -m workers.cli`: the `monolathe` script."""
+
+from workers.cli import run
+
+run()

@@ -1,0 +1,38 @@
+"""`monolathe check`: temporal.yaml, every channel file, and what this host can run."""
+
+from __future__ import annotations
+
+import argparse
+
+from activities.config import ConfigError, Settings, load_channel
+from workers.check import channel_file_problems
+
+
+async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    print(f"{settings.source}: ok")
+    problems = []
+    for name in sorted(p.stem for p in settings.channels_dir.glob("*.yaml")):
+        try:
+            found = channel_file_problems(load_channel(settings, name),
+                                          f"channels/{name}.yaml")
+        except ConfigError as exc:
+            found = [str(exc)]
+        print(f"channels/{name}.yaml: {'invalid' if found else 'ok'}")
+        problems.extend(found)
+    from activities.footage import describe
+
+    # What this host can run: the generate worker's view (keys, Apple silicon).
+    for name in settings.visuals.sources:
+        info = describe(settings, name)
+        state = "configured" if info.configured else f"not configured: {info.reason}"
+        print(f"visuals {name}: {state}")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sub.add_parser("check", help="validate temporal.yaml and every channel file")
+
+
+COMMANDS = {"check": cmd_check}
