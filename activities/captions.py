@@ -212,7 +212,9 @@ class EventLayout:
 
 def layout_event(texts: list[str], style: CaptionStyle) -> EventLayout:
     """Lines for one event's words: one line if it fits, else the most even split that fits,
-    never breaking inside a word; a word too wide for the area on its own shrinks the size."""
+    never breaking inside a word; a word too wide for the area on its own shrinks the size.
+    Widths are of what libass draws: `drawn` turns each backslash into the wider set-minus."""
+    texts = [drawn(t) for t in texts]
     joined = " ".join(texts)
     face = style.face if style.face.covers(joined) else style.fallback
     x0, y0, x1, y1 = style.area
@@ -371,11 +373,15 @@ def ass_color(hex_rgb: str) -> str:
     return f"&H00{b}{g}{r}".upper()
 
 
+def drawn(text: str) -> str:
+    """The characters libass will draw for `text`: it has no escape for a lone backslash, so
+    the look-alike set-minus stands in (and keeps a spoken `\\N` from breaking the line)."""
+    return text.replace("\\", "\u2216")
+
+
 def escape(text: str) -> str:
     """Keep spoken words from being read as override blocks or line breaks."""
-    text = " ".join(text.split())
-    # libass has no escape for a lone backslash; the look-alike set-minus keeps `\N` literal.
-    text = text.replace("\\", "\u2216")
+    text = drawn(" ".join(text.split()))
     return text.replace("{", "\\{").replace("}", "\\}")
 
 

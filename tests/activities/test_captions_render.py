@@ -85,3 +85,15 @@ def test_default_captions_are_phone_sized_on_the_rendered_frame(tmp_path: Path) 
     left, top, right, bottom = caption_style(LOOK).area
     assert left <= x1 and x2 <= right and top <= y1 and y2 <= bottom
     assert cap_height < 0.1 * LOOK.width  # one line, not two
+
+
+def test_a_long_token_of_backslashes_is_measured_as_drawn_and_stays_in_the_area(
+        tmp_path: Path) -> None:
+    # A trending title quoting a Windows path: libass draws each `\` as the wider `∖`.
+    words = ["See", "C:\\Users\\Public\\Documents\\Reports\\Q3\\Final\\v2"]
+    style = caption_style(LOOK)
+    box = layout_event(words, style)
+    x1, x2, _y1, _y2 = _bbox(_ass(tmp_path, words), 0.5)
+    left, _top, right, _bottom = style.area
+    assert left - 2 <= x1 < x2 <= right + 2, (x1, x2, style.area)
+    assert x2 - x1 == pytest.approx(box.width, rel=0.05)
