@@ -799,8 +799,8 @@ class _Channel(_Strict):
 def channel_path(settings: Settings, name: str) -> Path:
     # A name from a request becomes a file name: only the pattern, never a path elsewhere.
     if not _NAME.fullmatch(name):
-        raise ConfigError(f"channel {name[:60]!r}: not a channel name (lowercase letters,"
-                          " digits, '-' or '_', at most 48)")
+        raise ConfigError(f"{settings.channels_dir.name}/{name[:60]}.yaml: name: must be"
+                          " lowercase letters, digits, '-' or '_' (at most 48)")
     return settings.channels_dir / f"{name}.yaml"
 
 

@@ -15,9 +15,15 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import uvicorn
 import websockets
+from playwright.async_api import async_playwright
+from starlette.responses import HTMLResponse
+from starlette.types import Receive, Scope, Send
 from temporalio.testing import WorkflowEnvironment
 
+from tests.api.stack import start_serving
+from tests.api.test_review_page import ARGS, CHROMIUM
 from tests.security.api_server import EVIL, Served, serving
 
 pytestmark = pytest.mark.integration
@@ -129,3 +135,41 @@ async def test_behind_a_local_tls_proxy_the_cookie_is_secure(api: Served):
     async with api.client(Origin=api.url) as http:
         plain = await http.post("/login", json={"token": api.operator})
     assert "secure" not in plain.headers["set-cookie"].lower()
+
+
+async def test_a_page_on_another_port_cannot_kill_a_channel_through_the_browser(
+        api: Served, tmp_path: Path):
+    """The attack itself, in Debian's Chromium: sign in on the review page, then visit a page
+    on 127.0.0.1 at another port (same site, so the SameSite=Strict cookie goes along) whose
+    form posts to the kill route as soon as it loads."""
+    if not Path(CHROMIUM).is_file():
+        pytest.skip("Debian's chromium is missing: apt-get install chromium (.ci/run does)")
+    kill = f"{api.url}/channels/{api.channel}/kill"
+
+    async def attacker(scope: Scope, receive: Receive, send: Send) -> None:
+        await HTMLResponse(f'<form method=post action="{kill}"></form>'
+                           "<script>document.forms[0].submit()</script>")(scope, receive, send)
+
+    server = uvicorn.Server(uvicorn.Config(attacker, host="127.0.0.1", port=0,
+                                           log_level="warning"))
+    serving_task, evil_url = await start_serving(server)
+    before = await api.signals()
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                page = await browser.new_page()
+                await page.goto(api.url + "/")
+                await page.fill("input[name=token]", api.operator)
+                await page.click("text=Sign in")
+                await page.wait_for_selector("text=Channels", timeout=30_000)
+                async with page.expect_navigation(url=kill):
+                    await page.goto(evil_url + "/")
+                shown = await page.inner_text("body")
+            finally:
+                await browser.close()
+    finally:
+        server.should_exit = True
+        await serving_task
+    assert "cross-site request refused" in shown
+    assert await api.signals() == before

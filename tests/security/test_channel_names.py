@@ -75,5 +75,5 @@ def test_load_channel_refuses_a_name_that_is_not_a_channel_name(tmp_path: Path, 
     with pytest.raises(ConfigError) as caught:
         load_channel(load_settings(tmp_path / "temporal.yaml"), name)
     message = str(caught.value)
-    assert "not a channel name" in message
+    assert message.endswith("name: must be lowercase letters, digits, '-' or '_' (at most 48)")
     assert "db_password" not in message and str(tmp_path) not in message
