@@ -8,6 +8,7 @@ crosses into workflows.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"(\*\.)?({_LABEL}\.)*{_LABEL}")
 # Output profiles: the platforms' recommended sizes for each aspect ratio.
 ASPECT_SIZES = {"9:16": (1080, 1920), "1:1": (1080, 1080), "16:9": (1920, 1080)}
 # The ffmpeg xfade transitions offered per channel: the calm ones that suit narration.
@@ -248,6 +251,27 @@ class _Codec(_Strict):
     cors_origin: str = ""  # the Web UI's origin; empty = the embedded UI's
 
 
+class _Api(_Strict):
+    allowed_hosts: list[str] = []  # Host names the API answers besides its bound address
+    max_body_bytes: int = Field(1_048_576, ge=1024, le=67_108_864)  # larger bodies get 413
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: list[str]) -> list[str]:
+        """As a Host header carries them, without the port: lowercase, IPv6 in brackets."""
+        names = []
+        for name in (v.strip().lower() for v in value):
+            try:
+                address = ipaddress.ip_address(name.strip("[]"))
+                names.append(f"[{address}]" if address.version == 6 else str(address))
+            except ValueError:
+                if not _HOST.fullmatch(name):
+                    raise ValueError(f"{name!r} is not a host name (like reels.example.com, an"
+                                     " IP address or *.example.com; no scheme, port or path)")
+                names.append(name)
+        return names
+
+
 class _Breakers(_Strict):
     failures_to_open: int = Field(3, ge=1, le=100)
     cooldown_s: float = Field(300.0, gt=0)
@@ -272,6 +296,7 @@ class _SettingsFile(_Strict):
     backups: _Backups = _Backups()
     codec: _Codec = _Codec()
     breakers: _Breakers = _Breakers()
+    api: _Api = _Api()
 
 
 DEFAULT_SECRETS_DIR = Path("~/.config/monolathe").expanduser()
@@ -342,6 +367,12 @@ class CodecSettings:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    allowed_hosts: tuple[str, ...] = ()
+    max_body_bytes: int = 1_048_576
+
+
+@dataclass(frozen=True)
 class Queues:
     reels: str
     media: str
@@ -409,6 +440,7 @@ class Settings:
     backups: BackupSettings = BackupSettings()
     codec: CodecSettings = CodecSettings()
     breakers: BreakerSettings = field(default_factory=BreakerSettings)
+    api: ApiSettings = ApiSettings()
     artifacts_url: str = ""  # s3://bucket/prefix, or "" for artifacts_dir alone
     artifacts_endpoint: str = ""
 
@@ -542,6 +574,7 @@ def load_settings(path: Path | None = None) -> Settings:
             key_file=_resolve(base, raw.codec.key_file) if raw.codec.key_file else None,
             port=raw.codec.port, cors_origin=raw.codec.cors_origin),
         breakers=BreakerSettings(**raw.breakers.model_dump()),
+        api=ApiSettings(tuple(raw.api.allowed_hosts), raw.api.max_body_bytes),
     )
 
 
@@ -764,6 +797,10 @@ class _Channel(_Strict):
 
 
 def channel_path(settings: Settings, name: str) -> Path:
+    # A name from a request becomes a file name: only the pattern, never a path elsewhere.
+    if not _NAME.fullmatch(name):
+        raise ConfigError(f"{settings.channels_dir.name}/{name[:60]}.yaml: name: must be"
+                          " lowercase letters, digits, '-' or '_' (at most 48)")
     return settings.channels_dir / f"{name}.yaml"
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
@@ -23,12 +24,19 @@ from temporalio.service import RPCError
 from activities.config import ConfigError, Settings, load_channel
 from activities.topics import find_topic
 from workers.api import page
-from workers.api.models import EstimateRequest, JobCreated, JobRequest, LoginBody, ReviewBody
+from workers.api.guard import COOKIE, Guard, allowed_hosts, caller_of
+from workers.api.models import (
+    EstimateRequest,
+    JobCreated,
+    JobRequest,
+    LoginBody,
+    ReviewBody,
+    is_channel_name,
+)
 from workers.api.tokens import Principal, Tokens
 from workers.jobs import QUERY_TIMEOUT, JobError, Jobs, check_reel_id, start_reel
 from workflows.contracts import ChannelConfig, ChannelStatus, ReviewAnswer, ReviewConfig
 
-COOKIE = "monolathe_token"
 FINAL = ("published", "rejected", "failed", "cancelled", "terminated", "timed-out")
 STREAM_POLL_S = 0.5
 
@@ -39,27 +47,20 @@ class ApiRefusal(Exception):
         self.status, self.message, self.field = status, message, field
 
 
-def _presented(request: Request | WebSocket) -> str:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    if request.cookies.get(COOKIE):
-        return request.cookies[COOKIE]
-    # Browsers cannot set headers on a WebSocket; plain HTTP never takes a token in the URL.
-    return request.query_params.get("token", "") if isinstance(request, WebSocket) else ""
-
-
-def create_app(settings: Settings, client: Client, tokens: Tokens | None) -> FastAPI:
-    """`tokens` None: authentication is off (allowed only on a loopback address)."""
+def create_app(settings: Settings, client: Client, tokens: Tokens | None,
+               host: str = "127.0.0.1") -> FastAPI:
+    """`tokens` None: authentication is off (allowed only on a loopback address). `host`: the
+    address served, whose names are the only Host headers answered."""
     app = FastAPI(title="monolathe", version="1",
                   description="One-off reels, human review and channel control over Temporal.")
     jobs = Jobs(client, settings)
+    # Added last = runs first: the Host check, then the guard (see workers/api/guard.py).
+    app.add_middleware(Guard, tokens=tokens, max_body_bytes=settings.api.max_body_bytes)
+    app.add_middleware(TrustedHostMiddleware, www_redirect=False,
+                       allowed_hosts=allowed_hosts(host, settings.api.allowed_hosts))
 
     def principal(request: Request | WebSocket) -> Principal | None:
-        if tokens is None:
-            return Principal("local", "operator")
-        presented = _presented(request)
-        return tokens.find(presented) if presented else None
+        return caller_of(request).who
 
     def need(role: str) -> Callable[[Request], Principal]:
         def check(request: Request) -> Principal:
@@ -226,7 +227,7 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None) -> Fas
 
     def _control(action: str) -> Callable[..., Awaitable[dict[str, Any]]]:
         async def control(name: str, who: Principal = operator) -> dict[str, Any]:
-            if name not in _channel_names():
+            if not is_channel_name(name) or name not in _channel_names():
                 raise ApiRefusal(404, f"channel {name!r}: no channels/{name}.yaml", "name")
             try:
                 await client.get_workflow_handle(f"channel/{name}").signal(action)
@@ -243,11 +244,13 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None) -> Fas
     # --- the review page ---
 
     @app.post("/login", include_in_schema=False)
-    async def login(body: LoginBody) -> JSONResponse:
+    async def login(request: Request, body: LoginBody) -> JSONResponse:
         if tokens is not None and tokens.find(body.token) is None:
             raise ApiRefusal(401, "unknown token", "token")
         response = JSONResponse({"ok": True})
-        response.set_cookie(COOKIE, body.token, httponly=True, samesite="strict")
+        # https: uvicorn's TLS, or a local TLS proxy's X-Forwarded-Proto.
+        response.set_cookie(COOKIE, body.token, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
         return response
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -37,6 +37,7 @@ def auth_for(host: str, token_file: Path | None, no_auth: bool) -> Tokens | None
 async def serve(settings: Settings, host: str, port: int, token_file: Path | None,
                 no_auth: bool, new_token: str = "", role: str = "viewer") -> None:
     from workers.api.app import create_app
+    from workers.api.guard import allowed_hosts
     from workers.stack import connect
 
     if new_token:
@@ -48,9 +49,11 @@ async def serve(settings: Settings, host: str, port: int, token_file: Path | Non
         return
     tokens = auth_for(host, token_file, no_auth)
     client = await connect(settings)
-    app = create_app(settings, client, tokens)
+    app = create_app(settings, client, tokens, host)
+    names = allowed_hosts(host, settings.api.allowed_hosts)
     print(f"monolathe api on http://{host}:{port}/ (docs at /docs)"
-          + ("; authentication OFF (loopback only)" if tokens is None else ""))
+          + ("; authentication OFF (loopback only)" if tokens is None else "")
+          + f"\nanswers Host: {', '.join(names)} (more in temporal.yaml api.allowed_hosts)")
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                            ws="auto"))
     await server.serve()
