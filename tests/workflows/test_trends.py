@@ -181,7 +181,7 @@ async def test_the_schedule_fills_the_queue_and_reports_a_dead_source(
                     await handle.delete()
     assert len(runs) >= 6, runs
     dead = [r for r in runs if r.source == "rss:127.0.0.1:1"]
-    assert dead and all(r.candidates == 0 and "ConnectionError" in r.error for r in dead)
+    assert dead and all(r.candidates == 0 and "ConnectError" in r.error for r in dead)
     assert all(r.candidates > 0 for r in runs if r.source == "google_trends:US")
     assert topic_queue.depth(ledger, name) == 3  # two searches and one feed item, once each
     assert len(described.info.recent_actions) >= 2
