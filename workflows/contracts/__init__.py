@@ -1,0 +1,220 @@
+"""The dataclasses every workflow and activity takes and returns.
+
+Plain dataclasses of JSON-friendly fields only: they cross Temporal's data converter, are
+recorded in history and must stay readable by the replay tests. Files never appear here as
+bytes, only as URIs into the artifact store.
+
+One module per area, each importing only the ones before it:
+
+    costs     what a stage cost
+    channel   configuration, ChannelWorkflow input/state/status
+    trends    topics and the scout's queue
+    stages    script, voice, visuals, compose, quality
+    footage   footage sources, routing, breakers, budget reservations, estimates
+    review    human review and the reel manifest
+    reel      publishing, the ledger record, ReelResult
+
+Every name is re-exported here: `from workflows.contracts import X` is how code imports them.
+"""
+
+from workflows.contracts.channel import (
+    BudgetUpdate,
+    Cadence,
+    ChannelConfig,
+    ChannelInput,
+    ChannelRef,
+    ChannelResult,
+    ChannelSetup,
+    ChannelState,
+    ChannelStatus,
+    InstagramOptions,
+    LookConfig,
+    ReelSummary,
+    ReviewConfig,
+    ScriptConfig,
+    TopicConfig,
+    TrendSource,
+    VisualsPolicy,
+    VoiceConfig,
+    YouTubeOptions,
+)
+from workflows.contracts.costs import (
+    StageCost,
+)
+from workflows.contracts.footage import (
+    BackendOutcome,
+    BackendsRequest,
+    BackendsView,
+    Breaker,
+    BreakerSettings,
+    BreakerView,
+    BudgetReservation,
+    EstimateRequest,
+    Footage,
+    FootageContext,
+    FootageContextRequest,
+    FootageRequest,
+    FootageSettlement,
+    FootageSources,
+    FootageSourcesRequest,
+    HealthInput,
+    HealthState,
+    ReelEstimate,
+    ReservationAnswer,
+    RoutePlan,
+    SceneAttempt,
+    SceneRoute,
+    SourceEstimate,
+    SourceInfo,
+    SourceSkip,
+    VisualDecision,
+)
+from workflows.contracts.reel import (
+    PlatformPublishRequest,
+    Publication,
+    PublishRequest,
+    PublishResult,
+    RecordResult,
+    ReelProgress,
+    ReelRecord,
+    ReelResult,
+)
+from workflows.contracts.review import (
+    ReelManifest,
+    ReviewAnswer,
+    ReviewNotice,
+    ReviewState,
+)
+from workflows.contracts.stages import (
+    ComposedReel,
+    ComposeRequest,
+    MediaMatch,
+    MediaMatches,
+    MediaMatchRequest,
+    OwnMedia,
+    OwnMediaItem,
+    OwnMediaRequest,
+    QualityReport,
+    QualityRequest,
+    ReelInput,
+    Scene,
+    SceneClip,
+    SceneSpan,
+    Script,
+    ScriptRequest,
+    Visuals,
+    VisualsRequest,
+    VoiceRequest,
+    VoiceTrack,
+    WordTiming,
+)
+from workflows.contracts.trends import (
+    RelevanceRequest,
+    RelevanceScores,
+    RelevanceUpdate,
+    ScoutInput,
+    ScoutRequest,
+    ScoutResult,
+    SourceReport,
+    Topic,
+    TopicRequest,
+)
+
+__all__ = [
+    "BackendOutcome",
+    "BackendsRequest",
+    "BackendsView",
+    "Breaker",
+    "BreakerSettings",
+    "BreakerView",
+    "BudgetReservation",
+    "BudgetUpdate",
+    "Cadence",
+    "ChannelConfig",
+    "ChannelInput",
+    "ChannelRef",
+    "ChannelResult",
+    "ChannelSetup",
+    "ChannelState",
+    "ChannelStatus",
+    "ComposeRequest",
+    "ComposedReel",
+    "EstimateRequest",
+    "Footage",
+    "FootageContext",
+    "FootageContextRequest",
+    "FootageRequest",
+    "FootageSettlement",
+    "FootageSources",
+    "FootageSourcesRequest",
+    "HealthInput",
+    "HealthState",
+    "InstagramOptions",
+    "LookConfig",
+    "MediaMatch",
+    "MediaMatchRequest",
+    "MediaMatches",
+    "OwnMedia",
+    "OwnMediaItem",
+    "OwnMediaRequest",
+    "PlatformPublishRequest",
+    "Publication",
+    "PublishRequest",
+    "PublishResult",
+    "QualityReport",
+    "QualityRequest",
+    "RecordResult",
+    "ReelEstimate",
+    "ReelInput",
+    "ReelManifest",
+    "ReelProgress",
+    "ReelRecord",
+    "ReelResult",
+    "ReelSummary",
+    "RelevanceRequest",
+    "RelevanceScores",
+    "RelevanceUpdate",
+    "ReservationAnswer",
+    "ReviewAnswer",
+    "ReviewConfig",
+    "ReviewNotice",
+    "ReviewState",
+    "RoutePlan",
+    "Scene",
+    "SceneAttempt",
+    "SceneClip",
+    "SceneRoute",
+    "SceneSpan",
+    "ScoutInput",
+    "ScoutRequest",
+    "ScoutResult",
+    "Script",
+    "ScriptConfig",
+    "ScriptRequest",
+    "SourceEstimate",
+    "SourceInfo",
+    "SourceReport",
+    "SourceSkip",
+    "StageCost",
+    "Topic",
+    "TopicConfig",
+    "TopicRequest",
+    "TrendSource",
+    "VisualDecision",
+    "Visuals",
+    "VisualsPolicy",
+    "VisualsRequest",
+    "VoiceConfig",
+    "VoiceRequest",
+    "VoiceTrack",
+    "WordTiming",
+    "YouTubeOptions",
+]
+
+# Every class keeps `workflows.contracts` as its module, as before the package was split: the
+# data converter resolves a dataclass's postponed annotations in sys.modules[cls.__module__],
+# and inside the workflow sandbox only this package (passed through) is there, never its
+# submodules. One home also keeps every name the classes show (reprs, errors) unchanged.
+for _name in __all__:
+    globals()[_name].__module__ = __name__
+del _name
