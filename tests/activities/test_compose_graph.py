@@ -248,7 +248,7 @@ def test_the_mono_mix_is_the_stereo_mixs_channel_ducking_and_all(
     plan = replace(ComposeActivities(store, 0.0).plan(req, tmp_path), mixed=None)
     samples = {}
     for layout in ("mono", "stereo"):
-        monkeypatch.setattr("activities.compose.layout", lambda _plan, chosen=layout: chosen)
+        monkeypatch.setattr("activities.compose_audio.layout", lambda _plan, chosen=layout: chosen)
         out = tmp_path / f"{layout}.f32"
         run_ffmpeg(ffmpeg.output(_mix(plan, req.look), str(out), f="f32le").get_args(),
                    what="mix")  # fmt: skip
@@ -512,12 +512,12 @@ def test_the_upscale_is_zimgs_with_swscales_picture_and_swscales_without_zimg(
 ) -> None:
     # zimg resizes this ffmpeg's 2x for less CPU; a build without libzimg keeps swscale, and
     # both give the same picture.
-    from activities import compose
+    from activities import compose_graph
 
     look = _look()
     drawn = ffmpeg.input("testsrc2=s=540x960:r=30:d=0.5", f="lavfi").filter("format", "yuv420p")
     zimg = _full_size(drawn, (540, 960), look)
-    monkeypatch.setattr(compose, "listed", lambda kind: frozenset())
+    monkeypatch.setattr(compose_graph, "listed", lambda kind: frozenset())
     swscale = _full_size(drawn, (540, 960), look)
     outs = []
     for name, picture in (("zimg", zimg), ("swscale", swscale)):

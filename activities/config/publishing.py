@@ -1,0 +1,59 @@
+"""temporal.yaml's `publishing`: where platform tokens live and which API hosts the publishers
+talk to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field
+
+from activities.config.common import Strict, resolve
+
+DEFAULT_SECRETS_DIR = Path("~/.config/monolathe").expanduser()
+
+
+class _YouTubeApi(Strict):
+    api_endpoint: str = ""  # empty = Google's; a loopback fake in tests
+    token_uri: str = "https://oauth2.googleapis.com/token"  # where refresh tokens go
+    daily_quota_units: int = Field(10_000, ge=1)  # the Cloud project's YouTube quota
+
+
+class _InstagramApi(Strict):
+    graph_url: str = "https://graph.facebook.com"
+    upload_url: str = "https://rupload.facebook.com"
+    api_version: str = "v21.0"
+
+
+class _Publishing(Strict):
+    secrets_dir: str = "~/.config/monolathe"  # per-channel tokens, mode 0600, never in git
+    ca_bundle: str = ""  # extra CA file to trust (a TLS-intercepting proxy, the test fakes)
+    youtube: _YouTubeApi = _YouTubeApi()
+    instagram: _InstagramApi = _InstagramApi()
+
+
+@dataclass(frozen=True)
+class PublishingSettings:
+    """Where platform tokens live and which API hosts the publishers talk to."""
+
+    secrets_dir: Path = DEFAULT_SECRETS_DIR
+    ca_bundle: str = ""
+    youtube_api_endpoint: str = ""
+    youtube_token_uri: str = "https://oauth2.googleapis.com/token"
+    youtube_daily_quota_units: int = 10_000
+    instagram_graph_url: str = "https://graph.facebook.com"
+    instagram_upload_url: str = "https://rupload.facebook.com"
+    instagram_api_version: str = "v21.0"
+
+
+def publishing_settings(raw: _Publishing, base: Path) -> PublishingSettings:
+    return PublishingSettings(
+        secrets_dir=resolve(base, raw.secrets_dir),
+        ca_bundle=str(resolve(base, raw.ca_bundle)) if raw.ca_bundle else "",
+        youtube_api_endpoint=raw.youtube.api_endpoint,
+        youtube_token_uri=raw.youtube.token_uri,
+        youtube_daily_quota_units=raw.youtube.daily_quota_units,
+        instagram_graph_url=raw.instagram.graph_url.rstrip("/"),
+        instagram_upload_url=raw.instagram.upload_url.rstrip("/"),
+        instagram_api_version=raw.instagram.api_version,
+    )
