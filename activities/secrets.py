@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,16 @@ from typing import Any
 from activities.errors import bad_input
 
 AUTH_MISSING = "AuthMissing"  # no usable token: an operator must run `monolathe auth`
+# A key's or channel's name becomes one path segment under secrets_dir, never more: a name
+# from a channel file must not reach another provider's key (`../visuals/runway`).
+KEY_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}")
+KEY_NAME_RULE = "a key name is letters, digits, '.', '_' or '-' (at most 64)"
+
+
+def check_key_name(name: str) -> str:
+    if not KEY_NAME.fullmatch(name):
+        raise ValueError(f"{name[:80]!r}: {KEY_NAME_RULE}")
+    return name
 
 
 class SecretStore:
@@ -23,7 +34,7 @@ class SecretStore:
         self.root = root.expanduser()
 
     def path(self, channel: str, platform: str) -> Path:
-        return self.root / channel / f"{platform}.json"
+        return self.root / check_key_name(channel) / f"{check_key_name(platform)}.json"
 
     def load(self, channel: str, platform: str) -> dict[str, Any]:
         path = self.path(channel, platform)

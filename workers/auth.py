@@ -139,10 +139,10 @@ KEY_FIELDS = {
 def auth_key(settings: Settings, kind: str, name: str,
              values: dict[str, str] | None = None) -> Path:
     """Store `<secrets_dir>/<kind>/<name>.json`; values are read from the terminal, never argv."""
-    import re
+    from activities.secrets import KEY_NAME, KEY_NAME_RULE
 
-    if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", name):
-        raise AuthError(f"{name!r}: a key name is letters, digits, '.', '_' or '-'")
+    if not KEY_NAME.fullmatch(name):
+        raise AuthError(f"{name!r}: {KEY_NAME_RULE}")
     values = values if values is not None else {
         field: _read_secret(f"{kind} {field.replace('_', ' ')}: ") for field in KEY_FIELDS[kind]}
     missing = [f for f in KEY_FIELDS[kind] if not values.get(f)]

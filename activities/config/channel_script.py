@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from activities.config.common import Strict, resolve
 from activities.config.errors import problem
 from activities.config.llm import LlmSettings
+from activities.secrets import check_key_name
 from workflows.contracts import ScriptConfig
 
 
@@ -21,6 +22,11 @@ class _Script(Strict):
     api_key: str | None = None  # api: the key's name (default llm.api_key); "" = no key
     max_tokens: int = Field(700, ge=64, le=4096)
     temperature: float = Field(0.7, ge=0.0, le=2.0)
+
+    @field_validator("api_key")
+    @classmethod
+    def _key_name(cls, value: str | None) -> str | None:
+        return check_key_name(value) if value else value
 
 
 class _Topics(Strict):

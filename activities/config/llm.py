@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from activities.config.common import Strict
 from activities.config.costs import LlmPrice, _Price, default_prices, llm_prices
+from activities.secrets import check_key_name
 
 
 class _Llm(Strict):
@@ -19,6 +20,11 @@ class _Llm(Strict):
     timeout_s: float = Field(90.0, gt=0)
     # USD per million tokens by model; a model not listed costs nothing (a local Ollama).
     prices: dict[str, _Price] = Field(default_factory=default_prices)
+
+    @field_validator("api_key")
+    @classmethod
+    def _key_name(cls, value: str) -> str:
+        return check_key_name(value) if value else value
 
 
 @dataclass(frozen=True)
