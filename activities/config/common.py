@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 
+from activities import yaml_plain
 from activities.config.errors import problem
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -25,11 +25,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise problem(path, "", "file not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(parse)"
-        raise problem(path, where, f"not valid YAML ({getattr(exc, 'problem', exc)})")
+        data = yaml_plain.load(path.read_text(encoding="utf-8"))
+    except yaml_plain.YamlRefused as exc:  # `line N: reason`: never the line's own text
+        raise problem(path, "", str(exc)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

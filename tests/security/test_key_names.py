@@ -1,7 +1,8 @@
-"""A channel file cannot pick another provider's key: `script.api_key` (and `llm.api_key`)
-name one file under the llm keys, checked as `monolathe auth` checks the names it stores.
-Without the check, `../visuals/runway` read Runway's key and sent it to the channel's own
-`base_url`."""
+"""A channel file cannot pick another provider's key, nor expand itself with YAML aliases.
+
+`script.api_key` (and `llm.api_key`) name one file under the llm keys, checked as `monolathe
+auth` checks the names it stores. Without the check, `../visuals/runway` read Runway's key and
+sent it to the channel's own `base_url`."""
 
 from __future__ import annotations
 
@@ -48,3 +49,10 @@ def test_the_secret_store_never_leaves_its_folder(tmp_path: Path) -> None:
     for channel, name in (("llm", "../visuals/runway"), ("..", "x"), ("llm", "a/b")):
         with pytest.raises(ValueError, match="a key name is"):
             store.path(channel, name)
+
+
+def test_channel_files_refuse_yaml_aliases(config_dir: Path) -> None:
+    bomb = "".join(f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+                   for p, c in zip("abcdefg", "bcdefgh", strict=True))
+    message = channel_error(config_dir, "sci", valid_with("a: &a [x, x]\n" + bomb))
+    assert "sci.yaml: line" in message and "aliases (*name) are not allowed" in message
