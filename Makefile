@@ -24,7 +24,8 @@ demo: $(STAMP)
 up: $(STAMP)
 	$(BIN)/monolathe up
 
-test: $(STAMP)
+# The lint first (seconds): CI runs this target, so the layout check holds there too.
+test: lint
 	$(BIN)/python -m pytest -m "not slow" --durations=15
 
 # Real worker processes killed, cut off and starved (tests/chaos), the slow scenarios too.
