@@ -1,5 +1,6 @@
 """A loopback TikTok Content Posting API v2, over TLS, as `requests` sees it.
 
+- GET  /v2/auth/authorize/                      consent granted: 302 to the loopback redirect
 - POST /v2/oauth/token/                         authorization_code (+ PKCE) and refresh_token
 - POST /v2/post/publish/creator_info/query/     the creator's privacy options and limits
 - POST /v2/post/publish/video/init/             a direct post (FILE_UPLOAD | PULL_FROM_URL)
@@ -80,6 +81,7 @@ class FakeTikTok(FakeServer):
         self.min_chunk, self.max_chunk = min_chunk, max_chunk
         self.posts: dict[str, Post] = {}
         self.codes: dict[str, str] = {}  # code -> PKCE challenge, from authorize()
+        self.consents: list[dict[str, str]] = []  # the consent page's queries
         self.refreshes = 0
         self.refresh_expired = False
         self.fail_processing = ""  # a fail_reason to end processing with
@@ -107,6 +109,8 @@ class FakeTikTok(FakeServer):
             return self._upload(req, req.path.rsplit("/", 1)[-1])
         if req.path == "/v2/oauth/token/":
             return self._token(req)
+        if req.method == "GET" and req.path == "/v2/auth/authorize/":
+            return self._consent(req)
         if req.bearer() != self.token:
             req.read()
             return tiktok_error(401, "access_token_invalid", "The access token is invalid.")
@@ -133,6 +137,18 @@ class FakeTikTok(FakeServer):
                 headers["Retry-After"] = str(fault.retry_after)
             return tiktok_error(fault.action, fault.reason or "internal_error", headers=headers)
         return route(body)
+
+    def _consent(self, req: Request) -> Response:
+        """The consent page after the operator clicks Authorize: back to the loopback."""
+        scopes = set(req.arg("scope").split(","))
+        self.consents.append({k: v[0] for k, v in req.query.items()})
+        if req.arg("client_key") != self.client_key or req.arg("code_challenge_method") != \
+                "S256" or not {"video.publish", "video.upload"} <= scopes:
+            return Response(400, {"error": "invalid_request"})
+        code = self.authorize(req.arg("code_challenge"))
+        target = f"{req.arg('redirect_uri')}?code={code}&scopes={','.join(sorted(scopes))}" \
+                 f"&state={req.arg('state')}"
+        return Response(302, b"", {"Location": target})
 
     def _token(self, req: Request) -> Response:
         form = req.form()
