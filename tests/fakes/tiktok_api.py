@@ -260,7 +260,10 @@ class FakeTikTok(FakeServer):
         if fault is not None and isinstance(fault.action, int):
             req.read()
             return tiktok_error(fault.action, fault.reason or "internal_error")
-        post.data += req.read()
+        data = req.read()
+        if len(data) != req.length:  # the client died mid-chunk: TikTok keeps none of it
+            raise Reset
+        post.data += data
         post.chunks += 1
         if post.chunks < post.count:
             return Response(206, b"")
