@@ -52,7 +52,7 @@ def _wait_for_code(server: HTTPServer, state: str) -> dict[str, str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        def do_GET(self) -> None:
             url = urlparse(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             if url.path != CALLBACK:

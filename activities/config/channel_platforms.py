@@ -62,9 +62,9 @@ def tiktok_problems(raw: _TikTok) -> list[tuple[str, str]]:
     """(field, reason) for a tiktok section the API would refuse at post time."""
     found = []
     if raw.mode == "direct" and not raw.audited and raw.privacy_level != "SELF_ONLY":
-        found.append(("tiktok.privacy_level", f"{raw.privacy_level} needs an audited app."
-                      f" {AUDIT_RULE}"))
+        found.append(("tiktok.privacy_level",
+                      f"{raw.privacy_level} needs an audited app. {AUDIT_RULE}"))
     if raw.brand_content_toggle and raw.privacy_level == "SELF_ONLY" and raw.mode == "direct":
-        found.append(("tiktok.brand_content_toggle", "branded content cannot be private"
-                      " (SELF_ONLY); TikTok refuses it"))
+        found.append(("tiktok.brand_content_toggle",
+                      "branded content cannot be private (SELF_ONLY); TikTok refuses it"))
     return found

@@ -163,9 +163,11 @@ class TikTokPublisher:
                 self._save(req, {})
                 raise publish_rejected(f"tiktok could not post reel {req.reel_id}: "
                                        f"{state.get('fail_reason') or 'FAILED'}")
-            if session.get("source") == "FILE_UPLOAD" and session.get("state") != "uploaded":
-                if not self._upload(req, session, int(state.get("uploaded_bytes") or 0)):
-                    session = {}  # the upload URL expired before the last chunk: begin again
+            resumable = session.get("source") == "FILE_UPLOAD" and \
+                session.get("state") != "uploaded"
+            if resumable and not self._upload(req, session,
+                                              int(state.get("uploaded_bytes") or 0)):
+                session = {}  # the upload URL expired before the last chunk: begin again
         elif session.get("state") == "init" and session.get("source") == "PULL_FROM_URL":
             raise publish_rejected(
                 f"tiktok: an earlier attempt asked TikTok to pull reel {req.reel_id} and"

@@ -47,8 +47,8 @@ def test_defaults_post_privately_until_the_app_is_audited(config_dir: Path):  # 
 
 @pytest.mark.parametrize(("lines", "message"), [
     ("tiktok: {privacy_level: PUBLIC_TO_EVERYONE}",
-     "tiktok.privacy_level: PUBLIC_TO_EVERYONE needs an audited app. TikTok keeps every post"
-     " of an unaudited app private"),
+     ("tiktok.privacy_level: PUBLIC_TO_EVERYONE needs an audited app. TikTok keeps every"
+      " post of an unaudited app private")),
     ("tiktok: {brand_content_toggle: true}",
      "tiktok.brand_content_toggle: branded content cannot be private"),
     ("tiktok: {privacy_level: FRIENDS}", "tiktok.privacy_level: Input should be"),

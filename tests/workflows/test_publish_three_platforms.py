@@ -8,7 +8,6 @@ import asyncio
 import json
 
 import pytest
-
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.sdk.metrics import MeterProvider
 from prometheus_client import CollectorRegistry
