@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 from activities.publish import PublishActivities
 from activities.publishers import reel_marker
 from activities.publishers.tiktok import TikTokPublisher, chunk_plan, utf16_len
+from activities.redact import redact
 from tests.fakes.fixtures import CHANNEL, TIKTOK_MAX_CHUNK, TIKTOK_MIN_CHUNK, World
 from tests.fakes.server import Fault
 from tests.fakes.tiktok_api import FakeTikTok
@@ -300,3 +301,10 @@ def test_chunk_plan_follows_tiktoks_rules(size, chunk, expect):
     assert (plan.chunk_size, plan.count) == expect
     first, last = plan.chunk(plan.count - 1)
     assert last == size - 1 and last - first + 1 <= 128 * 1024 * 1024
+
+
+def test_an_upload_url_in_an_error_text_is_redacted():
+    text = ("HTTPSConnectionPool: Max retries exceeded with url: /video/?upload_id=67890"
+            "&upload_token=Xk2-secret-upload-token (Caused by ...)")
+    assert "Xk2-secret-upload-token" not in redact(text)
+    assert "upload_id=67890" in redact(text)
