@@ -211,6 +211,29 @@ def test_upload_resumes_after_some_chunks_arrived(tiktok_world: World, tiktok_fa
     assert tiktok_fake.count("PUT", "/upload/") == post.count  # no chunk sent twice
 
 
+def test_expired_upload_url_starts_a_new_upload_and_posts_once(tiktok_world: World,
+                                                              tiktok_fake: FakeTikTok):
+    pub = publisher(tiktok_world)
+    real_put = pub.http.put
+    sent = []
+
+    def put_then_die(url, **kwargs):  # the worker dies after the first chunk
+        if sent:
+            raise ConnectionResetError("worker killed")
+        sent.append(url)
+        return real_put(url, **kwargs)
+
+    pub.http.put = put_then_die  # type: ignore[method-assign]
+    with pytest.raises(ConnectionResetError):
+        pub.publish(tiktok_world.request("tiktok"), retrying=False)
+    [stale] = tiktok_fake.posts.values()
+    tiktok_fake.expired.add(stale.publish_id)  # an hour later, the upload URL is gone
+    publish(tiktok_world)
+    assert len(tiktok_fake.posts) == 2 and stale.status == "PROCESSING_UPLOAD"
+    [post] = tiktok_fake.published()
+    assert post.sha256 == sha(tiktok_world) and post.publish_id != stale.publish_id
+
+
 def test_lost_init_answer_of_a_file_upload_starts_again_and_posts_once(
         tiktok_world: World, tiktok_fake: FakeTikTok):
     tiktok_fake.faults.append(Fault("init", "commit-then-reset"))

@@ -86,6 +86,7 @@ class FakeTikTok(FakeServer):
         self.refresh_expired = False
         self.fail_processing = ""  # a fail_reason to end processing with
         self.tokens_in_urls = 0
+        self.expired: set[str] = set()  # publish ids whose upload URL has run out (an hour)
         self._ids = itertools.count(1)
 
     # --- test helpers ---
@@ -237,7 +238,7 @@ class FakeTikTok(FakeServer):
 
     def _upload(self, req: Request, publish_id: str) -> Response:
         post = self.posts.get(publish_id)
-        if post is None or req.arg("upload_token") != "fake":
+        if post is None or req.arg("upload_token") != "fake" or publish_id in self.expired:
             req.read()
             return tiktok_error(404, "invalid_upload_url", "no such upload")
         match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", req.headers.get("Content-Range", ""))
