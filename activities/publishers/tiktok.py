@@ -144,13 +144,17 @@ class TikTokPublisher:
     def publish(self, req: PlatformPublishRequest, retrying: bool) -> Publication:
         token = self.tokens.load(req.channel)
         try:
-            return self._publish(req, token)
-        except TikTokError as error:
-            failure = self._classify(error, req)
-            self._record(req, failure.message)
-            raise failure from None
-        except requests.RequestException as error:
-            raise platform_unavailable(f"tiktok: {describe(error, token.values())}") from None
+            try:
+                return self._publish(req, token)
+            except TikTokError as error:
+                raise self._classify(error, req) from None
+            except requests.RequestException as error:
+                raise platform_unavailable(f"tiktok: {describe(error, token.values())}"
+                                           ) from None
+        except ApplicationError as failure:
+            if failure.non_retryable:  # a refusal stays beside the session for the operator
+                self._record(req, failure.message)
+            raise
 
     def _publish(self, req: PlatformPublishRequest, token: dict[str, str]) -> Publication:
         session = self._session(req)

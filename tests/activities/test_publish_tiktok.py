@@ -269,6 +269,7 @@ def test_failed_processing_is_rejected_with_the_fail_reason(tiktok_world: World,
     tiktok_fake.fail_processing = "file_format_check_failed"
     error = failure(tiktok_world)
     assert error.type == "PublishRejected" and "file_format_check_failed" in error.message
+    assert session(tiktok_world) == {"last_error": error.message}  # recorded, no post kept
 
 
 def test_expiring_access_token_is_refreshed_and_saved_0600(tiktok_world: World,
