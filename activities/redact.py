@@ -16,6 +16,7 @@ MASK = "<redacted>"
 
 # Query and form parameters that carry credentials on the APIs the factory calls.
 SECRET_PARAMS = ("access_token", "refresh_token", "client_secret", "fb_exchange_token",
+                 "upload_token",  # TikTok's upload URL: whoever holds it can send the file
                  "input_token", "token", "api_key", "apikey", "key", "code", "code_verifier",
                  "password", "signature", "x-amz-signature", "x-amz-credential",
                  "x-amz-security-token")

@@ -39,6 +39,20 @@ def channel_file_problems(config: ChannelConfig, shown: str) -> list[str]:
     return problems
 
 
+def tiktok_note(config: ChannelConfig) -> str:
+    """How the channel posts to TikTok, and what TikTok's audit rule means for it."""
+    from activities.config.channel_platforms import AUDIT_RULE
+
+    options = config.tiktok
+    if options.mode == "inbox":
+        return ("tiktok: inbox drafts (video.upload scope); the creator finishes each post"
+                " in the TikTok app")
+    how = f"tiktok: direct posts ({options.privacy_level}, video.publish scope)"
+    if options.audited:
+        return f"{how}; the app is marked audited"
+    return f"{how}; unaudited app: {AUDIT_RULE}"
+
+
 def decode_audio(path: str) -> None:
     """Decode the first seconds of the file's first audio stream, or raise ToolFailed."""
     run_ffmpeg(["-v", "error", "-t", "3", "-i", path, "-map", "0:a:0", "-f", "null", "-"],

@@ -80,6 +80,7 @@ def activities_for(queue: str, settings: Settings, client: Client | None = None)
     if queue == "publish":
         from activities.publish import PublishActivities
         from activities.publishers.instagram import InstagramPublisher
+        from activities.publishers.tiktok import TikTokPublisher
         from activities.publishers.youtube import YouTubePublisher
         from activities.secrets import SecretStore
 
@@ -88,6 +89,7 @@ def activities_for(queue: str, settings: Settings, client: Client | None = None)
         platforms = {
             "youtube": YouTubePublisher(secrets, ledger, settings.publishing),
             "instagram": InstagramPublisher(secrets, ledger, settings.publishing),
+            "tiktok": TikTokPublisher(secrets, ledger, settings.publishing),
         }
         publish = PublishActivities(ledger, rate, platforms)
         return [publish.publish_reel, publish.publish_to_platform]

@@ -313,6 +313,7 @@ class ReelWorkflow(ReelFootage, ReelReview, ReelQuality):
                         hashtags=script.hashtags, language=channel.language,
                         out_dir=channel.out_dir, publish_at=publish_at,
                         youtube=channel.youtube, instagram=channel.instagram,
+                        tiktok=channel.tiktok,
                     ),
                     Publication, self.input.queues)
             except BaseException:

@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from activities.config.channel_cadence import _Cadence
 from activities.config.channel_look import _Look, look_config
-from activities.config.channel_platforms import _Instagram, _YouTube
+from activities.config.channel_platforms import _Instagram, _TikTok, _YouTube, tiktok_problems
 from activities.config.channel_script import _Script, _Topics, script_config
 from activities.config.channel_trends import _Trends, trend_sources
 from activities.config.channel_visuals import _ChannelVisuals, check_sources
@@ -28,6 +28,7 @@ from workflows.contracts import (
     ChannelConfig,
     InstagramOptions,
     ReviewConfig,
+    TikTokOptions,
     TopicConfig,
     VisualsPolicy,
     YouTubeOptions,
@@ -50,11 +51,12 @@ class _Channel(Strict):
     voice: _Voice = _Voice()
     look: _Look = _Look()
     cadence: _Cadence = _Cadence()
-    platforms: list[Literal["local", "youtube", "instagram"]] = Field(
+    platforms: list[Literal["local", "youtube", "instagram", "tiktok"]] = Field(
         default_factory=lambda: ["local"], min_length=1
     )
     youtube: _YouTube = _YouTube()
     instagram: _Instagram = _Instagram()
+    tiktok: _TikTok = _TikTok()
     budget: _Budget = _Budget()
     max_in_flight: int = Field(1, ge=1, le=16)
     trends: _Trends = _Trends()
@@ -139,6 +141,9 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
     if raw.media_match == "meaning" and not raw.media_dir:
         raise problem(shown, "media_match", "'meaning' needs a media_dir to match against")
     check_sources(shown, raw.visuals, raw.media_dir, settings)
+    if "tiktok" in raw.platforms:
+        for field_name, reason in tiktok_problems(raw.tiktok):
+            raise problem(shown, field_name, reason)
     return ChannelConfig(
         name=raw.name,
         niche=raw.niche,
@@ -166,6 +171,7 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
                             raw.review_on_timeout, raw.review_max_revisions),
         youtube=YouTubeOptions(**raw.youtube.model_dump()),
         instagram=InstagramOptions(**raw.instagram.model_dump()),
+        tiktok=TikTokOptions(**raw.tiktok.model_dump()),
     )
 
 

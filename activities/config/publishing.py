@@ -25,11 +25,18 @@ class _InstagramApi(Strict):
     api_version: str = "v21.0"
 
 
+class _TikTokApi(Strict):
+    api_url: str = "https://open.tiktokapis.com"  # Content Posting API and the token endpoint
+    auth_url: str = "https://www.tiktok.com/v2/auth/authorize/"  # where the operator consents
+    chunk_mb: int = Field(10, ge=5, le=64)  # upload chunk size, within TikTok's 5 to 64 MB
+
+
 class _Publishing(Strict):
     secrets_dir: str = "~/.config/monolathe"  # per-channel tokens, mode 0600, never in git
     ca_bundle: str = ""  # extra CA file to trust (a TLS-intercepting proxy, the test fakes)
     youtube: _YouTubeApi = _YouTubeApi()
     instagram: _InstagramApi = _InstagramApi()
+    tiktok: _TikTokApi = _TikTokApi()
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,9 @@ class PublishingSettings:
     instagram_graph_url: str = "https://graph.facebook.com"
     instagram_upload_url: str = "https://rupload.facebook.com"
     instagram_api_version: str = "v21.0"
+    tiktok_api_url: str = "https://open.tiktokapis.com"
+    tiktok_auth_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+    tiktok_chunk_bytes: int = 10 * 1024 * 1024
 
 
 def publishing_settings(raw: _Publishing, base: Path) -> PublishingSettings:
@@ -56,4 +66,7 @@ def publishing_settings(raw: _Publishing, base: Path) -> PublishingSettings:
         instagram_graph_url=raw.instagram.graph_url.rstrip("/"),
         instagram_upload_url=raw.instagram.upload_url.rstrip("/"),
         instagram_api_version=raw.instagram.api_version,
+        tiktok_api_url=raw.tiktok.api_url.rstrip("/"),
+        tiktok_auth_url=raw.tiktok.auth_url,
+        tiktok_chunk_bytes=raw.tiktok.chunk_mb * 1024 * 1024,
     )

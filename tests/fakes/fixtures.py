@@ -6,8 +6,10 @@ Test modules import the fixtures they use by name.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from activities.ledger import Ledger
 from activities.secrets import SecretStore
 from tests.fakes.instagram_api import FakeInstagram
 from tests.fakes.server import make_cert
+from tests.fakes.tiktok_api import FakeTikTok
 from tests.fakes.youtube_api import FakeYouTube
 from workflows.contracts import PlatformPublishRequest
 
@@ -91,3 +94,42 @@ def world(tmp_path: Path, fake_cert: tuple[Path, Path], youtube_fake: FakeYouTub
     cover.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(2000) + b"\xff\xd9")
     return World(settings, secrets, Ledger(f"sqlite:///{tmp_path / 'ledger.db'}"), video,
                  cover)
+
+
+# --- TikTok: chunk rules scaled down (5 MB -> 64 KiB) so a real, small MP4 has chunks ---
+
+TIKTOK_MIN_CHUNK = 64 * 1024
+TIKTOK_MAX_CHUNK = 1024 * 1024
+
+
+@pytest.fixture
+def tiktok_fake(fake_cert: tuple[Path, Path]) -> Iterator[FakeTikTok]:
+    with FakeTikTok(fake_cert, min_chunk=TIKTOK_MIN_CHUNK, max_chunk=TIKTOK_MAX_CHUNK) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def real_reel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 3 s H.264/AAC MP4 of some 700 KB: several TikTok chunks at the scaled sizes."""
+    path = tmp_path_factory.mktemp("reel") / "reel.mp4"
+    from activities.ffmpeg_run import ffmpeg_exe
+
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=320x568:rate=30", "-f", "lavfi", "-i",
+                    "sine=frequency=440", "-t", "3", "-c:v", "libx264", "-b:v", "1800k",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)], check=True)
+    return path
+
+
+@pytest.fixture
+def tiktok_world(world: World, tiktok_fake: FakeTikTok, real_reel: Path) -> World:
+    """`world` with the TikTok fake, its token on disk, and a real MP4 as the reel."""
+    settings = replace(world.settings, tiktok_api_url=tiktok_fake.url,
+                       tiktok_chunk_bytes=2 * TIKTOK_MIN_CHUNK)
+    world.secrets.save(CHANNEL, "tiktok", {
+        "client_key": tiktok_fake.client_key, "client_secret": tiktok_fake.client_secret,
+        "access_token": tiktok_fake.token, "refresh_token": tiktok_fake.refresh_token,
+        "open_id": tiktok_fake.open_id,
+    })
+    shutil.copyfile(real_reel, world.video)
+    return replace(world, settings=settings)

@@ -199,10 +199,10 @@ def test_negative_budget_is_rejected(config_dir: Path) -> None:
 
 
 def test_unknown_platform_is_rejected(config_dir: Path) -> None:
-    message = channel_error(config_dir, "sci", valid_with("platforms: [tiktok]\n"))
+    message = channel_error(config_dir, "sci", valid_with("platforms: [myspace]\n"))
 
     assert "channels/sci.yaml: platforms.0:" in message
-    assert "'local'" in message
+    assert "'local'" in message and "'tiktok'" in message
 
 
 def test_name_must_match_the_file_name(config_dir: Path) -> None:

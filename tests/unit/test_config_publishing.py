@@ -61,7 +61,8 @@ def test_publishing_paths_resolve_against_temporal_yaml(config_dir: Path):
 
 
 @pytest.mark.parametrize(("line", "message"), [
-    ("platforms: [tiktok]", "platforms.0: Input should be 'local', 'youtube' or 'instagram'"),
+    ("platforms: [twitter]",
+     "platforms.0: Input should be 'local', 'youtube', 'instagram' or 'tiktok'"),
     ("platforms: [youtube, youtube]", "platforms: Value error, each platform at most once"),
     ("youtube: {privacy: secret}",
      "youtube.privacy: Input should be 'public', 'unlisted' or 'private'"),

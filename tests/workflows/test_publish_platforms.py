@@ -21,8 +21,9 @@ from temporalio.worker import Interceptor, Worker
 from activities.artifacts import to_path, to_uri
 from activities.publish import PublishActivities
 from activities.publishers.instagram import InstagramPublisher
+from activities.publishers.tiktok import TikTokPublisher
 from activities.publishers.youtube import YouTubePublisher
-from tests.fakes.fixtures import CHUNK, World
+from tests.fakes.fixtures import CHUNK, TIKTOK_MAX_CHUNK, TIKTOK_MIN_CHUNK, World
 from tests.fakes.instagram_api import FakeInstagram
 from tests.fakes.server import Fault
 from tests.fakes.youtube_api import FakeYouTube
@@ -55,6 +56,8 @@ async def publishing_worker(
         "youtube": YouTubePublisher(world.secrets, world.ledger, world.settings, CHUNK),
         "instagram": InstagramPublisher(world.secrets, world.ledger, world.settings,
                                         poll_s=0.01),
+        "tiktok": TikTokPublisher(world.secrets, world.ledger, world.settings, poll_s=0.01,
+                                  min_chunk=TIKTOK_MIN_CHUNK, max_chunk=TIKTOK_MAX_CHUNK),
     })
     replaced = {"compose_reel", "publish_reel"}
     acts = [a for a in doubles.activities() if a.__name__ not in replaced]

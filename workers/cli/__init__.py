@@ -7,7 +7,7 @@
     monolathe reel make "topic" --channel NAME
     monolathe check                     validate temporal.yaml and every channel file
     monolathe status                    today's figures per channel, queues, reels in flight
-    monolathe auth youtube|instagram NAME   store a channel's platform token on this host
+    monolathe auth youtube|instagram|tiktok NAME   store a channel's platform token on this host
     monolathe auth visuals SOURCE       store a footage provider's API key on this host
     monolathe auth llm|reddit|youtube-key NAME   store an API key (LLM, trend sources)
     monolathe trends NAME [--refresh]   the channel's ranked topic queue; scout now

@@ -31,6 +31,10 @@ async def cmd_auth(settings: Settings, args: argparse.Namespace) -> int:
         if args.platform == "youtube":
             path = auth_youtube(settings, args.name, args.client_secrets, args.from_file,
                                 open_browser=not args.no_browser)
+        elif args.platform == "tiktok":
+            from workers.auth_tiktok import auth_tiktok
+
+            path = auth_tiktok(settings, args.name, open_browser=not args.no_browser)
         else:
             if not args.ig_user_id:
                 raise CliError("auth instagram needs --ig-user-id (the Instagram professional"
@@ -43,9 +47,9 @@ async def cmd_auth(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    auth = sub.add_parser("auth", help="store a channel's YouTube or Instagram token, or an API"
+    auth = sub.add_parser("auth", help="store a channel's YouTube, Instagram or TikTok token, or an API"
                                        " key (footage provider, LLM, trend source), here")
-    auth.add_argument("platform", choices=["youtube", "instagram", "visuals", "llm", "reddit",
+    auth.add_argument("platform", choices=["youtube", "instagram", "tiktok", "visuals", "llm", "reddit",
                                            "youtube-key"])
     auth.add_argument("name", help="the channel; for visuals: the source (runway, veo,"
                                    " replicate, pexels, pixabay); for llm, reddit,"
@@ -55,7 +59,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     auth.add_argument("--from-file", type=Path, default=None,
                       help="youtube: import an authorized-user token JSON instead")
     auth.add_argument("--no-browser", action="store_true",
-                      help="youtube: print the consent URL instead of opening a browser")
+                      help="youtube, tiktok: print the consent URL instead of opening a"
+                           " browser")
     auth.add_argument("--ig-user-id", default="", help="instagram: the account's id")
     auth.add_argument("--app-id", default="",
                       help="instagram: exchange a short-lived token with this app (asks for"

@@ -5,19 +5,24 @@ from __future__ import annotations
 import argparse
 
 from activities.config import ConfigError, Settings, load_channel
-from workers.check import channel_file_problems
+from workers.check import channel_file_problems, tiktok_note
 
 
 async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
     print(f"{settings.source}: ok")
     problems = []
     for name in sorted(p.stem for p in settings.channels_dir.glob("*.yaml")):
+        notes = []
         try:
-            found = channel_file_problems(load_channel(settings, name),
-                                          f"channels/{name}.yaml")
+            config = load_channel(settings, name)
+            found = channel_file_problems(config, f"channels/{name}.yaml")
+            if "tiktok" in config.platforms:
+                notes.append(tiktok_note(config))
         except ConfigError as exc:
             found = [str(exc)]
         print(f"channels/{name}.yaml: {'invalid' if found else 'ok'}")
+        for note in notes:
+            print(f"  {note}")
         problems.extend(found)
     from activities.footage import describe
 

@@ -80,6 +80,20 @@ class InstagramOptions:
 
 
 @dataclass
+class TikTokOptions:
+    mode: str = "direct"  # direct | inbox (a draft the creator finishes in the TikTok app)
+    audited: bool = False  # unaudited apps may only post SELF_ONLY
+    privacy_level: str = "SELF_ONLY"  # must be one creator_info offers
+    disable_comment: bool = False
+    disable_duet: bool = False
+    disable_stitch: bool = False
+    video_cover_timestamp_ms: int = 1000
+    brand_content_toggle: bool = False
+    brand_organic_toggle: bool = False
+    video_url_base: str = ""  # a verified URL prefix of the channel's out_dir: PULL_FROM_URL
+
+
+@dataclass
 class TrendSource:
     """One of a channel's trend sources (`trends.sources` in its YAML)."""
 
@@ -137,6 +151,7 @@ class ChannelConfig:
     trend_relevance: str = "keywords"  # keywords | meaning (MiniLM on the gpu worker)
     youtube: YouTubeOptions = field(default_factory=YouTubeOptions)
     instagram: InstagramOptions = field(default_factory=InstagramOptions)
+    tiktok: TikTokOptions = field(default_factory=TikTokOptions)
     script: ScriptConfig = field(default_factory=ScriptConfig)
     topics: TopicConfig = field(default_factory=TopicConfig)
     review: ReviewConfig = field(default_factory=lambda: ReviewConfig())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from workflows.contracts.channel import InstagramOptions, YouTubeOptions
+from workflows.contracts.channel import InstagramOptions, TikTokOptions, YouTubeOptions
 from workflows.contracts.costs import StageCost
 from workflows.contracts.footage import VisualDecision
 from workflows.contracts.review import ReelManifest, ReviewState
@@ -44,7 +44,7 @@ class PublishRequest:
 
 @dataclass
 class PlatformPublishRequest:
-    """One reel to one platform (youtube, instagram): one activity call per platform."""
+    """One reel to one platform (youtube, instagram, tiktok): one activity call per platform."""
 
     reel_id: str
     channel: str
@@ -59,6 +59,7 @@ class PlatformPublishRequest:
     publish_at: str = ""  # ISO time; YouTube schedules a private upload to go public then
     youtube: YouTubeOptions = field(default_factory=YouTubeOptions)
     instagram: InstagramOptions = field(default_factory=InstagramOptions)
+    tiktok: TikTokOptions = field(default_factory=TikTokOptions)
 
 
 @dataclass
