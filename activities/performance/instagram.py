@@ -21,6 +21,7 @@ from activities.config import PublishingSettings
 from activities.errors import auth_failed, platform_unavailable, rate_limited
 from activities.ledger import Ledger
 from activities.performance import FetchOutcome, ReelMetrics, as_float, as_int
+from activities.progress import heartbeat
 from activities.publishers.instagram import (
     AUTH_CODES,
     PLATFORM,
@@ -30,7 +31,6 @@ from activities.publishers.instagram import (
     InstagramPublisher,
     _regain_s,
 )
-from activities.progress import heartbeat
 from activities.redact import describe
 from activities.secrets import SecretStore
 from workflows.contracts import PublishedReel

@@ -141,5 +141,5 @@ def reel_figures(ledger: Ledger, channel: str, since: datetime) -> list[ReelFigu
     return lines
 
 
-def per_thousand(usd: float, views: int | float | None) -> float | None:
+def per_thousand(usd: float, views: float | None) -> float | None:
     return usd / views * 1000 if views else None

@@ -13,6 +13,7 @@ API says is spent waits for midnight Pacific time (next_retry_delay), never spin
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -90,8 +91,17 @@ class YouTubeFetcher:
             raise platform_unavailable(f"youtube: {describe(error)}") from None
         finally:
             if creds.token != token_before:
-                self.client._save_credentials(channel, creds)
+                self._save_credentials(channel, creds)
         return outcome
+
+    def _save_credentials(self, channel: str, creds: Any) -> None:
+        """The refreshed token back to its file; a file that never listed its scopes still
+        does not (the defaults filled in here are a guess, not what was granted)."""
+        info = self.secrets.load(channel, PLATFORM)
+        fresh = json.loads(creds.to_json())
+        if not info.get("scopes"):
+            fresh.pop("scopes", None)
+        self.secrets.save(channel, PLATFORM, {**info, **fresh})
 
     # --- the two APIs ---
 

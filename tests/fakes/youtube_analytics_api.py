@@ -126,7 +126,7 @@ class FakeYouTubeAnalytics(FakeYouTube):
             return "startDate is after endDate"
         unknown = set(req.arg("metrics").split(",")) - METRICS
         if unknown:
-            return f"Unknown identifier ({sorted(unknown)[0]}) given in field parameters.metrics"
+            return f"Unknown identifier ({min(unknown)}) given in field parameters.metrics"
         if req.arg("dimensions") != "video" or not req.arg("filters").startswith("video=="):
             return "The query is not supported: dimensions=video needs filters=video==..."
         if int(req.arg("maxResults", "0") or 0) > 200:
