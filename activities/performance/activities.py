@@ -33,7 +33,7 @@ class PerformanceActivities:
 
     @activity.defn(name="list_published_reels")
     def list_published_reels(self, req: PublishedReelsRequest) -> PublishedReels:
-        now = activity.info().current_attempt_scheduled_time
+        now = datetime.fromisoformat(req.now)
         return PublishedReels(perf_store.published_reels(self.ledger, req.channel, now,
                                                          req.max_age_h))
 

@@ -27,6 +27,7 @@ from activities.config import PublishingSettings
 from activities.errors import auth_failed, platform_unavailable, rate_limited
 from activities.ledger import Ledger
 from activities.performance import FetchOutcome, ReelMetrics, as_float, as_int
+from activities.progress import heartbeat
 from activities.publishers.youtube import (
     ANALYTICS_SCOPE,
     NETWORK_ERRORS,
@@ -81,6 +82,8 @@ class YouTubeFetcher:
                 report = self._report(analytics, batch, account, now)
                 outcome.metrics += [self._merge(r, stats.get(r.external_id),
                                                 report.get(r.external_id)) for r in batch]
+                heartbeat({"platform": PLATFORM, "reels": len(outcome.metrics),
+                           "of": len(reels)})
         except HttpError as error:
             raise self._classify(error, channel, account) from None
         except RefreshError as error:

@@ -24,6 +24,7 @@ class PerformanceCadence:
 class PerformanceInput:
     channel: str
     cadence: PerformanceCadence = field(default_factory=PerformanceCadence)
+    queues: dict[str, str] = field(default_factory=dict)  # logical -> configured task queue
 
 
 @dataclass
@@ -39,6 +40,7 @@ class PublishedReel:
 class PublishedReelsRequest:
     channel: str
     max_age_h: float  # reels older than this are past their last fetch
+    now: str  # ISO-8601 UTC: the workflow's clock
 
 
 @dataclass
