@@ -10,6 +10,7 @@ import math
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
@@ -107,7 +108,7 @@ async def test_twenty_reels_over_two_weeks_follow_the_cadence(
     for reel_id, (_platform, _external, at, n) in published.items():
         times = fetched_at[reel_id]
         ages = [(t - at) / HOUR for t in times]
-        gaps = [(b - a) / HOUR for a, b in zip(times, times[1:], strict=False)]
+        gaps = [(b - a) / HOUR for a, b in pairwise(times)]
         assert ages[0] < 1.5, reel_id  # the first run after publishing
         for age, gap in zip(ages, gaps, strict=False):
             # The interval at the next run's age: an hour while that is under 48 h.
