@@ -143,3 +143,47 @@ def reel_figures(ledger: Ledger, channel: str, since: datetime) -> list[ReelFigu
 
 def per_thousand(usd: float, views: float | None) -> float | None:
     return usd / views * 1000 if views else None
+
+
+@dataclass
+class ChannelAudience:
+    channel: str
+    reels: int  # publications with at least one fetch
+    views: int  # the latest count of each, summed
+    views_7d: int  # gained in the last 7 days
+    avg_view_percentage: float | None  # mean of the reels' latest, where the platform has it
+    cost_usd: float  # of the reels counted
+    usd_per_1k_views: float | None
+
+
+def channel_audience(ledger: Ledger, channel: str, now: datetime) -> ChannelAudience:
+    """The channel's totals from each publication's fetches."""
+    with ledger.session() as s:
+        rows = list(s.exec(select(ReelPerformanceRow)
+                           .where(ReelPerformanceRow.channel == channel)
+                           .order_by(ReelPerformanceRow.fetched_at)))
+        costs = dict(s.exec(select(ReelRow.id, ReelRow.total_usd)
+                            .where(ReelRow.channel == channel)).all())
+    by_key: dict[tuple[str, str], list[ReelPerformanceRow]] = {}
+    for row in rows:
+        by_key.setdefault((row.reel_id, row.platform), []).append(row)
+    week_ago = now - timedelta(days=7)
+    views = views_7d = 0
+    retention: list[float] = []
+    reels: set[str] = set()
+    for (reel_id, _platform), fetches in by_key.items():
+        counted = [r for r in fetches if r.views is not None]
+        if not counted:
+            continue
+        reels.add(reel_id)
+        latest = counted[-1].views or 0
+        before = [r.views or 0 for r in counted if utc(r.fetched_at) <= week_ago]
+        views += latest
+        views_7d += latest - (before[-1] if before else 0)
+        kept = [r.avg_view_percentage for r in fetches if r.avg_view_percentage is not None]
+        if kept:
+            retention.append(kept[-1])
+    cost = sum(costs.get(r, 0.0) for r in reels)
+    return ChannelAudience(channel, len(reels), views, views_7d,
+                           sum(retention) / len(retention) if retention else None, cost,
+                           per_thousand(cost, views))
