@@ -190,3 +190,30 @@ class VisualDecisionRow(SQLModel, table=True):
     reason: str = ""
     estimate_usd: float = 0.0
     usd: float = 0.0
+
+
+class ReelPerformanceRow(SQLModel, table=True):
+    """One fetch of one reel's figures from one platform: rows accumulate, so the curve of a
+    reel's views over its life stays in the ledger. A metric the platform did not give is
+    None (not 0: a retired metric is not a reel nobody watched)."""
+
+    __tablename__ = "reel_performance"
+    id: int | None = Field(default=None, primary_key=True)
+    reel_id: str = Field(index=True)
+    channel: str = Field(index=True)
+    platform: str
+    external_id: str = ""  # the platform's video / media id
+    fetched_at: datetime = Field(default_factory=_now, index=True)
+    age_hours: float = 0.0  # since the reel was published, at the fetch
+    views: int | None = None
+    watch_minutes: float | None = None  # estimatedMinutesWatched / ig_reels_video_view_total_time
+    avg_view_seconds: float | None = None  # averageViewDuration / ig_reels_avg_watch_time
+    avg_view_percentage: float | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+    reach: int | None = None
+    subscribers_gained: int | None = None
+    status: str = "ok"  # ok | deleted (the platform no longer has the video)
+    raw_json: str = "{}"  # the platform's answers as received

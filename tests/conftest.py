@@ -23,7 +23,8 @@ from workflows.visibility import KEYS
 
 BIN = Path(sys.executable).parent
 # The YouTube and Instagram fakes; the footage media and provider fakes.
-pytest_plugins = ["tests.fakes.fixtures", "tests.activities.footage_world"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.performance_fixtures",
+                  "tests.activities.footage_world"]
 
 
 # An async test still running after this long fails as Stalled, naming where it waits, and

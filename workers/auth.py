@@ -43,7 +43,7 @@ def _read_secret(prompt: str) -> str:
 
 def auth_youtube(settings: Settings, channel: str, client_secrets: Path | None,
                  from_file: Path | None, open_browser: bool = True) -> Path:
-    from activities.publishers.youtube import SCOPES
+    from activities.publishers.youtube import AUTH_SCOPES as SCOPES
 
     load_channel(settings, channel)  # a typo in the name fails before any browser opens
     if from_file is not None:

@@ -92,7 +92,8 @@ def activities_for(queue: str, settings: Settings, client: Client | None = None)
             "tiktok": TikTokPublisher(secrets, ledger, settings.publishing),
         }
         publish = PublishActivities(ledger, rate, platforms)
-        return [publish.publish_reel, publish.publish_to_platform]
+        return [publish.publish_reel, publish.publish_to_platform,
+                *performance_activities(secrets, ledger, settings)]
     if queue == "generate":
         from activities.footage import FootageActivities
 
@@ -101,11 +102,25 @@ def activities_for(queue: str, settings: Settings, client: Client | None = None)
     raise ValueError(f"unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
 
 
+def performance_activities(secrets: Any, ledger: Any, settings: Settings) -> list[Any]:
+    """The performance fetches: one fetcher per platform (activities/performance)."""
+    from activities.performance.activities import PerformanceActivities
+    from activities.performance.instagram import InstagramFetcher
+    from activities.performance.youtube import YouTubeFetcher
+
+    perf = PerformanceActivities(ledger, {
+        "youtube": YouTubeFetcher(secrets, ledger, settings.publishing),
+        "instagram": InstagramFetcher(secrets, ledger, settings.publishing),
+    })
+    return [perf.list_published_reels, perf.fetch_performance]
+
+
 def build_worker(client: Client, settings: Settings, queue: str,
                  interceptors: Sequence[Interceptor] = ()) -> Worker:
     from workflows.backup import BackupWorkflow
     from workflows.channel import ChannelWorkflow
     from workflows.health import BackendHealthWorkflow
+    from workflows.performance import PerformanceWorkflow
     from workflows.reel import ReelWorkflow
     from workflows.scout import TrendScoutWorkflow
 
@@ -117,7 +132,7 @@ def build_worker(client: Client, settings: Settings, queue: str,
         client,
         task_queue=task_queue,
         workflows=([ChannelWorkflow, ReelWorkflow, TrendScoutWorkflow, BackupWorkflow,
-                    BackendHealthWorkflow] if queue == "reels" else []),
+                    BackendHealthWorkflow, PerformanceWorkflow] if queue == "reels" else []),
         activities=acts,
         interceptors=[WorkErrorInterceptor(), *interceptors],
         activity_executor=ThreadPoolExecutor(max_workers=concurrency,

@@ -147,6 +147,13 @@ RECORD_REEL = Stage("record_reel", "reels", timedelta(seconds=60), attempts=10, 
 # and rate-limit waits come as `next_retry_delay`; the deadline covers a day's quota and more.
 PUBLISH_TO_PLATFORM = Stage("publish_to_platform", "publish", 30 * MINUTE, timedelta(seconds=60),
                             attempts=5, deadline=48 * HOUR)
+# Performance figures (activities/performance), where the platform tokens are. A spent quota
+# waits for its reset (midnight Pacific for YouTube) inside the deadline; the next hourly run
+# is skipped meanwhile, never piled up.
+LIST_PUBLISHED_REELS = Stage("list_published_reels", "publish", timedelta(seconds=60),
+                             deadline=10 * MINUTE)
+FETCH_PERFORMANCE = Stage("fetch_performance", "publish", 10 * MINUTE, timedelta(seconds=60),
+                          deadline=26 * HOUR)
 # Footage (queue `generate`, activities/footage): one scene's clip from one source. The job
 # id is in the ledger before the wait, so a retry polls the same job; the heartbeat comes with
 # every poll, and a job has its own bound (visuals.max_wait_minutes, 20) inside the attempt.

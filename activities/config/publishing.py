@@ -17,6 +17,10 @@ class _YouTubeApi(Strict):
     api_endpoint: str = ""  # empty = Google's; a loopback fake in tests
     token_uri: str = "https://oauth2.googleapis.com/token"  # where refresh tokens go
     daily_quota_units: int = Field(10_000, ge=1)  # the Cloud project's YouTube quota
+    # Of the Data API quota, what the performance fetches may spend a day (videos.list = 1).
+    metrics_quota_units: int = Field(500, ge=0)
+    analytics_endpoint: str = ""  # YouTube Analytics API; empty = Google's
+    analytics_daily_queries: int = Field(2_000, ge=0)  # reports.query calls a quota day
 
 
 class _InstagramApi(Strict):
@@ -48,6 +52,9 @@ class PublishingSettings:
     youtube_api_endpoint: str = ""
     youtube_token_uri: str = "https://oauth2.googleapis.com/token"
     youtube_daily_quota_units: int = 10_000
+    youtube_metrics_quota_units: int = 500
+    youtube_analytics_endpoint: str = ""
+    youtube_analytics_daily_queries: int = 2_000
     instagram_graph_url: str = "https://graph.facebook.com"
     instagram_upload_url: str = "https://rupload.facebook.com"
     instagram_api_version: str = "v21.0"
@@ -63,6 +70,9 @@ def publishing_settings(raw: _Publishing, base: Path) -> PublishingSettings:
         youtube_api_endpoint=raw.youtube.api_endpoint,
         youtube_token_uri=raw.youtube.token_uri,
         youtube_daily_quota_units=raw.youtube.daily_quota_units,
+        youtube_metrics_quota_units=raw.youtube.metrics_quota_units,
+        youtube_analytics_endpoint=raw.youtube.analytics_endpoint,
+        youtube_analytics_daily_queries=raw.youtube.analytics_daily_queries,
         instagram_graph_url=raw.instagram.graph_url.rstrip("/"),
         instagram_upload_url=raw.instagram.upload_url.rstrip("/"),
         instagram_api_version=raw.instagram.api_version,

@@ -60,6 +60,10 @@ SCOPES = [
     "https://www.googleapis.com/auth/youtube.upload",
     "https://www.googleapis.com/auth/youtube.readonly",
 ]
+# The performance figures (activities/performance/youtube.py). Asked for by `monolathe auth`,
+# not sent on the publisher's own refreshes, so a token made before it keeps uploading.
+ANALYTICS_SCOPE = "https://www.googleapis.com/auth/yt-analytics.readonly"
+AUTH_SCOPES = [*SCOPES, ANALYTICS_SCOPE]
 # Quota units per call (YouTube Data API v3 quota calculator).
 INSERT_UNITS = 1600
 LIST_UNITS = 1

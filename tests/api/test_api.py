@@ -268,3 +268,33 @@ async def test_a_reel_no_worker_answers_for_leaves_the_queue_listed(api: Api, mo
     finally:
         await stuck.terminate("test over")
     await done_with(api, job_id)
+
+
+async def test_channel_performance_reads_the_ledger_s_figures(api: Api):
+    from datetime import UTC, datetime, timedelta
+
+    from activities.ledger import Ledger
+    from activities.ledger_tables import PublicationRow, ReelRow
+    from activities.performance import ReelMetrics
+    from activities.performance.store import record
+    from workflows.contracts import PublishedReel
+
+    ledger = Ledger(api.settings.ledger_url)
+    at = datetime.now(UTC) - timedelta(hours=30)
+    reel_id = "reel/agency/2026-01-01/9"
+    with ledger.session() as s:
+        s.add(ReelRow(id=reel_id, channel="agency", day="2026-01-01", title="Nine",
+                      status="published", total_usd=0.2))
+        s.add(PublicationRow(reel_id=reel_id, platform="youtube", status="published",
+                             external_id="v9", published_at=at))
+    reel = PublishedReel(reel_id, "youtube", "v9", at.isoformat())
+    record(ledger, "agency", "youtube", [reel], [ReelMetrics(reel_id, "v9", views=400)],
+           datetime.now(UTC))
+    async with api.client(api.viewer) as http:
+        answer = (await http.get("/channels/agency/performance?days=7")).json()
+        assert answer["totals"]["views"] == 400
+        [line] = [r for r in answer["reels"] if r["reel_id"] == reel_id]
+        assert line["views"] == 400 and line["usd_per_1k_views"] == 0.5
+        missing = await http.get("/channels/nobody/performance")
+        assert missing.status_code == 404 and "nobody" in missing.json()["error"]
+        assert (await http.get("/channels/agency/performance?days=0")).status_code == 422

@@ -18,6 +18,7 @@ from workflows.backup import BackupWorkflow
 from workflows.channel import ChannelWorkflow
 from workflows.contracts import ReelInput, ReelResult, Script, ScriptRequest, VoiceRequest
 from workflows.health import BackendHealthWorkflow
+from workflows.performance import PerformanceWorkflow
 from workflows.reel import ReelWorkflow
 from workflows.scout import TrendScoutWorkflow
 from workflows.stages import SYNTHESIZE_VOICE, WRITE_SCRIPT
@@ -38,7 +39,7 @@ def test_histories_are_checked_in():
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays_deterministically(path: Path):
     replayer = Replayer(workflows=[ChannelWorkflow, ReelWorkflow, TrendScoutWorkflow,
-                                   BackupWorkflow, BackendHealthWorkflow])
+                                   BackupWorkflow, BackendHealthWorkflow, PerformanceWorkflow])
     await replayer.replay_workflow(_history(path))
 
 

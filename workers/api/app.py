@@ -225,6 +225,16 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None,
     async def channels(who: Principal = viewer) -> dict[str, Any]:
         return {"channels": list(await asyncio.gather(*map(_status, _channel_names())))}
 
+    @app.get("/channels/{name}/performance")
+    async def performance(name: str, days: int = 28, who: Principal = viewer) -> dict[str, Any]:
+        from workers.performance_report import performance_report
+
+        if not is_channel_name(name) or name not in _channel_names():
+            raise ApiRefusal(404, f"channel {name!r}: no channels/{name}.yaml", "name")
+        if not 1 <= days <= 365:
+            raise ApiRefusal(422, f"days: {days} is not between 1 and 365", "days")
+        return await asyncio.to_thread(performance_report, jobs.ledger, name, days)
+
     def _control(action: str) -> Callable[..., Awaitable[dict[str, Any]]]:
         async def control(name: str, who: Principal = operator) -> dict[str, Any]:
             if not is_channel_name(name) or name not in _channel_names():

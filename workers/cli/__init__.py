@@ -11,6 +11,7 @@
     monolathe auth visuals SOURCE       store a footage provider's API key on this host
     monolathe auth llm|reddit|youtube-key NAME   store an API key (LLM, trend sources)
     monolathe trends NAME [--refresh]   the channel's ranked topic queue; scout now
+    monolathe performance NAME [--days N] [--json]   views, retention, cost per 1k views
     monolathe review list|show|approve|reject|revise [REEL] [TEXT]   reels awaiting a person
     monolathe api [--host H --port P --tokens FILE]   the HTTP API and the review page
     monolathe backup [--to DIR] [--state] [--with-media|--with-models|--with-secrets]
@@ -39,6 +40,7 @@ from workers.cli import (
     channel,
     check,
     footage,
+    performance,
     reel,
     review,
     status,
@@ -51,8 +53,8 @@ from workers.stack import CliError
 from workers.telemetry.setup import TelemetryError
 
 # In the order `monolathe --help` lists their commands; each adds its parsers and COMMANDS.
-GROUPS = (up, channel, reel, check, status, footage, trends, auth, review, api, backup_cli,
-          codec)
+GROUPS = (up, channel, reel, check, status, footage, trends, performance, auth, review, api,
+          backup_cli, codec)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -175,6 +175,9 @@ def _start(settings: Settings, queues: list[str], port: int, sdk_port: int) -> T
         # The process that owns the ledger reports the business figures, once.
         figures = FiguresCache(settings, ledger_for(settings.ledger_url))
         register_ledger_gauges(meter, figures)
+        from workers.telemetry.audience import AudienceCache, register_audience_gauges
+
+        register_audience_gauges(meter, AudienceCache(settings, figures.ledger))
         register_backup_gauges(meter, settings.backups.dir)  # BackupWorkflow runs on reels
     server, runtime = None, None
     host = settings.metrics_host

@@ -13,6 +13,7 @@ One module per area, each importing only the ones before it:
     footage   footage sources, routing, breakers, budget reservations, estimates
     review    human review and the reel manifest
     reel      publishing, the ledger record, ReelResult
+    performance  a published reel's figures from the platforms
 
 Every name is re-exported here: `from workflows.contracts import X` is how code imports them.
 """
@@ -69,6 +70,16 @@ from workflows.contracts.footage import (
     SourceInfo,
     SourceSkip,
     VisualDecision,
+)
+from workflows.contracts.performance import (
+    FetchPerformanceRequest,
+    FetchPerformanceResult,
+    PerformanceCadence,
+    PerformanceInput,
+    PerformanceResult,
+    PublishedReel,
+    PublishedReels,
+    PublishedReelsRequest,
 )
 from workflows.contracts.reel import (
     PlatformPublishRequest,
@@ -141,6 +152,8 @@ __all__ = [
     "ComposeRequest",
     "ComposedReel",
     "EstimateRequest",
+    "FetchPerformanceRequest",
+    "FetchPerformanceResult",
     "Footage",
     "FootageContext",
     "FootageContextRequest",
@@ -158,10 +171,16 @@ __all__ = [
     "OwnMedia",
     "OwnMediaItem",
     "OwnMediaRequest",
+    "PerformanceCadence",
+    "PerformanceInput",
+    "PerformanceResult",
     "PlatformPublishRequest",
     "Publication",
     "PublishRequest",
     "PublishResult",
+    "PublishedReel",
+    "PublishedReels",
+    "PublishedReelsRequest",
     "QualityReport",
     "QualityRequest",
     "RecordResult",

@@ -1,0 +1,189 @@
+"""The ledger's side of the performance figures: which reels are live, one row per fetch,
+and the curves and figures read back from those rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import func, select
+
+from activities.ledger import Ledger
+from activities.ledger_tables import PublicationRow, ReelPerformanceRow, ReelRow
+from activities.performance import ReelMetrics
+from workflows.contracts import PublishedReel
+
+TYPED = ("views", "watch_minutes", "avg_view_seconds", "avg_view_percentage", "likes",
+         "comments", "shares", "saves", "reach", "subscribers_gained")
+
+
+def utc(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; the ledger writes only UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def published_reels(ledger: Ledger, channel: str, now: datetime,
+                    max_age_h: float) -> list[PublishedReel]:
+    """The channel's live publications younger than max_age_h, with their last fetch."""
+    since = now - timedelta(hours=max_age_h)
+    with ledger.session() as s:
+        last = (select(ReelPerformanceRow.reel_id, ReelPerformanceRow.platform,
+                       func.max(ReelPerformanceRow.fetched_at).label("last"))
+                .where(ReelPerformanceRow.channel == channel)
+                .group_by(ReelPerformanceRow.reel_id, ReelPerformanceRow.platform).subquery())
+        rows = s.exec(
+            select(PublicationRow, last.c.last)
+            .join(ReelRow, ReelRow.id == PublicationRow.reel_id)  # type: ignore[arg-type]
+            .outerjoin(last, (last.c.reel_id == PublicationRow.reel_id)
+                       & (last.c.platform == PublicationRow.platform))
+            .where(ReelRow.channel == channel, PublicationRow.status == "published",
+                   PublicationRow.published_at.is_not(None))  # type: ignore[union-attr]
+            .order_by(PublicationRow.published_at, PublicationRow.reel_id)).all()
+    reels = []
+    for pub, last_at in rows:
+        published = utc(pub.published_at)
+        if published < since or not pub.external_id:
+            continue
+        deleted = _deleted(ledger, pub.reel_id, pub.platform)
+        if deleted:
+            continue  # gone from the platform: nothing more to fetch
+        reels.append(PublishedReel(pub.reel_id, pub.platform, pub.external_id,
+                                   published.isoformat(),
+                                   utc(last_at).isoformat() if last_at else ""))
+    return reels
+
+
+def _deleted(ledger: Ledger, reel_id: str, platform: str) -> bool:
+    with ledger.session() as s:
+        return s.exec(select(ReelPerformanceRow.id).where(
+            ReelPerformanceRow.reel_id == reel_id, ReelPerformanceRow.platform == platform,
+            ReelPerformanceRow.status == "deleted")).first() is not None
+
+
+def record(ledger: Ledger, channel: str, platform: str, reels: list[PublishedReel],
+           metrics: list[ReelMetrics], now: datetime) -> list[str]:
+    """One row per reel fetched; the reel ids written."""
+    published = {r.reel_id: datetime.fromisoformat(r.published_at) for r in reels}
+    with ledger.session() as s:
+        for m in metrics:
+            age = (now - published[m.reel_id]) / timedelta(hours=1)
+            s.add(ReelPerformanceRow(
+                reel_id=m.reel_id, channel=channel, platform=platform,
+                external_id=m.external_id, fetched_at=now, age_hours=round(age, 4),
+                status="deleted" if m.deleted else "ok",
+                raw_json=json.dumps(m.raw, sort_keys=True, default=str),
+                **{k: getattr(m, k) for k in TYPED}))
+    return [m.reel_id for m in metrics]
+
+
+def curve(ledger: Ledger, reel_id: str, platform: str = "") -> list[ReelPerformanceRow]:
+    """Every fetch of a reel, oldest first."""
+    with ledger.session() as s:
+        query = select(ReelPerformanceRow).where(ReelPerformanceRow.reel_id == reel_id)
+        if platform:
+            query = query.where(ReelPerformanceRow.platform == platform)
+        return list(s.exec(query.order_by(ReelPerformanceRow.fetched_at)))
+
+
+@dataclass
+class ReelFigures:
+    reel_id: str
+    title: str
+    topic: str
+    platform: str
+    published_at: str
+    views: int | None  # the latest fetch
+    views_1h: float | None
+    views_24h: float | None
+    views_7d: float | None
+    avg_view_percentage: float | None
+    cost_usd: float
+    usd_per_1k_views: float | None  # the reel's whole cost over its latest views
+    deleted: bool = False
+
+
+def views_at(points: list[tuple[float, int]], age_h: float) -> float | None:
+    """Views at an age, between the two fetches around it (straight line); None before the
+    reel was that old or with no fetch on each side."""
+    before = [(a, v) for a, v in points if a <= age_h]
+    after = [(a, v) for a, v in points if a >= age_h]
+    if not before or not after:
+        return None
+    (a0, v0), (a1, v1) = before[-1], after[0]
+    if a1 == a0:
+        return float(v0)
+    return v0 + (v1 - v0) * (age_h - a0) / (a1 - a0)
+
+
+def reel_figures(ledger: Ledger, channel: str, since: datetime) -> list[ReelFigures]:
+    """One line per reel and platform published since `since`, newest first."""
+    with ledger.session() as s:
+        pubs = s.exec(
+            select(PublicationRow, ReelRow)
+            .join(ReelRow, ReelRow.id == PublicationRow.reel_id)  # type: ignore[arg-type]
+            .where(ReelRow.channel == channel, PublicationRow.status == "published")
+            .order_by(PublicationRow.published_at.desc())).all()  # type: ignore[union-attr]
+    lines = []
+    for pub, reel in pubs:
+        if pub.published_at is None or utc(pub.published_at) < since:
+            continue
+        rows = curve(ledger, pub.reel_id, pub.platform)
+        points = [(r.age_hours, r.views) for r in rows if r.views is not None]
+        latest = points[-1][1] if points else None
+        retention = [r.avg_view_percentage for r in rows if r.avg_view_percentage is not None]
+        lines.append(ReelFigures(
+            pub.reel_id, reel.title, reel.topic, pub.platform, utc(pub.published_at).isoformat(),
+            latest, views_at(points, 1), views_at(points, 24), views_at(points, 24 * 7),
+            retention[-1] if retention else None, reel.total_usd,
+            per_thousand(reel.total_usd, latest),
+            deleted=any(r.status == "deleted" for r in rows)))
+    return lines
+
+
+def per_thousand(usd: float, views: float | None) -> float | None:
+    return usd / views * 1000 if views else None
+
+
+@dataclass
+class ChannelAudience:
+    channel: str
+    reels: int  # publications with at least one fetch
+    views: int  # the latest count of each, summed
+    views_7d: int  # gained in the last 7 days
+    avg_view_percentage: float | None  # mean of the reels' latest, where the platform has it
+    cost_usd: float  # of the reels counted
+    usd_per_1k_views: float | None
+
+
+def channel_audience(ledger: Ledger, channel: str, now: datetime) -> ChannelAudience:
+    """The channel's totals from each publication's fetches."""
+    with ledger.session() as s:
+        rows = list(s.exec(select(ReelPerformanceRow)
+                           .where(ReelPerformanceRow.channel == channel)
+                           .order_by(ReelPerformanceRow.fetched_at)))
+        costs = dict(s.exec(select(ReelRow.id, ReelRow.total_usd)
+                            .where(ReelRow.channel == channel)).all())
+    by_key: dict[tuple[str, str], list[ReelPerformanceRow]] = {}
+    for row in rows:
+        by_key.setdefault((row.reel_id, row.platform), []).append(row)
+    week_ago = now - timedelta(days=7)
+    views = views_7d = 0
+    retention: list[float] = []
+    reels: set[str] = set()
+    for (reel_id, _platform), fetches in by_key.items():
+        counted = [r for r in fetches if r.views is not None]
+        if not counted:
+            continue
+        reels.add(reel_id)
+        latest = counted[-1].views or 0
+        before = [r.views or 0 for r in counted if utc(r.fetched_at) <= week_ago]
+        views += latest
+        views_7d += latest - (before[-1] if before else 0)
+        kept = [r.avg_view_percentage for r in fetches if r.avg_view_percentage is not None]
+        if kept:
+            retention.append(kept[-1])
+    cost = sum(costs.get(r, 0.0) for r in reels)
+    return ChannelAudience(channel, len(reels), views, views_7d,
+                           sum(retention) / len(retention) if retention else None, cost,
+                           per_thousand(cost, views))

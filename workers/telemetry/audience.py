@@ -1,0 +1,64 @@
+"""Audience gauges: what the platforms say about each channel's reels, from the ledger's
+performance rows (PerformanceWorkflow writes them). Read once per scrape, cached briefly.
+
+`monolathe_audience_views` is each channel's total of its reels' latest view counts; the
+views of any window are its difference over that window, so the views-drop alert compares
+`views - views offset 7d` with the 7 days before.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from opentelemetry.metrics import CallbackOptions, Meter, Observation
+
+from activities.config import Settings
+from activities.ledger import Ledger
+from activities.performance.store import ChannelAudience, channel_audience
+from workers.telemetry.figures import channel_names
+
+
+class AudienceCache:
+    def __init__(self, settings: Settings, ledger: Ledger, ttl: float = 30.0) -> None:
+        self.settings, self.ledger, self.ttl = settings, ledger, ttl
+        self._lock = threading.Lock()
+        self._at = -1e9
+        self._figures: list[ChannelAudience] = []
+
+    def get(self) -> list[ChannelAudience]:
+        with self._lock:
+            if time.monotonic() - self._at > self.ttl:
+                now = datetime.now(UTC)
+                self._figures = [channel_audience(self.ledger, name, now)
+                                 for name in channel_names(self.settings, self.ledger)]
+                self._at = time.monotonic()
+            return self._figures
+
+
+def register_audience_gauges(meter: Meter, cache: AudienceCache) -> None:
+    def per_channel(value: Callable[[ChannelAudience], float | None]
+                    ) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def callback(_options: CallbackOptions) -> Iterable[Observation]:
+            return [Observation(v, {"channel": f.channel}) for f in cache.get()
+                    if (v := value(f)) is not None]
+        return callback
+
+    for name, description, value in [
+        ("monolathe.audience.views", "Views of the channel's reels, the latest count of each",
+         lambda f: f.views),
+        ("monolathe.audience.views_7d", "Views the channel's reels gained in the last 7 days",
+         lambda f: f.views_7d),
+        ("monolathe.audience.reels", "Published reels with figures from their platform",
+         lambda f: f.reels),
+        ("monolathe.audience.avg_view_percentage",
+         "Mean average-view-percentage of the channel's reels (YouTube)",
+         lambda f: f.avg_view_percentage),
+        ("monolathe.audience.usd_per_1k_views",
+         "What a thousand views cost: the reels' cost over their views",
+         lambda f: f.usd_per_1k_views),
+    ]:
+        meter.create_observable_gauge(name, [per_channel(value)], unit="",
+                                      description=description)
