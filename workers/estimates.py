@@ -82,9 +82,12 @@ class CostEstimate:
 
 def catalog(settings: Settings) -> list[SourceInfo]:
     """Every source of temporal.yaml as this host sees it (keys, client libraries)."""
-    from activities.footage import describe
+    from activities.footage import LOCAL_SOURCES, describe
 
-    return [describe(settings, name) for name in settings.visuals.sources]
+    known = [describe(settings, name) for name in settings.visuals.sources]
+    # own media and the procedural render run on every host, listed in the table or not
+    return known + [SourceInfo(name=n, kind="still" if n == "own" else "video", quality=0.0)
+                    for n in LOCAL_SOURCES if n not in settings.visuals.sources]
 
 
 def breaker_state(info: SourceInfo, view: BackendsView) -> str:
