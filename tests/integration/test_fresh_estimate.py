@@ -84,7 +84,9 @@ async def test_a_fresh_estimate_is_what_the_first_reel_settles_for(
     assert reel.topic == TOPIC
     settled = _footage_usd(ledger, reel.reel_id)
     assert abs(settled - report.footage_usd) <= TOLERANCE * report.footage_usd + 1e-9, \
-        (settled, report.footage_usd, report.scenes)
+        (settled, report.footage_usd, report.scenes,
+         [(d.scene, d.source, d.outcome, d.usd, d.estimate_usd)
+          for d in ledger.visual_decisions(reel.reel_id)])
     if channel == "demo":
         assert report.footage_usd == 0.0 and report.chosen == ["procedural"]
     elif channel == "stock":
