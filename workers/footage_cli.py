@@ -1,91 +1,89 @@
 """`monolathe estimate CHANNEL` and `monolathe backends`: money and provider health for footage.
 
-Both read the live control plane: the breakers and the last catalog of sources from
-`backends/health`, the budget left from the channel's workflow (its `estimate` query). A
-channel that is not running is estimated from its file and today's ledger spend.
+Both work on a fresh install: the sources and prices come from temporal.yaml
+(workers/estimates.py), the breakers from `backends/health` when Temporal is reachable and a
+reel has routed footage; until then every source that can run here is "closed (no calls yet)".
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import UTC, datetime
 
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
-from activities.config import Settings, load_channel
-from workflows.contracts import BackendsView, EstimateRequest, ReelEstimate
-from workflows.health import HEALTH_ID, BackendHealthWorkflow
-from workflows.routing import estimate_reel
+from activities.config import Settings
+from workers.estimates import CostEstimate, breaker_state, catalog, read_backends
+from workflows.contracts import BackendsView, SourceInfo, Topic
 
 
-async def read_backends(client: Client) -> BackendsView:
-    """The breakers and catalog, or empty ones before any reel has routed footage."""
-    try:
-        return await client.get_workflow_handle(HEALTH_ID).query(BackendHealthWorkflow.breakers)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            return BackendsView([], [])
-        raise
-
-
-async def estimate(client: Client, settings: Settings, channel: str,
-                   backends: BackendsView) -> ReelEstimate:
-    request = EstimateRequest(backends.catalog, backends.breakers)
-    try:
-        return await client.get_workflow_handle(f"channel/{channel}").query(
-            "estimate", request, result_type=ReelEstimate)
-    except RPCError as exc:
-        if exc.status != RPCStatusCode.NOT_FOUND:
-            raise
-    from workers.ledger_access import ledger_for
-
-    config = load_channel(settings, channel)
-    today = datetime.now(UTC).date().isoformat()
-    spent = ledger_for(settings.ledger_url).spend_on(channel, today)
-    return estimate_reel(channel, config.visuals, request, config.daily_budget_usd - spent)
-
-
-def print_estimate(report: ReelEstimate, sources_known: bool) -> None:
-    print(f"channel {report.channel}: one reel of footage (six 5 s scenes)")
-    if not sources_known:
-        print("  no catalog yet: prices appear once a reel has listed the sources"
-              " (a generate worker is running)")
+def print_estimate(report: CostEstimate, offline: str = "") -> None:
+    print(f"channel {report.channel}: one reel ${report.usd:.4f} ({report.basis})")
+    if offline:
+        print(f"  {offline}")
+    scenes = f"{len(report.scenes)} scenes, {sum(report.scenes):.1f} s" if report.scenes \
+        else "per topic"
+    print(f"  footage priced over {scenes}: {report.scenes_basis}")
+    print(f"  {'source':<16} {'per reel':>9}  {'s/clip':>7}  {'':<22} state / verdict")
     for row in report.per_source:
-        verdict = "ok" if row.fits else f"skipped: {row.reason}"
-        print(f"  {row.source:<16} ${row.usd:>8.4f}  {verdict}")
+        verdict = "ok" if row.fits else "skipped" if row.state.startswith("not configured") \
+            else f"skipped: {row.reason}"
+        print(f"  {row.source:<16} ${row.usd:>8.4f}  {row.seconds_per_clip:>7.1f}"
+              f"  {row.seconds_basis:<22} {row.state}; {verdict}")
+    print(f"  policy chooses {' -> '.join(report.chosen) or '-'}:"
+          f" footage ${report.footage_usd:.4f} a reel")
+    stages = ", ".join(f"{k} ${v:.4f}" for k, v in report.by_stage.items())
+    print(f"  by stage: {stages}")
     fit = "any number (free)" if report.reels_that_fit < 0 else str(report.reels_that_fit)
-    print(f"  policy chooses {' -> '.join(report.chosen) or '-'}: ${report.reel_usd:.4f} a reel")
     print(f"  budget left today ${report.budget_left_usd:.4f}; reels that still fit: {fit}")
 
 
-def print_backends(view: BackendsView) -> None:
-    if not view.breakers:
-        print("no breakers yet: no reel has routed paid or stock footage")
-        return
-    print(f"{'source':<16} {'state':<10} {'failures':>8}  {'next probe':<26} {'spend today':>11}")
-    for b in sorted(view.breakers, key=lambda b: b.source):
-        print(f"{b.source:<16} {b.state:<10} {b.failures:>8}  {b.next_probe_at or '-':<26}"
-              f" ${b.spend_today_usd:>10.4f}")
-        if b.state != "closed" and b.last_error:
-            print(f"{'':<16} last error: {b.last_error}")
+def backends_rows(settings: Settings, view: BackendsView) -> list[dict[str, object]]:
+    """Every configured source with its breaker, or why it cannot run on this host."""
+    known: list[SourceInfo] = catalog(settings)
+    breakers = {b.source: b for b in view.breakers}
+    rows: list[dict[str, object]] = []
+    for info in known:
+        b = breakers.get(info.name)
+        rows.append({"source": info.name, "state": breaker_state(info, view),
+                     "failures": b.failures if b else 0,
+                     "next_probe_at": b.next_probe_at if b else "",
+                     "spend_today_usd": b.spend_today_usd if b else 0.0,
+                     "last_error": b.last_error if b else ""})
+    for b in view.breakers:  # a breaker of a source since removed from temporal.yaml
+        if b.source not in {i.name for i in known}:
+            rows.append({**asdict(b), "state": f"{b.state} (not in visuals.sources)"})
+    return rows
 
 
-async def cmd_estimate(client: Client, settings: Settings, channel: str, as_json: bool) -> int:
-    backends = await read_backends(client)
-    report = await estimate(client, settings, channel, backends)
+def print_backends(rows: list[dict[str, object]], offline: str = "") -> None:
+    if offline:
+        print(offline)
+    print(f"{'source':<16} {'state':<34} {'failures':>8}  {'next probe':<26} {'spend today':>11}")
+    for r in rows:
+        print(f"{r['source']:<16} {r['state']!s:<34} {r['failures']:>8}"
+              f"  {r['next_probe_at'] or '-'!s:<26} ${float(r['spend_today_usd']):>10.4f}")  # type: ignore[arg-type]
+        if r["last_error"] and not str(r["state"]).startswith("closed"):
+            print(f"{'':<16} last error: {r['last_error']}")
+
+
+async def cmd_estimate(client: Client | None, settings: Settings, channel: str,
+                       as_json: bool, offline: str = "", topic: Topic | None = None) -> int:
+    from workers.estimates import estimate
+
+    report = await estimate(settings, channel, client=client, topic=topic)
     if as_json:
-        print(json.dumps(asdict(report), indent=2))
+        print(json.dumps(report.as_dict(), indent=2))
     else:
-        print_estimate(report, bool(backends.catalog))
+        print_estimate(report, offline)
     return 0
 
 
-async def cmd_backends(client: Client, as_json: bool) -> int:
-    view = await read_backends(client)
+async def cmd_backends(client: Client | None, settings: Settings, as_json: bool,
+                       offline: str = "") -> int:
+    rows = backends_rows(settings, await read_backends(client))
     if as_json:
-        print(json.dumps(asdict(view), indent=2))
+        print(json.dumps(rows, indent=2))
     else:
-        print_backends(view)
+        print_backends(rows, offline)
     return 0

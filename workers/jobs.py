@@ -43,7 +43,6 @@ ANSWERS = ("approve", "reject", "revise")
 RUNNING_REELS = 'WorkflowType="ReelWorkflow" AND ExecutionStatus="Running"'
 # A reel whose worker is down cannot answer a query: the page lists the others without it.
 QUERY_TIMEOUT = timedelta(seconds=10)
-ESTIMATE_SAMPLE = 20  # recent reels whose costs make an estimate
 ESTIMATE_TTL_S = 10.0
 
 
@@ -214,35 +213,19 @@ class Jobs:
             for p in progresses if p and p.review and p.review.status == "waiting"]
         return sorted(waiting, key=lambda v: (v.review or {}).get("since", ""))
 
-    async def cached_estimate(self, channel: str) -> dict[str, Any]:
-        """estimate(), recomputed at most every ESTIMATE_TTL_S seconds per channel and off the
-        event loop: a manifest read must not wait on the ledger."""
-        at, figures = self._estimates.get(channel, (-ESTIMATE_TTL_S, {}))
-        if time.monotonic() - at >= ESTIMATE_TTL_S:
-            figures = await asyncio.to_thread(self.estimate, channel)
-            self._estimates[channel] = (time.monotonic(), figures)
-        return figures
+    async def cached_estimate(self, channel: str, preset: str = "",
+                              topic: Topic | None = None) -> dict[str, Any]:
+        """workers/estimates.py's figures, recomputed at most every ESTIMATE_TTL_S seconds per
+        channel and preset: a manifest read must not wait on the ledger and the catalog."""
+        from workers.estimates import estimate
 
-    def estimate(self, channel: str) -> dict[str, Any]:
-        """The mean cost by stage of the channel's last reels in the ledger (any channel's
-        when it has none yet): what the next reel will likely cost before it is made."""
-        with self.ledger.session() as s:
-            for where, basis in ((ReelRow.channel == channel, f"channel {channel}"),
-                                 (ReelRow.id != "", "all channels")):
-                ids = list(s.exec(select(ReelRow.id).where(where, ReelRow.total_usd > 0)
-                                  .order_by(ReelRow.updated_at.desc())  # type: ignore[attr-defined]
-                                  .limit(ESTIMATE_SAMPLE)))
-                if ids:
-                    break
-            else:
-                return {"usd": 0.0, "by_stage": {}, "reels": 0,
-                        "basis": "no reels in the ledger yet"}
-            by_stage: dict[str, float] = {}
-            for cost in s.exec(select(CostRow).where(CostRow.reel_id.in_(ids))):  # type: ignore[attr-defined]
-                by_stage[cost.stage] = by_stage.get(cost.stage, 0.0) + cost.usd
-        by_stage = {k: round(v / len(ids), 6) for k, v in by_stage.items()}
-        return {"usd": round(sum(by_stage.values()), 6), "by_stage": by_stage,
-                "reels": len(ids), "basis": f"mean of the last {len(ids)} reels of {basis}"}
+        key = f"{channel}/{preset}/{topic and (topic.title, tuple(topic.facts))}"
+        at, figures = self._estimates.get(key, (-ESTIMATE_TTL_S, {}))
+        if time.monotonic() - at >= ESTIMATE_TTL_S:
+            figures = (await estimate(self.settings, channel, preset, self.client,
+                                      self.ledger, topic)).as_dict()
+            self._estimates[key] = (time.monotonic(), figures)
+        return figures
 
     def reels_today(self, channel: str) -> dict[str, Any]:
         """Today's reels of a channel by status, and what they cost (the ledger)."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -121,13 +124,27 @@ def test_check_accepts_a_real_music_file_and_media(tmp_path: Path):
     _channel_with(tmp_path, 'media_dir: ""', "media_dir: media")
     run = _monolathe(tmp_path, "check")
     assert run.returncode == 0, run.stderr
-def test_footage_commands_without_a_server_say_how_to_start_one(tmp_path: Path):
+def test_estimate_and_backends_work_on_a_fresh_install_without_a_server(tmp_path: Path):
     _project(tmp_path)
-    for args in (("backends",), ("estimate", "stock")):
-        run = _monolathe(tmp_path, *args)
-        assert run.returncode == 2, run.stdout
-        assert "no Temporal server at 127.0.0.1:1" in run.stderr
-        assert "Traceback" not in run.stderr
+    shipped = (REPO / "temporal.yaml").read_text()
+    (tmp_path / "temporal.yaml").write_text(shipped.replace("127.0.0.1:7233", "127.0.0.1:1"))
+    run = _monolathe(tmp_path, "backends")
+    assert run.returncode == 0, run.stderr
+    assert "Temporal not reachable at 127.0.0.1:1" in run.stdout
+    lines = {line.split()[0]: line for line in run.stdout.splitlines()[2:] if line.strip()}
+    assert "closed (no calls yet)" in lines["procedural"]
+    assert "not configured (no key" in lines["runway"], run.stdout
+    run = _monolathe(tmp_path, "estimate", "stock", "--json")
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    rows = {r["source"]: r for r in report["per_source"]}
+    # FLUX stills at $0.003 each, one per scene of the feed's template scripts
+    assert rows["replicate-flux"]["usd"] == pytest.approx(0.018)
+    assert rows["replicate-flux"]["seconds_basis"] == "price table"
+    assert report["chosen"] == ["procedural"] and report["usd"] == 0.0
+    assert "price tables" in report["basis"] and report["reels"] == 0
+    run = _monolathe(tmp_path, "estimate", "nope")
+    assert run.returncode == 2 and "Traceback" not in run.stderr
 
 
 def test_check_accepts_the_stock_and_premium_policies(tmp_path: Path):

@@ -18,33 +18,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from temporalio.client import Client
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from activities.config import ConfigError, Settings, load_channel
-from activities.topics import find_topic
+from activities.config import Settings
 from workers.api import page
 from workers.api.guard import COOKIE, Guard, allowed_hosts, caller_of
-from workers.api.models import (
-    EstimateRequest,
-    JobCreated,
-    JobRequest,
-    LoginBody,
-    ReviewBody,
-    is_channel_name,
-)
+from workers.api.models import EstimateRequest, JobCreated, JobRequest, LoginBody, ReviewBody
+from workers.api.service import CONTROLS, FINAL, ApiRefusal, Factory
 from workers.api.tokens import Principal, Tokens
-from workers.jobs import QUERY_TIMEOUT, JobError, Jobs, check_reel_id, start_reel
-from workflows.contracts import ChannelConfig, ChannelStatus, ReviewAnswer, ReviewConfig
+from workers.jobs import JobError, Jobs, check_reel_id
 
-FINAL = ("published", "rejected", "failed", "cancelled", "terminated", "timed-out")
 STREAM_POLL_S = 0.5
-
-
-class ApiRefusal(Exception):
-    def __init__(self, status: int, message: str, field: str = "") -> None:
-        super().__init__(message)
-        self.status, self.message, self.field = status, message, field
 
 
 def create_app(settings: Settings, client: Client, tokens: Tokens | None,
@@ -53,7 +37,8 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None,
     address served, whose names are the only Host headers answered."""
     app = FastAPI(title="monolathe", version="1",
                   description="One-off reels, human review and channel control over Temporal.")
-    jobs = Jobs(client, settings)
+    factory = Factory(settings, client)
+    jobs = factory.jobs
     # Added last = runs first: the Host check, then the guard (see workers/api/guard.py).
     app.add_middleware(Guard, tokens=tokens, max_body_bytes=settings.api.max_body_bytes)
     app.add_middleware(TrustedHostMiddleware, www_redirect=False,
@@ -96,39 +81,20 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None,
         text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
         return JSONResponse({"error": text, "fields": problems}, status_code=422)
 
-    def channel_config(name: str, field: str = "channel") -> ChannelConfig:
-        try:
-            return load_channel(settings, name)
-        except ConfigError as exc:
-            raise ApiRefusal(400 if "not found" not in str(exc) else 404, str(exc), field) \
-                from None
-
     # --- jobs ---
 
     @app.post("/jobs", status_code=201, response_model=JobCreated)
     async def create_job(body: JobRequest, who: Principal = operator) -> JobCreated:
-        config = channel_config(body.channel)
-        if body.preset and body.preset != body.channel:
-            preset = channel_config(body.preset, "preset")
-            config.look, config.voice = preset.look, preset.voice
-        if body.review != "channel":
-            config.review = ReviewConfig(**{**asdict(config.review), "mode": body.review})
-        try:
-            topic = find_topic(config, body.topic, [f for f in body.facts if f.strip()])
-        except ApplicationError as exc:
-            raise ApiRefusal(400, exc.message, "facts" if body.facts else "topic") from None
-        handle = await start_reel(client, settings, config, topic, jobs.ledger)
-        return JobCreated(id=handle.id, status_url=f"/jobs/{handle.id}",
-                          stream_url=f"/ws/jobs/{handle.id}")
+        return await factory.create_reel(body)
 
     @app.get("/jobs")
     async def list_jobs(who: Principal = viewer) -> dict[str, Any]:
         """Reels waiting for a person, oldest first."""
-        return {"awaiting_review": [asdict(j) for j in await jobs.awaiting_review()]}
+        return await factory.awaiting_review()
 
     @app.get("/jobs/{reel_id:path}/manifest")
     async def manifest(reel_id: str, who: Principal = viewer) -> dict[str, Any]:
-        return await jobs.manifest(reel_id)
+        return await factory.manifest(reel_id)
 
     async def _file(reel_id: str, kind: str) -> FileResponse:
         path = await _artifact(jobs, settings, reel_id, kind)
@@ -147,9 +113,8 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None,
     def _answer(decision: str) -> Callable[..., Awaitable[dict[str, Any]]]:
         async def answer(reel_id: str, body: ReviewBody | None = None,
                          who: Principal = operator) -> dict[str, Any]:
-            state = await jobs.answer(reel_id, decision,
-                                      ReviewAnswer((body or ReviewBody()).text, by=who.name))
-            return {"id": reel_id, "review": asdict(state)}
+            return await factory.answer(reel_id, decision, (body or ReviewBody()).text,
+                                        who.name)
         answer.__name__ = decision
         return answer
 
@@ -159,7 +124,7 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None,
 
     @app.get("/jobs/{reel_id:path}")
     async def job(reel_id: str, who: Principal = viewer) -> dict[str, Any]:
-        return asdict(await jobs.view(reel_id))
+        return await factory.reel(reel_id)
 
     @app.websocket("/ws/jobs/{reel_id:path}")
     async def stream(socket: WebSocket, reel_id: str) -> None:
@@ -190,64 +155,42 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None,
 
     # --- presets, estimates, channels ---
 
-    def _channel_names() -> list[str]:
-        return sorted(p.stem for p in settings.channels_dir.glob("*.yaml"))
-
     @app.get("/presets")
     async def presets(who: Principal = viewer) -> dict[str, Any]:
-        found, problems = [], {}
-        for name in _channel_names():
-            try:
-                found.append(page.preset_of(load_channel(settings, name)))
-            except ConfigError as exc:
-                problems[name] = str(exc)
-        return {"presets": found, "invalid": problems}
+        return await factory.presets()
 
     @app.post("/cost-estimate")
     async def cost_estimate(body: EstimateRequest, who: Principal = viewer) -> dict[str, Any]:
-        channel_config(body.channel)
-        if body.preset:
-            channel_config(body.preset, "preset")
-        # The preset's look and voice drive what stages cost: its channel's reels are the basis.
-        return {"channel": body.channel, "preset": body.preset or body.channel,
-                **await jobs.cached_estimate(body.preset or body.channel)}
-
-    async def _status(name: str) -> dict[str, Any]:
-        try:
-            status = await client.get_workflow_handle(f"channel/{name}").query(
-                "status", result_type=ChannelStatus, rpc_timeout=QUERY_TIMEOUT)
-        except RPCError:
-            return {"channel": name, "running": False}
-        return {"running": not status.killed and status.waiting_for not in ("done", "killed"),
-                **asdict(status)}
+        """One reel's cost by source and stage: the price tables of temporal.yaml, and the
+        ledger's measured figures once reels have run (`basis` says which)."""
+        return await factory.estimate(body)
 
     @app.get("/channels")
     async def channels(who: Principal = viewer) -> dict[str, Any]:
-        return {"channels": list(await asyncio.gather(*map(_status, _channel_names())))}
+        return await factory.channels()
+
+    @app.get("/channels/{name}/trends")
+    async def trends(name: str, who: Principal = viewer) -> dict[str, Any]:
+        """The channel's ranked topic queue and its trend sources' last runs."""
+        return await asyncio.to_thread(factory.trends, name)
+
+    @app.get("/channels/{name}/reels")
+    async def recent_reels(name: str, who: Principal = viewer) -> dict[str, Any]:
+        """The channel's last reels in the ledger, newest first."""
+        return await asyncio.to_thread(factory.recent_reels, name)
 
     @app.get("/channels/{name}/performance")
     async def performance(name: str, days: int = 28, who: Principal = viewer) -> dict[str, Any]:
-        from workers.performance_report import performance_report
-
-        if not is_channel_name(name) or name not in _channel_names():
-            raise ApiRefusal(404, f"channel {name!r}: no channels/{name}.yaml", "name")
-        if not 1 <= days <= 365:
-            raise ApiRefusal(422, f"days: {days} is not between 1 and 365", "days")
-        return await asyncio.to_thread(performance_report, jobs.ledger, name, days)
+        """Views, retention and cost per 1,000 views of the channel's reels."""
+        return await asyncio.to_thread(factory.performance, name, days)
 
     def _control(action: str) -> Callable[..., Awaitable[dict[str, Any]]]:
         async def control(name: str, who: Principal = operator) -> dict[str, Any]:
-            if not is_channel_name(name) or name not in _channel_names():
-                raise ApiRefusal(404, f"channel {name!r}: no channels/{name}.yaml", "name")
-            try:
-                await client.get_workflow_handle(f"channel/{name}").signal(action)
-            except RPCError as exc:
-                raise ApiRefusal(409, f"channel/{name}: {exc.message}", "name") from None
-            return {"channel": name, "sent": action}
+            return await factory.control(name, action)
         control.__name__ = action
         return control
 
-    for action in ("pause", "resume", "kill"):
+    for action in CONTROLS:
         app.post(f"/channels/{{name}}/{action}", name=action,
                  summary=f"{action} a channel")(_control(action))
 
@@ -271,8 +214,8 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None,
         waiting = await jobs.awaiting_review()
         manifests = await asyncio.gather(*(jobs.manifest(j.id) for j in waiting),
                                          return_exceptions=True)
-        statuses = await asyncio.gather(*map(_status, _channel_names()))
-        today = {name: jobs.reels_today(name) for name in _channel_names()}
+        statuses = (await factory.channels())["channels"]
+        today = {name: jobs.reels_today(name) for name in factory.channel_names()}
         return HTMLResponse(page.review_page(who, list(zip(waiting, manifests, strict=True)),
                                              list(statuses), today))
 

@@ -61,6 +61,9 @@ class ReviewBody(_Body):
 class EstimateRequest(_Body):
     channel: ChannelName
     preset: ChannelName | None = None
+    topic: str | None = Field(None, min_length=3, max_length=200,
+                              description="price this topic's reel; default: the feed's")
+    facts: list[Fact] = Field(default_factory=list, max_length=8)
 
 
 class LoginBody(_Body):

@@ -14,11 +14,12 @@
     monolathe performance NAME [--days N] [--json]   views, retention, cost per 1k views
     monolathe review list|show|approve|reject|revise [REEL] [TEXT]   reels awaiting a person
     monolathe api [--host H --port P --tokens FILE]   the HTTP API and the review page
+    monolathe mcp [--http --host H --port P]   the MCP server for AI agents (stdio or HTTP)
     monolathe backup [--to DIR] [--state] [--with-media|--with-models|--with-secrets]
     monolathe restore ARCHIVE           check, put in place, reconcile, start the stack
     monolathe codec-key FILE | codec-server   encrypted payloads and their Web UI decoder
-    monolathe estimate NAME             one reel's footage cost by source, budget left today
-    monolathe backends                  each visual source's breaker, failures, spend today
+    monolathe estimate NAME             one reel's cost by source and stage, budget left today
+    monolathe backends                  each configured visual source's breaker, spend today
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from workers.cli import (
     channel,
     check,
     footage,
+    mcp,
     performance,
     reel,
     review,
@@ -54,7 +56,7 @@ from workers.telemetry.setup import TelemetryError
 
 # In the order `monolathe --help` lists their commands; each adds its parsers and COMMANDS.
 GROUPS = (up, channel, reel, check, status, footage, trends, performance, auth, review, api,
-          backup_cli, codec)
+          mcp, backup_cli, codec)
 
 
 def parser() -> argparse.ArgumentParser:
