@@ -22,8 +22,8 @@ from workers.search_attributes import ensure_search_attributes
 from workflows.visibility import KEYS
 
 BIN = Path(sys.executable).parent
-# The YouTube and Instagram fakes; the footage media and provider fakes.
-pytest_plugins = ["tests.fakes.fixtures", "tests.activities.footage_world"]
+# The YouTube and Instagram fakes; the footage media and provider fakes; a PostgreSQL cluster.
+pytest_plugins = ["tests.fakes.fixtures", "tests.activities.footage_world", "tests.pg"]
 
 
 # An async test still running after this long fails as Stalled, naming where it waits, and

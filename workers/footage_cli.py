@@ -43,7 +43,7 @@ async def estimate(client: Client, settings: Settings, channel: str,
 
     config = load_channel(settings, channel)
     today = datetime.now(UTC).date().isoformat()
-    spent = ledger_for(settings.ledger_url).spend_on(channel, today)
+    spent = ledger_for(settings.ledger_url, settings.ledger).spend_on(channel, today)
     return estimate_reel(channel, config.visuals, request, config.daily_budget_usd - spent)
 
 
