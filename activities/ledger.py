@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine, func, select
 
@@ -282,11 +282,18 @@ class Ledger:
 
     def spend_quota(self, platform: str, account: str, day: str, units: int,
                     exhausted: bool = False) -> None:
+        """Add to the day's count in one UPDATE: two publish workers spending at once (on
+        PostgreSQL's read committed, or SQLite's reads outside the write) would otherwise
+        both read the old count and one addition would be lost."""
+        match = (QuotaRow.platform == platform, QuotaRow.account == account,
+                 QuotaRow.day == day)
+        add = (update(QuotaRow).where(*match)  # type: ignore[arg-type]
+               .values(units=QuotaRow.units + units,
+                       exhausted=or_(QuotaRow.exhausted, exhausted)))  # type: ignore[arg-type]
         with self.session() as s:
-            row = self._quota_row(s, platform, account, day)
-            row.units += units
-            row.exhausted = row.exhausted or exhausted
-            s.add(row)
+            if s.execute(add).rowcount == 0:  # type: ignore[attr-defined]
+                s.add(QuotaRow(platform=platform, account=account, day=day, units=units,
+                               exhausted=exhausted))
 
     def publications(self, reel_id: str) -> list[PublicationRow]:
         with self.session() as s:
