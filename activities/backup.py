@@ -32,6 +32,7 @@ from temporalio.exceptions import ApplicationError
 from activities.backup_db import (
     BackupError,
     copy_sqlite_live,
+    ledger_revision,
     ledger_schema,
     pg_dump,
     sqlite_path,
@@ -63,6 +64,7 @@ class Manifest:
     ledger_url_kind: str  # sqlite | postgresql
     files: dict[str, dict[str, object]] = field(default_factory=dict)  # arcname -> sha256, size
     listed: dict[str, list[dict[str, object]]] = field(default_factory=dict)  # media, models
+    ledger_revision: str = ""  # Alembic's; "" in archives made before migrations, or empty
     format: int = FORMAT
 
     def to_json(self) -> str:
@@ -164,9 +166,13 @@ def stage(settings: Settings, req: BackupRequest, staging: Path, passphrase: str
         raise BackupError(f"{settings.db_file}: the dev server's database (server.db_file)"
                           " does not exist")
     if ledger_file is None:
+        # Read before the dump: an upgrade between the two would make the dump newer than the
+        # revision recorded, and restore's check would let a newer schema through.
+        manifest.ledger_revision = ledger_revision(settings.ledger_url)
         pg_dump(settings.ledger_url, staging / LEDGER_DUMP)
     elif ledger_file.is_file():
         copy_sqlite_live(ledger_file, staging / LEDGER_DB)
+        manifest.ledger_revision = ledger_revision(f"sqlite:///{staging / LEDGER_DB}")
     if req.kind == "full":
         _copy(settings.source, staging / CONFIG)
         for path in _files_under(settings.channels_dir):

@@ -83,6 +83,38 @@ def ledger_schema() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
+def ledger_revision(url: str) -> str:
+    """The ledger's Alembic revision ("" for an empty database), read without changing it."""
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from activities.ledger import driver_url
+
+    engine = create_engine(driver_url(url))
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision() or ""
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise BackupError(f"data.ledger_url: cannot read the ledger's schema revision"
+                          f" ({reason})") from None
+    finally:
+        engine.dispose()
+
+
+def check_revision(revision: str, shown: str) -> None:
+    """Refuse a ledger whose schema revision this code does not know: it was upgraded by a
+    newer version of monolathe, and this one would write rows that schema does not expect."""
+    from activities.ledger_schema import head_revision, known_revision
+
+    if revision and not known_revision(revision):
+        raise BackupError(
+            f"{shown}: the ledger in it is at schema revision {revision}, newer than this"
+            f" version of monolathe (its head is {head_revision()}); restore it with the"
+            " version that made it, or upgrade monolathe first")
+
+
 def temporal_cli_version() -> str:
     from workers.devserver import DevServerError, temporal_exe
 

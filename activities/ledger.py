@@ -1,6 +1,7 @@
 """The ledger: channels, reels, assets, costs and publications in SQLModel.
 
-SQLite in WAL mode by default (several workers write at once), PostgreSQL by URL. The
+SQLite in WAL mode by default (several workers on one host write at once), PostgreSQL by URL
+for workers on several hosts. The
 publication table is the idempotency guard for publishing: one row per (reel, platform),
 written as an intent before the upload and completed with the platform's id after it.
 """
@@ -11,10 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine, func, select
 
+from activities.config.ledger import LedgerSettings
 from activities.ledger_schema import upgrade_ledger
 from activities.ledger_tables import (  # noqa: F401  (re-exported: the tables' old home)
     AssetRow,
@@ -69,16 +71,28 @@ def driver_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
-    """The ledger's engine, its schema brought to the code's head (`ledger_schema`)."""
+def make_engine(url: str, pool: LedgerSettings | None = None, upgrade: bool = True) -> Engine:
+    """The ledger's engine, its schema brought to the code's head (`ledger_schema`) unless
+    `upgrade` is off (`monolathe db current` reads the revision without moving it).
+
+    SQLite gets WAL and a busy timeout (one host, several processes); PostgreSQL gets the
+    process's pool from temporal.yaml's `ledger` and a statement timeout on every connection."""
     url = driver_url(url)
+    pool = pool or LedgerSettings()
     if url.startswith("sqlite:///"):
         private_file(Path(url[len("sqlite:///") :]))  # SQLite gives its -wal/-shm this mode
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_wal)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
-    upgrade_ledger(engine)
+        connect_args: dict[str, object] = {}
+        if url.startswith("postgresql") and pool.statement_timeout_s > 0:
+            ms = int(pool.statement_timeout_s * 1000)
+            connect_args["options"] = f"-c statement_timeout={ms}"
+        engine = create_engine(url, pool_pre_ping=True, pool_size=pool.pool_size,
+                               max_overflow=pool.max_overflow, pool_timeout=pool.pool_timeout_s,
+                               connect_args=connect_args)
+    if upgrade:
+        upgrade_ledger(engine)
     return engine
 
 
@@ -103,8 +117,8 @@ def day_of_reel(reel_id: str) -> str:
 
 
 class Ledger:
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, pool: LedgerSettings | None = None) -> None:
+        self.engine = make_engine(url, pool)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -268,11 +282,18 @@ class Ledger:
 
     def spend_quota(self, platform: str, account: str, day: str, units: int,
                     exhausted: bool = False) -> None:
+        """Add to the day's count in one UPDATE: two publish workers spending at once (on
+        PostgreSQL's read committed, or SQLite's reads outside the write) would otherwise
+        both read the old count and one addition would be lost."""
+        match = (QuotaRow.platform == platform, QuotaRow.account == account,
+                 QuotaRow.day == day)
+        add = (update(QuotaRow).where(*match)  # type: ignore[arg-type]
+               .values(units=QuotaRow.units + units,
+                       exhausted=or_(QuotaRow.exhausted, exhausted)))  # type: ignore[arg-type]
         with self.session() as s:
-            row = self._quota_row(s, platform, account, day)
-            row.units += units
-            row.exhausted = row.exhausted or exhausted
-            s.add(row)
+            if s.execute(add).rowcount == 0:  # type: ignore[attr-defined]
+                s.add(QuotaRow(platform=platform, account=account, day=day, units=units,
+                               exhausted=exhausted))
 
     def publications(self, reel_id: str) -> list[PublicationRow]:
         with self.session() as s:

@@ -109,6 +109,9 @@ def _migration_lock(engine: Engine) -> Iterator[Connection]:
         return
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
+            # No statement timeout here: a host waits for another's migration however long
+            # it takes, and a migration rewriting a big table may outlast the ledger's limit.
+            conn.execute(text("SET statement_timeout = 0"))
             conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
             conn.commit()
         try:
@@ -117,6 +120,7 @@ def _migration_lock(engine: Engine) -> Iterator[Connection]:
             if engine.dialect.name == "postgresql":
                 conn.rollback()
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_LOCK_KEY})
+                conn.execute(text("RESET statement_timeout"))  # the pool's default again
                 conn.commit()
 
 
@@ -147,8 +151,9 @@ def draft_migration(engine: Engine, message: str, rev_id: str) -> Path:
     if not schema_version(engine).at_head:
         raise SchemaError("draft a migration against a ledger at head (monolathe db upgrade)")
     with engine.connect() as conn:
-        script = command.revision(_config(conn), message=message, autogenerate=True,
-                                  rev_id=rev_id)
+        config = _config(conn)
+        config.set_main_option("file_template", "%%(rev)s")  # 0002_what.py: the id says it
+        script = command.revision(config, message=message, autogenerate=True, rev_id=rev_id)
     if script is None or isinstance(script, list):
         raise SchemaError("alembic wrote no single revision")
     return Path(script.path)

@@ -22,9 +22,10 @@ from workers.search_attributes import ensure_search_attributes
 from workflows.visibility import KEYS
 
 BIN = Path(sys.executable).parent
-# The YouTube and Instagram fakes; the footage media and provider fakes.
+# The YouTube and Instagram fakes; the footage media and provider fakes; the platforms'
+# metrics fakes; a PostgreSQL cluster.
 pytest_plugins = ["tests.fakes.fixtures", "tests.fakes.performance_fixtures",
-                  "tests.activities.footage_world"]
+                  "tests.activities.footage_world", "tests.pg"]
 
 
 # An async test still running after this long fails as Stalled, naming where it waits, and

@@ -212,7 +212,7 @@ async def estimate(settings: Settings, channel: str, preset: str = "",
     voice = load_channel(settings, preset).voice if preset and preset != channel \
         else config.voice
     config.voice = voice
-    ledger = ledger or ledger_for(settings.ledger_url)
+    ledger = ledger or ledger_for(settings.ledger_url, settings.ledger)
     known = await asyncio.to_thread(catalog, settings)
     view = await read_backends(client)
     left = await budget_left(client, ledger, config)

@@ -57,7 +57,7 @@ class JobError(Exception):
 async def start_reel(client: Client, settings: Settings, config: ChannelConfig,
                      topic: Topic, ledger: Ledger | None = None) -> WorkflowHandle:
     """Start a one-off ReelWorkflow `reel/<channel>/<day>/<n>` with the next free number."""
-    ledger = ledger or Ledger(settings.ledger_url)
+    ledger = ledger or Ledger(settings.ledger_url, settings.ledger)
     day = datetime.now(UTC).strftime("%Y-%m-%d")
     number = ledger.reels_on(config.name, day)
     queues = {q: getattr(settings.queues, q) for q in QUEUES}
@@ -104,7 +104,7 @@ class Jobs:
     def __init__(self, client: Client, settings: Settings) -> None:
         self.client = client
         self.settings = settings
-        self.ledger = Ledger(settings.ledger_url)
+        self.ledger = Ledger(settings.ledger_url, settings.ledger)
         self._estimates: dict[str, tuple[float, dict[str, Any]]] = {}
 
     async def _query(self, reel_id: str, name: str, result_type: type) -> Any:

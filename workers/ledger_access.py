@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from functools import cache
 
+from activities.config import LedgerSettings
 from activities.ledger import Ledger
 
 
 @cache
-def ledger_for(url: str) -> Ledger:
-    """One engine (and one schema check) per process, shared by the queues that write."""
-    return Ledger(url)
+def ledger_for(url: str, pool: LedgerSettings | None = None) -> Ledger:
+    """One engine (and one schema check) per process, shared by the queues that write: the
+    pool temporal.yaml's `ledger` sizes is the process's, whichever queues it runs."""
+    return Ledger(url, pool)

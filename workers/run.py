@@ -42,8 +42,8 @@ def activities_for(queue: str, settings: Settings, client: Client | None = None)
         from activities.topics import TopicActivities
         from activities.trends.scout import TrendActivities
 
-        channel = ChannelActivities(settings, ledger_for(settings.ledger_url))
-        trends = TrendActivities(settings, ledger_for(settings.ledger_url))
+        channel = ChannelActivities(settings, ledger_for(settings.ledger_url, settings.ledger))
+        trends = TrendActivities(settings, ledger_for(settings.ledger_url, settings.ledger))
         acts = [channel.load_channel, channel.record_reel, TopicActivities().pick_topic,
                 ScriptActivities(rate).write_script,
                 ApiScriptActivities(settings).write_script_api,
@@ -84,7 +84,7 @@ def activities_for(queue: str, settings: Settings, client: Client | None = None)
         from activities.publishers.youtube import YouTubePublisher
         from activities.secrets import SecretStore
 
-        ledger = ledger_for(settings.ledger_url)
+        ledger = ledger_for(settings.ledger_url, settings.ledger)
         secrets = SecretStore(settings.publishing.secrets_dir)
         platforms = {
             "youtube": YouTubePublisher(secrets, ledger, settings.publishing),
@@ -97,7 +97,7 @@ def activities_for(queue: str, settings: Settings, client: Client | None = None)
     if queue == "generate":
         from activities.footage import FootageActivities
 
-        footage = FootageActivities(settings, ledger_for(settings.ledger_url), store)
+        footage = FootageActivities(settings, ledger_for(settings.ledger_url, settings.ledger), store)
         return [footage.generate_footage, footage.list_footage_sources]
     raise ValueError(f"unknown queue {queue!r}; choose one of {', '.join(QUEUES)}")
 

@@ -37,7 +37,7 @@ class StatusReport:
 
 
 async def collect_status(settings: Settings, timeout: float = 3.0) -> StatusReport:
-    ledger = Ledger(settings.ledger_url)
+    ledger = Ledger(settings.ledger_url, settings.ledger)
     report = StatusReport(channels=all_figures(settings, ledger), temporal="ok")
     q = settings.queues
     # RPC timeouts, not asyncio cancellation: cancelling the SDK's Rust futures mid-call

@@ -86,8 +86,9 @@ def print_queue(settings: Settings, channel: str, limit: int = 20) -> None:
     from activities.ledger import Ledger
     from activities.trends import queue
 
-    rows, runs = queue.listing(Ledger(settings.ledger_url), channel, limit)
-    print(f"topic queue of {channel}: {queue.depth(Ledger(settings.ledger_url), channel)}"
+    ledger = Ledger(settings.ledger_url, settings.ledger)
+    rows, runs = queue.listing(ledger, channel, limit)
+    print(f"topic queue of {channel}: {queue.depth(ledger, channel)}"
           " waiting")
     if rows:
         print("  score  fresh traffic relev novel  source                  title")

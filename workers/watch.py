@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from workflows.contracts import ChannelResult, ChannelStatus, ReelProgress, ReelResult
@@ -40,6 +40,10 @@ async def reel_progress(client: Client, reel_id: str) -> ReelProgress | None:
         )
     except RPCError:
         return None  # not started yet, or already closed and gone from the worker cache
+    except WorkflowQueryFailedError:
+        # The worker could not answer this time (a busy host: "workflow didn't yield within
+        # 2 second(s)"); the next poll asks again, the reel itself is not affected.
+        return None
 
 
 async def follow_channel(
@@ -50,7 +54,7 @@ async def follow_channel(
     while not result_task.done():
         try:
             status = await handle.query("status", result_type=ChannelStatus)
-        except RPCError:
+        except (RPCError, WorkflowQueryFailedError):  # as in reel_progress: ask again next poll
             status = None
         if status:
             if status.waiting_for != waiting and status.waiting_for in ("slot", "budget", "paused"):

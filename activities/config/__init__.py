@@ -22,6 +22,7 @@ from activities.config.costs import LlmPrice
 from activities.config.errors import ConfigError, problem
 from activities.config.footage import SourceSettings, VisualsSettings
 from activities.config.gpu import GpuSettings
+from activities.config.ledger import LedgerSettings
 from activities.config.llm import LlmSettings
 from activities.config.publishing import DEFAULT_SECRETS_DIR, PublishingSettings
 from activities.config.server import Queues
@@ -41,6 +42,7 @@ __all__ = [
     "CodecSettings",
     "ConfigError",
     "GpuSettings",
+    "LedgerSettings",
     "LlmPrice",
     "LlmSettings",
     "PublishingSettings",

@@ -17,6 +17,7 @@ from activities.config.costs import _Costs
 from activities.config.errors import invalid
 from activities.config.footage import VisualsSettings, _Visuals, visuals_settings
 from activities.config.gpu import GpuSettings, _Gpu, gpu_settings
+from activities.config.ledger import LedgerSettings, _Ledger, ledger_settings
 from activities.config.llm import LlmSettings, _Llm, llm_settings
 from activities.config.publishing import PublishingSettings, _Publishing, publishing_settings
 from activities.config.server import Queues, _Data, _Queues, _Server, _Workers, concurrency, rates
@@ -32,6 +33,7 @@ class _SettingsFile(Strict):
     queues: _Queues = _Queues()
     workers: _Workers = _Workers()
     data: _Data = _Data()
+    ledger: _Ledger = _Ledger()
     costs: _Costs = _Costs()
     metrics: _Metrics = _Metrics()
     tracing: _Tracing = _Tracing()
@@ -84,6 +86,7 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     artifacts_url: str = ""  # s3://bucket/prefix, or "" for artifacts_dir alone
     artifacts_endpoint: str = ""
+    ledger: LedgerSettings = field(default_factory=LedgerSettings)
 
     @property
     def ui_url(self) -> str:
@@ -136,4 +139,5 @@ def load_settings(path: Path | None = None) -> Settings:
         codec=codec_settings(raw.codec, base),
         breakers=BreakerSettings(**raw.breakers.model_dump()),
         api=api_settings(raw.api),
+        ledger=ledger_settings(raw.ledger),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import func, select
 
 from activities.ledger import Ledger, ScoutRunRow, TopicRow
@@ -100,6 +101,18 @@ def record_runs(ledger: Ledger, channel: str, reports: list[SourceReport]) -> No
                               error=r.error[:1000]))
 
 
+def _claim(s, row: TopicRow, slot: str) -> bool:  # type: ignore[no-untyped-def]
+    """Mark `row` taken by `slot` if it is still queued. The condition is in the UPDATE: two
+    takers that read the same queued row (workers on two hosts) cannot both have it."""
+    now = datetime.now(UTC)
+    claimed = s.execute(update(TopicRow).where(
+        TopicRow.id == row.id, TopicRow.status == "queued",  # type: ignore[arg-type]
+    ).values(status="taken", taken_by=slot, taken_at=now)).rowcount
+    if claimed:
+        row.status, row.taken_by, row.taken_at = "taken", slot, now
+    return bool(claimed)
+
+
 def take(ledger: Ledger, channel: str, slot: str, recent: list[str]) -> Topic | None:
     """The best waiting topic, marked taken by `slot`; the same one again for the same slot."""
     with ledger.session() as s:
@@ -109,14 +122,13 @@ def take(ledger: Ledger, channel: str, slot: str, recent: list[str]) -> Topic | 
                                                 TopicRow.taken_by == slot)).first()
         if row is None:
             recent_keys = {_key(t) for t in recent}
-            waiting = s.exec(select(TopicRow).where(
+            waiting = list(s.exec(select(TopicRow).where(
                 TopicRow.channel == channel, TopicRow.status == "queued",
-            ).order_by(TopicRow.score.desc(), TopicRow.id))  # type: ignore[attr-defined]
-            row = next((r for r in waiting if r.key not in recent_keys), None)
+            ).order_by(TopicRow.score.desc(), TopicRow.id)))  # type: ignore[attr-defined]
+            row = next((r for r in waiting if r.key not in recent_keys and _claim(s, r, slot)),
+                       None)
             if row is None:
                 return None
-            row.status, row.taken_by, row.taken_at = "taken", slot, datetime.now(UTC)
-            s.add(row)
         return Topic(title=row.title, summary=row.summary, facts=json.loads(row.facts_json),
                      keywords=json.loads(row.keywords_json), source=row.source, url=row.url,
                      links=json.loads(row.links_json))

@@ -83,11 +83,13 @@ def visuals_settings(tmp_path: Path, cert: Path, urls: dict[str, str],
 
 
 def make_world(source: str, tmp_path: Path, cert: tuple[Path, Path],
-               media: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch) -> Iterator[FootageWorld]:
+               media: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch,
+               ledger_url: str = "sqlite:///var/l.db") -> Iterator[FootageWorld]:
     for var, value in KEYS.items():
         monkeypatch.setenv(var, value)
     (tmp_path / "temporal.yaml").write_text(
-        "data: {var_dir: var, artifacts_dir: var/artifacts, ledger_url: 'sqlite:///var/l.db'}\n"
+        "data: {var_dir: var, artifacts_dir: var/artifacts,"
+        f" ledger_url: '{ledger_url}'}}\n"
         f"publishing: {{secrets_dir: {tmp_path / 'secrets'}}}\n")
     base = load_settings(tmp_path / "temporal.yaml")
     with FAKES[source](cert, *media) as fake:
@@ -95,3 +97,4 @@ def make_world(source: str, tmp_path: Path, cert: tuple[Path, Path],
         ledger = Ledger(settings.ledger_url)
         acts = FootageActivities(settings, ledger, ArtifactStore(settings.artifacts_dir))
         yield FootageWorld(fake, acts, ledger, source)
+        ledger.engine.dispose()

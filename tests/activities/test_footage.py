@@ -21,10 +21,22 @@ GENERATORS = ["runway", "veo", "replicate"]
 
 
 @pytest.fixture
+def footage_db(request: pytest.FixtureRequest) -> str:
+    """The ledger's database; the paid-once tests run on SQLite and on PostgreSQL."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return "sqlite:///var/l.db"
+    return request.getfixturevalue("pg_cluster").new_database()
+
+
+@pytest.fixture
 def world(request: pytest.FixtureRequest, tmp_path: Path, fake_cert: tuple[Path, Path],
-          footage_media: tuple[bytes, bytes],
-          monkeypatch: pytest.MonkeyPatch) -> Iterator[FootageWorld]:
-    yield from make_world(request.param, tmp_path, fake_cert, footage_media, monkeypatch)
+          footage_media: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch,
+          footage_db: str) -> Iterator[FootageWorld]:
+    yield from make_world(request.param, tmp_path, fake_cert, footage_media, monkeypatch,
+                          footage_db)
+
+
+BOTH_DATABASES = pytest.mark.parametrize("footage_db", ["sqlite", "postgresql"], indirect=True)
 
 
 def _fails(world: FootageWorld, kind: str, **changes: object) -> ApplicationError:
@@ -34,6 +46,7 @@ def _fails(world: FootageWorld, kind: str, **changes: object) -> ApplicationErro
     return caught.value
 
 
+@BOTH_DATABASES
 @pytest.mark.parametrize("world", GENERATORS + ["replicate-flux", "pexels", "pixabay"],
                          indirect=True)
 def test_a_clip_lands_in_the_artifact_store_and_is_paid_once(world: FootageWorld) -> None:
@@ -114,6 +127,7 @@ def test_a_job_failed_at_the_provider_is_resubmitted_on_retry(world: FootageWorl
     assert world.fake.submissions == 2
 
 
+@BOTH_DATABASES
 @pytest.mark.parametrize("world", GENERATORS, indirect=True)
 def test_a_retry_after_a_poll_failure_polls_the_same_job(world: FootageWorld) -> None:
     world.fake.faults.append(Fault("poll", 503))
@@ -133,6 +147,7 @@ def test_a_job_that_never_finishes_is_abandoned_after_its_bound(world: FootageWo
     assert world.fake.submissions == 2
 
 
+@BOTH_DATABASES
 @pytest.mark.parametrize("world", GENERATORS + ["pexels", "pixabay"], indirect=True)
 def test_a_download_cut_halfway_is_downloaded_again_without_paying(world: FootageWorld) -> None:
     world.fake.faults.append(Fault("download", "cut"))

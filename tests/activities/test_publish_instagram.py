@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 from activities.publish import PublishActivities
 from activities.publishers import reel_marker
 from activities.publishers.instagram import InstagramPublisher
-from tests.fakes.fixtures import World
+from tests.fakes.fixtures import NEVER_TWICE_ON_BOTH, World
 from tests.fakes.instagram_api import FakeInstagram
 from tests.fakes.server import Fault
 
@@ -64,6 +64,7 @@ def test_public_url_base_lets_instagram_fetch_the_file(world: World,
     assert instagram_fake.count("POST", "/ig-api-upload") == 0
 
 
+@NEVER_TWICE_ON_BOTH
 def test_connection_reset_mid_upload_resumes_from_the_bytes_received(
         world: World, instagram_fake: FakeInstagram):
     instagram_fake.faults.append(Fault("upload", "reset"))
@@ -150,6 +151,7 @@ def test_processing_error_is_not_retried(world: World, instagram_fake: FakeInsta
     assert instagram_fake.media == {}
 
 
+@NEVER_TWICE_ON_BOTH
 def test_crash_after_publish_finds_the_post_by_marker(world: World,
                                                       instagram_fake: FakeInstagram):
     # media_publish succeeds on Instagram and the answer is lost.
@@ -163,6 +165,7 @@ def test_crash_after_publish_finds_the_post_by_marker(world: World,
     assert instagram_fake.count("POST", "/ig-api-upload") == 1  # never uploaded twice
 
 
+@NEVER_TWICE_ON_BOTH
 def test_a_finished_container_is_published_without_uploading_again(
         world: World, instagram_fake: FakeInstagram):
     instagram_fake.faults.append(Fault("publish", 500, "2"))

@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 from activities.publish import PublishActivities
 from activities.publishers import reel_marker
 from activities.publishers.youtube import INSERT_UNITS, THUMBNAIL_UNITS, YouTubePublisher, quota_day
-from tests.fakes.fixtures import CHUNK, World
+from tests.fakes.fixtures import CHUNK, NEVER_TWICE_ON_BOTH, World
 from tests.fakes.server import Fault
 from tests.fakes.youtube_api import FakeYouTube
 
@@ -70,6 +70,7 @@ def test_scheduled_upload_is_private_with_publish_at(world: World, youtube_fake:
     assert status["publishAt"] == "2026-11-24T18:00:00Z"
 
 
+@NEVER_TWICE_ON_BOTH
 def test_a_second_call_returns_the_ledger_row_without_calling_youtube(
         world: World, youtube_fake: FakeYouTube):
     first = publish(world)
@@ -79,6 +80,7 @@ def test_a_second_call_returns_the_ledger_row_without_calling_youtube(
     assert len(youtube_fake.requests) == calls
 
 
+@NEVER_TWICE_ON_BOTH
 def test_connection_reset_mid_chunk_resumes_the_same_session(
         world: World, youtube_fake: FakeYouTube):
     youtube_fake.faults.append(Fault("chunk", "reset", times=2))  # httplib2 may retry once
@@ -171,6 +173,7 @@ def test_invalid_metadata_is_not_retried_and_names_the_reason(world: World,
     assert youtube_fake.videos == {}
 
 
+@NEVER_TWICE_ON_BOTH
 def test_crash_after_upload_resumes_to_the_finished_video(world: World,
                                                           youtube_fake: FakeYouTube):
     # YouTube stores the last chunk, and the answer never comes back (every try).
@@ -184,6 +187,7 @@ def test_crash_after_upload_resumes_to_the_finished_video(world: World,
     assert world.ledger.publications(REEL)[0].external_id == pub.external_id
 
 
+@NEVER_TWICE_ON_BOTH
 def test_crash_after_upload_with_the_session_gone_finds_the_video_by_marker(
         world: World, youtube_fake: FakeYouTube):
     youtube_fake.faults.append(Fault("final-chunk", "commit-then-reset", times=2))

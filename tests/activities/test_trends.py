@@ -29,9 +29,10 @@ def trends_fake(fake_cert: tuple[Path, Path]) -> Iterator[FakeTrends]:
         yield fake
 
 
-def trend_settings(tmp_path: Path, ca: Path, url: str) -> Settings:
+def trend_settings(tmp_path: Path, ca: Path, url: str, ledger_url: str = "") -> Settings:
+    ledger_url = ledger_url or f"sqlite:///{tmp_path / 'ledger.db'}"
     (tmp_path / "temporal.yaml").write_text(
-        f"data: {{ledger_url: 'sqlite:///{tmp_path / 'ledger.db'}'}}\n"
+        f"data: {{ledger_url: '{ledger_url}'}}\n"
         f"publishing: {{secrets_dir: {tmp_path / 'secrets'}, ca_bundle: {ca},"
         f" youtube: {{api_endpoint: '{url}/'}}}}\n"
         f"trends: {{google_trends_url: '{url}/trending/rss', reddit_url: '{url}',"
@@ -47,6 +48,13 @@ def trend_settings(tmp_path: Path, ca: Path, url: str) -> Settings:
 @pytest.fixture
 def settings(tmp_path: Path, fake_cert: tuple[Path, Path], trends_fake: FakeTrends) -> Settings:
     return trend_settings(tmp_path, fake_cert[0], trends_fake.url)
+
+
+@pytest.fixture
+def queue_settings(tmp_path: Path, fake_cert: tuple[Path, Path], trends_fake: FakeTrends,
+                   ledger_url: str) -> Settings:
+    """The topic queue's tests run on a SQLite ledger and on a PostgreSQL one."""
+    return trend_settings(tmp_path, fake_cert[0], trends_fake.url, ledger_url)
 
 
 @pytest.fixture
@@ -145,7 +153,8 @@ def test_broken_feeds_fail_with_the_reason(ctx, trends_fake, path, reason):
         source_for("rss").candidates(TrendSource("rss", url=trends_fake.url + path), ctx)
 
 
-def test_scout_skips_a_dead_source_and_queues_the_others_best_first(settings, trends_fake):
+def test_scout_skips_a_dead_source_and_queues_the_others_best_first(queue_settings, trends_fake):
+    settings = queue_settings
     ledger = Ledger(settings.ledger_url)
     acts = TrendActivities(settings, ledger)
     result = acts.scout_trends(ScoutRequest("sky", "space science telescope planets",
@@ -172,7 +181,8 @@ def test_scout_skips_a_dead_source_and_queues_the_others_best_first(settings, tr
     assert rerun.queued == 0 and rerun.queue_depth == 3
 
 
-def test_an_empty_queue_takes_from_the_local_feed_or_skips_the_slot(settings):
+def test_an_empty_queue_takes_from_the_local_feed_or_skips_the_slot(queue_settings):
+    settings = queue_settings
     acts = TrendActivities(settings, Ledger(settings.ledger_url))
     topic = acts.take_topic(TopicRequest("sky", "", FEED, [], ["Octopuses have three hearts"],
                                          slot="s1"))

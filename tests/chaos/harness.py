@@ -258,7 +258,8 @@ class Stack:
 
     def __init__(self, folder: Path, youtube: ChaosYouTube, cert: Path,
                  gpu_memory_limit_gb: float = 0.0, artifacts: str = "",
-                 artifacts_endpoint: str = "") -> None:
+                 artifacts_endpoint: str = "", ledger_url: str = "sqlite:///var/ledger.db"
+                 ) -> None:
         self.folder = folder
         self.youtube = youtube
         self.server_port = free_port()
@@ -268,7 +269,8 @@ class Stack:
         (folder / "var").mkdir()
         self.config = folder / "temporal.yaml"
         self._write_config(cert, gpu_memory_limit_gb,
-                           f"artifacts: '{artifacts}', artifacts_endpoint: '{artifacts_endpoint}'")
+                           f"artifacts: '{artifacts}', artifacts_endpoint: '{artifacts_endpoint}',"
+                           f" ledger_url: '{ledger_url}'")
         self.settings: Settings = load_settings(self.config)
         SecretStore(self.settings.publishing.secrets_dir).save(CHANNEL, "youtube", {
             "client_id": "client-1.apps.googleusercontent.com", "client_secret": "s3cret",
@@ -288,8 +290,7 @@ class Stack:
             f"server: {{address: '127.0.0.1:{self.proxy.port}', embedded: false}}\n"
             "queues: {reels: ch-reels, media: ch-media, gpu: ch-gpu, publish: ch-publish}\n"
             "data: {var_dir: var, artifacts_dir: var/artifacts,"
-            " ledger_url: 'sqlite:///var/ledger.db', out_dir: out, channels_dir: channels,"
-            f" {store}}}\n"
+            f" out_dir: out, channels_dir: channels, {store}}}\n"
             "metrics: {port: 0, sdk_port: 0}\n"
             "logs: {json_file: '', level: WARNING}\n"
             f"publishing: {{secrets_dir: secrets, ca_bundle: '{cert}',"

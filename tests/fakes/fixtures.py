@@ -70,8 +70,21 @@ class World:
 
 
 @pytest.fixture
+def publish_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The ledger's URL: SQLite unless a test asks for both databases (NEVER_TWICE_ON_BOTH)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    return request.getfixturevalue("pg_cluster").new_database()
+
+
+# The never-twice tests rest on the ledger's rows and constraints: proved on both databases.
+NEVER_TWICE_ON_BOTH = pytest.mark.parametrize("publish_db", ["sqlite", "postgresql"],
+                                              indirect=True)
+
+
+@pytest.fixture
 def world(tmp_path: Path, fake_cert: tuple[Path, Path], youtube_fake: FakeYouTube,
-          instagram_fake: FakeInstagram) -> World:
+          instagram_fake: FakeInstagram, publish_db: str) -> Iterator[World]:
     settings = PublishingSettings(
         secrets_dir=tmp_path / "secrets",
         ca_bundle=str(fake_cert[0]),
@@ -92,8 +105,9 @@ def world(tmp_path: Path, fake_cert: tuple[Path, Path], youtube_fake: FakeYouTub
     video.write_bytes(os.urandom(CHUNK * 2 + 12345))  # three chunks, the last one short
     cover = tmp_path / "cover.jpg"
     cover.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(2000) + b"\xff\xd9")
-    return World(settings, secrets, Ledger(f"sqlite:///{tmp_path / 'ledger.db'}"), video,
-                 cover)
+    ledger = Ledger(publish_db)
+    yield World(settings, secrets, ledger, video, cover)
+    ledger.engine.dispose()
 
 
 # --- TikTok: chunk rules scaled down (5 MB -> 64 KiB) so a real, small MP4 has chunks ---

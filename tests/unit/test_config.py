@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from activities.config import ConfigError, load_channel, load_settings
+from activities.config import ConfigError, LedgerSettings, load_channel, load_settings
 from workflows.contracts import ChannelConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -363,4 +363,19 @@ def test_artifacts_store_is_the_folder_by_default_or_an_s3_bucket(tmp_path: Path
     assert settings.artifacts_endpoint == "http://127.0.0.1:9000"
     path.write_text("data: {artifacts: 'gs://reels'}\n")
     with pytest.raises(ConfigError, match=r"data\.artifacts: .*s3://bucket"):
+        load_settings(path)
+
+
+def test_the_ledger_section_sizes_the_pool_and_names_a_bad_field(tmp_path: Path) -> None:
+    path = tmp_path / "temporal.yaml"
+    path.write_text("data: {}\n")
+    assert load_settings(path).ledger == LedgerSettings(5, 5, 30.0, 30.0)
+    path.write_text("ledger: {pool_size: 12, max_overflow: 0, statement_timeout_s: 0}\n")
+    ledger = load_settings(path).ledger
+    assert (ledger.pool_size, ledger.max_overflow, ledger.statement_timeout_s) == (12, 0, 0)
+    path.write_text("ledger: {pool_size: 0}\n")
+    with pytest.raises(ConfigError, match=r"temporal\.yaml: ledger\.pool_size: .*greater than"):
+        load_settings(path)
+    path.write_text("ledger: {pool: 3}\n")
+    with pytest.raises(ConfigError, match=r"ledger\.pool: "):
         load_settings(path)

@@ -1,16 +1,20 @@
-"""The ledger on a real SQLite file: publication idempotency, costs, numbering, topics, WAL."""
+"""The ledger on a real SQLite file and on a real PostgreSQL database: publication idempotency,
+costs, numbering, topics; WAL on SQLite."""
 
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, select
 
+from activities.config import LedgerSettings
 from activities.ledger import Ledger, PublicationRow
 from workflows.contracts import Publication, ReelRecord, StageCost
 
@@ -18,8 +22,11 @@ REEL = "reel/demo/2026-11-23/1"
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    return Ledger(f"sqlite:///{tmp_path}/l.db")
+def ledger(ledger_url: str) -> Iterator[Ledger]:
+    """On a SQLite file, then on a PostgreSQL database (tests/pg.py)."""
+    ledger = Ledger(ledger_url)
+    yield ledger
+    ledger.engine.dispose()
 
 
 def costs(*usd: float) -> list[StageCost]:
@@ -210,7 +217,8 @@ def test_ensure_channel_is_idempotent(ledger: Ledger) -> None:
     assert [tuple(r) for r in rows] == [("demo", "science")]
 
 
-def test_sqlite_ledger_runs_in_wal_mode(ledger: Ledger, tmp_path: Path) -> None:
+def test_sqlite_ledger_runs_in_wal_mode(tmp_path: Path) -> None:
+    ledger = Ledger(f"sqlite:///{tmp_path}/l.db")
     with ledger.engine.connect() as conn:
         mode = conn.execute(text("PRAGMA journal_mode")).scalar()
         timeout = conn.execute(text("PRAGMA busy_timeout")).scalar()
@@ -218,6 +226,25 @@ def test_sqlite_ledger_runs_in_wal_mode(ledger: Ledger, tmp_path: Path) -> None:
     assert mode == "wal"
     assert timeout == 10000
     assert (tmp_path / "l.db").is_file()
+
+
+def test_a_postgresql_ledger_has_the_pool_and_statement_timeout_of_its_settings(
+        pg_url: str) -> None:
+    ledger = Ledger(pg_url, LedgerSettings(pool_size=2, max_overflow=1, pool_timeout_s=0.5,
+                                           statement_timeout_s=0.5))
+    # The migration lock's connection (no timeout while it waits) went back to the pool
+    # with the ledger's timeout again.
+    with ledger.engine.connect() as conn:
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "500ms"
+        with pytest.raises(OperationalError, match="statement timeout"):
+            conn.execute(text("SELECT pg_sleep(3)"))
+    held = [ledger.engine.connect() for _ in range(3)]  # pool_size + max_overflow
+    with pytest.raises(PoolTimeout):
+        ledger.engine.connect()
+    for conn in held:
+        conn.close()
+    assert ledger.publication_intent(REEL, "youtube") is None  # the pool serves again
+    ledger.engine.dispose()
 
 
 def test_ledger_creates_the_database_folder(tmp_path: Path) -> None:
@@ -254,10 +281,10 @@ def _open_ledger(url: str, barrier: Any) -> None:
     Ledger(url)
 
 
-def test_workers_opening_a_new_ledger_at_once(tmp_path: Path) -> None:
+def test_workers_opening_a_new_ledger_at_once(new_ledger_url: Callable[[], str]) -> None:
     ctx = multiprocessing.get_context("spawn")
     for round_ in range(3):
-        url = f"sqlite:///{tmp_path}/l{round_}.db"
+        url = new_ledger_url()
         barrier = ctx.Barrier(4)
         procs = [ctx.Process(target=_open_ledger, args=(url, barrier)) for _ in range(4)]
         for p in procs:

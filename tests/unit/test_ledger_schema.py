@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import multiprocessing
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
-from activities.ledger import Ledger
+from activities.ledger import Ledger, driver_url
 from activities.ledger_schema import (
     BASELINE,
     SchemaError,
+    _config,
     head_revision,
     schema_version,
     upgrade_ledger,
 )
-from tests.unit.test_ledger import REEL, record
+
+REEL_AT_BASELINE = "reel/demo/2026-11-23/1"
 
 # Tables that migrations after the baseline create.
 ADDED_BY_MIGRATIONS = {"reel_performance"}
@@ -87,21 +90,50 @@ def test_a_ledger_made_before_migrations_is_stamped_and_keeps_its_rows(tmp_path:
     assert ledger.recent_topics("demo") == ["honey"]
 
 
-def test_a_later_migration_adds_a_column_and_keeps_every_row(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/l.db"
-    ledger = Ledger(url)
-    record(ledger, REEL, topic="octopus hearts", usd=(0.25, 0.5))
-    ledger.publication_intent(REEL, "youtube")
+BASELINE_ROWS = [
+    ("INSERT INTO reels (id, channel, day, topic, title, status, error, video_uri, total_usd,"
+    " updated_at) VALUES ('reel/demo/2026-11-23/1', 'demo', '2026-11-23', 'octopus hearts',"
+    " 'Octopus Hearts', 'published', '', 'file:///out/1.mp4', 0.75, '2026-11-23 10:00:00')"),
+    ("INSERT INTO costs (reel_id, channel, day, stage, backend, seconds, cpu_seconds, usd)"
+    " VALUES ('reel/demo/2026-11-23/1', 'demo', '2026-11-23', 'voice', 'cpu', 1, 1, 0.25),"
+    " ('reel/demo/2026-11-23/1', 'demo', '2026-11-23', 'compose', 'cpu', 1, 1, 0.5)"),
+    ("INSERT INTO publications (reel_id, platform, status, external_id, url, created_at,"
+    " published_at) VALUES ('reel/demo/2026-11-23/1', 'youtube', 'published', 'yt-1',"
+    " 'https://youtu.be/yt-1', '2026-11-23 10:00:00', '2026-11-23 10:01:00')"),
+]
+
+
+def test_a_later_migration_adds_a_column_and_keeps_every_row(tmp_path: Path,
+                                                             ledger_url: str) -> None:
+    """A ledger made at the baseline, its rows written as that schema had them, brought
+    through every later migration to one that adds a column: on SQLite (batch mode, the
+    table copied) and on PostgreSQL (ALTER TABLE)."""
+    engine = create_engine(driver_url(ledger_url))
+    with engine.connect() as conn:
+        command.upgrade(_config(conn), BASELINE)
+        conn.commit()
+    assert schema_version(engine).current == BASELINE
+    with engine.begin() as conn:
+        for sql in BASELINE_ROWS:
+            conn.execute(text(sql))
     later = later_migration(tmp_path)
-    version = upgrade_ledger(ledger.engine, versions=later)
+    version = upgrade_ledger(engine, versions=later)
     assert version.current == "9001_reel_mood"
-    columns = {c["name"] for c in inspect(ledger.engine).get_columns("reels")}
-    assert "mood" in columns
-    with sqlite3.connect(tmp_path / "l.db") as db:
-        assert db.execute("SELECT topic, total_usd, mood FROM reels").fetchall() == [
-            ("octopus hearts", 0.75, "")]
-        assert db.execute("SELECT count(*) FROM costs").fetchone() == (2,)
-        assert db.execute("SELECT platform FROM publications").fetchall() == [("youtube",)]
+    assert "mood" in {c["name"] for c in inspect(engine).get_columns("reels")}
+    with engine.connect() as db:
+        assert db.execute(text("SELECT id, topic, total_usd, video_uri, mood FROM reels")
+                          ).all() == [(REEL_AT_BASELINE, "octopus hearts", 0.75,
+                                       "file:///out/1.mp4", "")]
+        assert db.execute(text("SELECT stage, usd FROM costs ORDER BY usd")).all() == [
+            ("voice", 0.25), ("compose", 0.5)]
+        assert db.execute(text("SELECT platform, status, external_id FROM publications")
+                          ).all() == [("youtube", "published", "yt-1")]
+    # The never-twice guard (one row per reel and platform) survived the upgrade.
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO publications (reel_id, platform, status, external_id,"
+                          " url, created_at) VALUES (:r, 'youtube', 'intent', '', '',"
+                          " '2026-11-24 10:00:00')"), {"r": REEL_AT_BASELINE})
+    engine.dispose()
 
 
 def test_a_ledger_upgraded_by_newer_code_is_refused_with_its_revision(tmp_path: Path) -> None:
@@ -114,21 +146,25 @@ def test_a_ledger_upgraded_by_newer_code_is_refused_with_its_revision(tmp_path: 
 
 def _upgrade_with(url: str, later: str, barrier: Any) -> None:
     barrier.wait()
-    upgrade_ledger(create_engine(url, connect_args={"timeout": 30}), versions=Path(later))
+    args = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
+    upgrade_ledger(create_engine(driver_url(url), **args), versions=Path(later))
 
 
-def test_processes_upgrading_together_run_each_migration_once(tmp_path: Path) -> None:
+def test_processes_upgrading_together_run_each_migration_once(tmp_path: Path,
+                                                              ledger_url: str) -> None:
     """Workers on several hosts start together; without the lock two of them would add the
-    same column and one would stop with "duplicate column"."""
-    url = f"sqlite:///{tmp_path}/l.db"
+    same column and one would stop with "duplicate column". On SQLite the lock is a file
+    beside the database, on PostgreSQL an advisory lock."""
     later = later_migration(tmp_path)
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(4)
-    procs = [ctx.Process(target=_upgrade_with, args=(url, str(later), barrier))
+    procs = [ctx.Process(target=_upgrade_with, args=(ledger_url, str(later), barrier))
              for _ in range(4)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(60)
     assert [p.exitcode for p in procs] == [0, 0, 0, 0]
-    assert schema_version(create_engine(url), versions=later).current == "9001_reel_mood"
+    engine = create_engine(driver_url(ledger_url))
+    assert schema_version(engine, versions=later).current == "9001_reel_mood"
+    engine.dispose()

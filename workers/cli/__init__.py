@@ -5,7 +5,9 @@
     monolathe worker QUEUE [QUEUE ...]  only some workers (e.g. `gpu` on a GPU host)
     monolathe channel start|pause|resume|kill|status|set-budget NAME
     monolathe reel make "topic" --channel NAME
-    monolathe check                     validate temporal.yaml and every channel file
+    monolathe check                     validate temporal.yaml, every channel file, the ledger
+    monolathe db upgrade|current        the ledger's schema: bring it to head, say where it is
+    monolathe db revision -m MSG        draft the next ledger migration (developers)
     monolathe status                    today's figures per channel, queues, reels in flight
     monolathe auth youtube|instagram|tiktok NAME   store a channel's platform token on this host
     monolathe auth visuals SOURCE       store a footage provider's API key on this host
@@ -40,6 +42,7 @@ from workers.cli import (
     auth,
     channel,
     check,
+    db,
     footage,
     mcp,
     performance,
@@ -55,8 +58,8 @@ from workers.stack import CliError
 from workers.telemetry.setup import TelemetryError
 
 # In the order `monolathe --help` lists their commands; each adds its parsers and COMMANDS.
-GROUPS = (up, channel, reel, check, status, footage, trends, performance, auth, review, api,
-          mcp, backup_cli, codec)
+GROUPS = (up, channel, reel, check, db, status, footage, trends, performance, auth, review,
+          api, mcp, backup_cli, codec)
 
 
 def parser() -> argparse.ArgumentParser:

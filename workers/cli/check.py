@@ -1,4 +1,5 @@
-"""`monolathe check`: temporal.yaml, every channel file, and what this host can run."""
+"""`monolathe check`: temporal.yaml, every channel file, the ledger (database, schema revision)
+and what this host can run."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import argparse
 
 from activities.config import ConfigError, Settings, load_channel
 from workers.check import channel_file_problems, tiktok_note
+from workers.cli.db import ledger_line
+from workers.stack import CliError
 
 
 async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
@@ -24,6 +27,11 @@ async def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
         for note in notes:
             print(f"  {note}")
         problems.extend(found)
+    try:
+        print(ledger_line(settings))
+    except CliError as exc:
+        print(f"ledger: {exc}")
+        problems.append(str(exc))
     from activities.footage import describe
 
     # What this host can run: the generate worker's view (keys, Apple silicon).

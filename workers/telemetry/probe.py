@@ -12,7 +12,7 @@ from datetime import timedelta
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.contracts import BackendsView, BreakerView, ChannelStatus
@@ -80,6 +80,10 @@ class TemporalProbe:
                               RPCStatusCode.INVALID_ARGUMENT):
                 return None
             raise
+        except WorkflowQueryFailedError:
+            # A busy worker could not answer in time ("workflow didn't yield within 2
+            # second(s)"): no figure this round, the next refresh asks again.
+            return None
 
     async def run(self, stop: asyncio.Event, every: float = REFRESH_EVERY_S) -> None:
         """Refresh until `stop` is set. Stopping waits for the call in flight (bounded by its

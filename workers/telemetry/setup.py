@@ -173,7 +173,7 @@ def _start(settings: Settings, queues: list[str], port: int, sdk_port: int) -> T
     figures = None
     if "reels" in queues:
         # The process that owns the ledger reports the business figures, once.
-        figures = FiguresCache(settings, ledger_for(settings.ledger_url))
+        figures = FiguresCache(settings, ledger_for(settings.ledger_url, settings.ledger))
         register_ledger_gauges(meter, figures)
         from workers.telemetry.audience import AudienceCache, register_audience_gauges
 
