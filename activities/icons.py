@@ -34,6 +34,7 @@ class Icon:
     char: str
     name: str  # the CLDR short name, "honey pot"
     text: str  # what is embedded: the name and the aliases
+    since: float = 0.0  # the Emoji version that added it: older ones are the generic ones
 
 
 class RasterError(Exception):
@@ -88,7 +89,8 @@ def catalogue() -> tuple[Icon, ...]:
         name = _words(data["en"])
         aliases = [_words(a) for a in data.get("alias", [])]
         names = list(dict.fromkeys([name, *(a for a in aliases if a != name)]))
-        icons[code] = Icon(code=code, char=char, name=name, text=", ".join(names))
+        icons[code] = Icon(code=code, char=char, name=name, text=", ".join(names),
+                           since=float(data.get("E", 0)))
     return tuple(icons[c] for c in sorted(icons))
 
 

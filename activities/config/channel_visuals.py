@@ -18,7 +18,7 @@ PROVIDER_SOURCES = ("runway", "veo", "replicate", "replicate-flux", "pexels", "p
 
 
 class _ChannelVisuals(Strict):
-    sources: list[str] = Field(default_factory=lambda: ["procedural"], min_length=1)
+    sources: list[str] = Field(default_factory=lambda: ["illustrated", "procedural"], min_length=1)
     min_quality: float = Field(0.0, ge=0.0, le=1.0)
     max_usd_per_reel: float = Field(0.10, ge=0.0)
     prefer: Literal["quality", "cost", "speed"] = "quality"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,12 @@ MIN_SCORE = 0.42  # an icon under this shows nothing the scene says (tests/gpu/i
 SECOND_WITHIN = 0.12  # a second or third icon scores within this of the first
 REPEAT_SCORE = 0.62  # an icon shown earlier in the reel comes back only this close
 SMALL = range(2, 6)  # numbers drawn as that many icons; others are set as type
+# Tuned on tests/gpu/icon_sentences.yaml: the sentence's weight against its best word's, the
+# bonus when a word is an icon's name (or one of its words), and a small preference for icons
+# of early Emoji versions (the generic "deciduous tree" over the newer "leafless tree").
+SENTENCE_WEIGHT = 0.4
+NAME_BONUS, WORD_BONUS = 0.15, 0.1
+NEWER_PENALTY = 0.05
 
 
 @dataclass
@@ -44,6 +51,46 @@ class IconIndex:
     codes: list[str]
     names: list[str]
     vectors: np.ndarray  # one unit row per icon
+
+    def __post_init__(self) -> None:
+        catalogue = icons.by_code()
+        texts = [catalogue[c].text.lower() for c in self.codes]
+        self.full_names = [set(t.split(", ")) for t in texts]
+        self.tokens = [set(re.findall(r"[a-z]+", t)) for t in texts]
+        since = np.array([catalogue[c].since for c in self.codes], dtype=np.float32)
+        self.prior = -NEWER_PENALTY * np.minimum(since, 16.0) / 16.0
+
+
+def _forms(word: str) -> set[str]:
+    return {word, word[:-1]} if word.endswith("s") and len(word) > 3 else {word}
+
+
+def scores(index: IconIndex, sentence: np.ndarray, words: list[str], word_vecs: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Every icon's score for a scene, and which of its words each icon answers best."""
+    whole = index.vectors @ sentence
+    if not words:
+        return whole + index.prior, np.zeros(len(whole), dtype=int)
+    per_word = index.vectors @ word_vecs.T  # icons x words
+    for j, word in enumerate(words):
+        forms = _forms(word)
+        for i in range(len(index.codes)):
+            if index.full_names[i] & forms:
+                per_word[i, j] += NAME_BONUS
+            elif index.tokens[i] & forms:
+                per_word[i, j] += WORD_BONUS
+    score = SENTENCE_WEIGHT * whole + (1 - SENTENCE_WEIGHT) * per_word.max(axis=1) + index.prior
+    return score, per_word.argmax(axis=1)
+
+
+def ranked(index: IconIndex, text: str, keywords: list[str], top: int = 3,
+           model: str = embeddings.BUNDLED) -> list[tuple[str, float]]:
+    """The best icons for one sentence, with scores: what `visuals preview` prints."""
+    words = content_words(text, keywords)
+    vectors = embeddings.embed([" ".join([text, *keywords]), *words], model)
+    score, _ = scores(index, vectors[0], words, vectors[1:])
+    order = np.argsort(-score, kind="stable")[:top]
+    return [(index.codes[i], round(float(score[i]), 4)) for i in order]
 
 
 def index_path(cache_dir: Path, model: str) -> Path:
@@ -98,25 +145,18 @@ def pick(index: IconIndex, req: IconMatchRequest, model: str = embeddings.BUNDLE
     for k, text in enumerate(req.scenes):
         mine = word_vecs[at : at + len(words[k])]
         at += len(words[k])
-        picked.append(_scene(index, text, scene_vecs[k], mine, used, req.max_icons))
+        score, best_word = scores(index, scene_vecs[k], words[k], mine)
+        picked.append(_scene(index, text, score, best_word, used, req.max_icons))
     _relevance(picked, scene_vecs, model)
     return picked
 
 
-def _scene(index: IconIndex, text: str, sentence: np.ndarray, words: np.ndarray,
+def _scene(index: IconIndex, text: str, score: np.ndarray, best_word: np.ndarray,
            used: set[str], most: int) -> SceneIcons:
-    whole = index.vectors @ sentence
-    if len(words):
-        per_word = index.vectors @ words.T  # icons x words
-        best_word = per_word.argmax(axis=1)
-        score = 0.5 * whole + 0.5 * per_word.max(axis=1)
-    else:
-        best_word = np.zeros(len(whole), dtype=int)
-        score = whole
     order = np.argsort(-score, kind="stable")
     chosen: list[int] = []
     words_taken: set[int] = set()
-    for i in order[: 200]:
+    for i in order[:200]:
         s = float(score[i])
         if s < MIN_SCORE or (chosen and s < float(score[chosen[0]]) - SECOND_WITHIN):
             break
