@@ -202,6 +202,10 @@ class ReelWorkflow(ReelFootage, ReelReview, ReelQuality):
                                          footage=footage,
                                          illustrations=await self._illustrations(input, script))
         visuals = await self._stage(MAKE_VISUALS, visuals_request, Visuals)
+        relevance = workflow.metric_meter().create_histogram_float("monolathe_scene_relevance")
+        for clip in visuals.clips:
+            if clip.relevance >= 0:  # metrics are not commands: replay is unaffected
+                relevance.with_additional_attributes({"source": clip.kind}).record(clip.relevance)
         credits = self._credits()
         if credits:
             script.description = "\n\n".join([script.description, *credits])
