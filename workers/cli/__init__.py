@@ -18,6 +18,7 @@
     monolathe codec-key FILE | codec-server   encrypted payloads and their Web UI decoder
     monolathe estimate NAME             one reel's footage cost by source, budget left today
     monolathe backends                  each visual source's breaker, failures, spend today
+    monolathe visuals preview "TEXT"... icons by meaning for sentences, and a contact sheet
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from workers.cli import (
     status,
     trends,
     up,
+    visuals,
 )
 from workers.devserver import DevServerError
 from workers.search_attributes import SearchAttributesError
@@ -52,7 +54,7 @@ from workers.telemetry.setup import TelemetryError
 
 # In the order `monolathe --help` lists their commands; each adds its parsers and COMMANDS.
 GROUPS = (up, channel, reel, check, status, footage, trends, auth, review, api, backup_cli,
-          codec)
+          codec, visuals)
 
 
 def parser() -> argparse.ArgumentParser:
