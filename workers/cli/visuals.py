@@ -8,6 +8,7 @@ a contact sheet: one frame of each sentence's scene, side by side, as compose dr
 from __future__ import annotations
 
 import argparse
+import asyncio
 import subprocess
 from pathlib import Path
 
@@ -19,6 +20,11 @@ SCENE_S = 2.5
 
 
 async def cmd_visuals_preview(settings: Settings, args: argparse.Namespace) -> int:
+    # Embedding and the render block: off the event loop.
+    return await asyncio.to_thread(_preview, settings, args)
+
+
+def _preview(settings: Settings, args: argparse.Namespace) -> int:
     import ffmpeg
 
     from activities import icons, illustrated
@@ -56,7 +62,8 @@ async def cmd_visuals_preview(settings: Settings, args: argparse.Namespace) -> i
     sheet = frames[0] if len(frames) == 1 else ffmpeg.filter(frames, "hstack", inputs=len(frames))
     out = Path(args.out)
     command = ffmpeg.output(sheet, str(out), **{"frames:v": 1}).overwrite_output().get_args()
-    run = subprocess.run([ffmpeg_exe(), "-v", "error", *command], capture_output=True, text=True)
+    run = subprocess.run([ffmpeg_exe(), "-v", "error", *command], capture_output=True, text=True,
+                         check=False)
     if run.returncode != 0:
         raise CliError(f"visuals preview: ffmpeg failed: {run.stderr[-500:]}")
     print(f"contact sheet: {out}")
