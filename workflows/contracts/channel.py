@@ -107,7 +107,7 @@ class ReviewConfig:
 class VisualsPolicy:
     """A channel's `visuals:` block: which sources may make its scenes, and at what price."""
 
-    sources: list[str] = field(default_factory=lambda: ["illustrated", "procedural"])  # in order
+    sources: list[str] = field(default_factory=lambda: ["procedural"])  # candidates, in order
     min_quality: float = 0.0  # sources scored under this are never routed
     max_usd_per_reel: float = 0.10  # the estimate of a reel's footage must fit this
     prefer: str = "quality"  # quality | cost | speed
