@@ -12,7 +12,7 @@ from activities.config.settings import Settings
 
 # Made by make_visuals itself; every other source a channel names is a line of temporal.yaml's
 # `visuals.sources` (whether it can run on this host is the generate worker's answer).
-LOCAL_VISUAL_SOURCES = ("own", "procedural")
+LOCAL_VISUAL_SOURCES = ("own", "illustrated", "procedural")
 PROVIDER_SOURCES = ("runway", "veo", "replicate", "replicate-flux", "pexels", "pixabay",
                     "flux-mlx")
 
