@@ -15,8 +15,12 @@ from activities.quality import ANALYSIS_FILTERS, MAX_BLACK_S, MAX_FROZEN_S, pars
 from activities.script import template_script
 from activities.topics import read_feed_file
 from activities.visuals import VisualsActivities
-from tests.activities.test_visuals import FEEDS, SMALL, _spans
-from workflows.contracts import IconMatchRequest, VisualsRequest
+from tests.activities.test_visuals import FEEDS, _spans
+from workflows.contracts import IconMatchRequest, LookConfig, VisualsRequest
+
+# The reel's own size (recipes draw at half of it): the float and drift scale with the frame,
+# and on a frame five times smaller their turns read as still to freezedetect's -60 dB.
+REEL = LookConfig(fps=15)
 
 
 def _defects(path: Path) -> tuple[list, list]:
@@ -40,7 +44,7 @@ def test_every_shipped_topic_is_illustrated_and_never_black_or_frozen(
         script = template_script(topic, "science", [])
         shown = pick(index, IconMatchRequest([s.text for s in script.scenes],
                                              [list(s.keywords) for s in script.scenes]))
-        made = visuals.make_visuals(VisualsRequest(f"reel/t/{n}", SMALL, script,
+        made = visuals.make_visuals(VisualsRequest(f"reel/t/{n}", REEL, script,
                                                    _spans(script), illustrations=shown))
         for i, clip in enumerate(made.clips):
             scenes += 1
