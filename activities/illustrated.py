@@ -106,7 +106,7 @@ def slots(count: int, region: Region, frame: tuple[int, int], number: bool
     frame_w, frame_h = frame
     above = math.ceil(FLOAT * frame_h + RISE * frame_h * 0.1) + 2
     below = math.ceil(FLOAT * frame_h + RISE * frame_h) + 2
-    side = math.ceil(DRIFT * frame_w) + 2
+    side = math.ceil(DRIFT * frame_w + FLOAT * frame_h) + 2
     top = region.top + above
     usable_h = region.bottom - region.top - above - below
     if number:
@@ -193,7 +193,11 @@ def motion(icon: IconPlacement, k: int, recipe: IllustratedRecipe) -> tuple[str,
     back = f"(1+{OVERSHOOT + 1:.5f}*pow({p}-1,3)+{OVERSHOOT:.5f}*pow({p}-1,2))"  # easeOutBack
     ease = f"(1-pow(1-{p},3))"  # easeOutCubic: a slide settles without passing its place
     drift = f"{DRIFT * recipe.width:.1f}*sin(2*PI*t/{DRIFT_PERIOD_S})"
-    bob = f"{FLOAT * recipe.height:.1f}*sin(2*PI*t/{FLOAT_PERIOD_S}+{k * 1.3:.2f})"
+    # The float goes round a small circle: its speed never falls to zero, so no turn of it
+    # reads as a still frame.
+    phase = f"2*PI*t/{FLOAT_PERIOD_S}+{k * 1.3:.2f}"
+    bob = f"{FLOAT * recipe.height:.1f}*sin({phase})"
+    drift += f"+{FLOAT * recipe.height:.1f}*cos({phase})"
     if icon.enter == "slide":
         # From beyond the nearer side edge, along its own row: never across the captions.
         start = -icon.size - icon.x if icon.x + icon.size / 2 < recipe.width / 2 else (
