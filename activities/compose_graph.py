@@ -20,6 +20,9 @@ from activities.compose_audio import AAC, AAC_BITRATE, AUDIO_RATE, CHANNELS, lay
 from activities.compose_plan import CompositionPlan, Stream
 from activities.encoders import RAW_FRAMES, SOFTWARE, video_args
 from activities.ffmpeg_run import listed
+from activities.illustrated import ILLUSTRATED
+from activities.illustrated import read as read_illustrated
+from activities.illustrated import scene as illustrated_scene
 from activities.mezzanine import fit_to_frame
 from activities.quality import ANALYSIS_FILTERS
 from activities.visuals import PROCEDURAL, read_recipe, scene_graph
@@ -33,8 +36,10 @@ DECODE_THREADS = 1
 LAVFI_QUEUE = 4  # frames a procedural source may draw ahead of concat (see _procedural)
 STILL_ZOOM = 0.10  # a still grows (or shrinks) by 10% over its scene
 
-# generated: a clip file that holds its last frame; procedural: a recipe compose draws.
-SCENE_KINDS = ("generated", PROCEDURAL, "video", "still")
+# generated: a clip file that holds its last frame; procedural and illustrated: recipes
+# compose draws.
+SCENE_KINDS = ("generated", PROCEDURAL, ILLUSTRATED, "video", "still")
+DRAWN = (PROCEDURAL, ILLUSTRATED)
 
 
 def compose_args(req: ComposeRequest, plan: CompositionPlan) -> list[str]:
@@ -186,9 +191,11 @@ def working_size(req: ComposeRequest, plan: CompositionPlan) -> tuple[int, int]:
     """The size scenes are joined at: the recipes' own when every scene is procedural and
     all are drawn at one size of the reel's shape, else the reel's."""
     full = (req.look.width, req.look.height)
-    if any(clip.kind != PROCEDURAL for clip in req.visuals.clips):
+    if any(clip.kind not in DRAWN for clip in req.visuals.clips):
         return full
-    sizes = {(r.width, r.height) for r in (read_recipe(path) for path in plan.clips)}
+    sizes = {(r.width, r.height) for r in (
+        read_recipe(path) if clip.kind == PROCEDURAL else read_illustrated(path)
+        for path, clip in zip(plan.clips, req.visuals.clips, strict=True))}
     if len(sizes) != 1:
         return full
     width, height = sizes.pop()
@@ -231,6 +238,8 @@ def scene_stream(
         return _still(path, seconds, look, k)
     if clip.kind == PROCEDURAL:
         return _procedural(path, seconds, look, k, size or (look.width, look.height))
+    if clip.kind == ILLUSTRATED:
+        return _illustrated(path, seconds, look, k, size or (look.width, look.height))
     # Own footage loops when shorter than its scene; a generated clip holds its last frame.
     loop = {"stream_loop": -1} if clip.kind == "video" else {}
     # Reading stops at the scene's length: nothing past it is demuxed, decoded or scaled.
@@ -251,6 +260,22 @@ def _procedural(
     source = ffmpeg.input(scene_graph(recipe), f="lavfi", t=f"{seconds:.3f}",
                           thread_queue_size=LAVFI_QUEUE + k)  # fmt: skip
     stream = source.video
+    if (recipe.width, recipe.height) != size:
+        stream = fit_to_frame(stream, *size)
+    if recipe.fps != look.fps:
+        stream = stream.filter("fps", look.fps)
+    return _exactly(stream, seconds)
+
+
+def _illustrated(
+    path: Path, seconds: float, look: LookConfig, k: int, size: tuple[int, int]
+) -> Stream:
+    """An illustrated recipe drawn inside this command: a lavfi gradient under its icons,
+    each icon's PNG decoded once and held by overlay (activities/illustrated.py)."""
+    recipe = read_illustrated(path)
+    # Input queue sizes keep inputs distinct (_own_input): the background's is a procedural
+    # scene's (a scene is one or the other), the icons' are above every file's 64+k.
+    stream = illustrated_scene(recipe, seconds, LAVFI_QUEUE + k, 1000 + 16 * k)
     if (recipe.width, recipe.height) != size:
         stream = fit_to_frame(stream, *size)
     if recipe.fps != look.fps:

@@ -83,7 +83,18 @@ def sidecar_of(req: PublishRequest) -> dict[str, object]:
         "quality_remedies": req.remedies,
         "credits": req.credits,  # stock footage attribution, also in the description
         "visual_decisions": [asdict(d) for d in req.visual_decisions],
+        # What each scene shows: its source, icons and relevance (cosine of its text with
+        # what it shows; -1 = not scored), and the reel's mean over the scored scenes.
+        "scenes": [{"scene": k, "kind": c.kind, "source": c.source, "icons": c.icons,
+                    "relevance": c.relevance, "note": c.note}
+                   for k, c in enumerate(req.scenes_shown)],
+        "relevance": _mean_relevance(req),
     }
+
+
+def _mean_relevance(req: PublishRequest) -> float:
+    scored = [c.relevance for c in req.scenes_shown if c.relevance >= 0]
+    return round(sum(scored) / len(scored), 4) if scored else -1.0
 
 
 class PublishActivities:

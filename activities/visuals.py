@@ -24,7 +24,7 @@ from pathlib import Path
 
 from temporalio import activity
 
-from activities import media_library, mezzanine
+from activities import icons, illustrated, media_library, mezzanine
 from activities.artifacts import ArtifactStore, to_path, to_uri
 from activities.errors import bad_input
 from activities.ffmpeg_run import out_seconds
@@ -69,6 +69,11 @@ class VisualsActivities:
                 clips.append(clip)
                 continue
             variant = variants[i]
+            duration = round(span.end - span.start + HANDLE_S, 3)
+            drawn, note = self._illustrated(req, i, duration, variant, base_seed + i)
+            if drawn is not None:
+                clips.append(drawn)
+                continue
             suffix = f"-v{variant}" if variant else ""
             recipe = SceneRecipe(
                 style=STYLES[(base_seed + i + variant) % len(STYLES)],
@@ -77,14 +82,39 @@ class VisualsActivities:
                 width=req.look.width // SCALE,
                 height=req.look.height // SCALE,
                 fps=req.look.fps,
-                duration_s=round(span.end - span.start + HANDLE_S, 3),
+                duration_s=duration,
             )
             out = self.store.path_for(req.reel_id, f"scene-{i:02d}{suffix}.json")
             write_recipe(out, recipe)
             heartbeat({"scene": i, "of": len(req.scenes)})
+            # A scene that asked for icons and fell back shows nothing of what is said.
             clips.append(SceneClip(uri=to_uri(out), duration_s=recipe.duration_s,
-                                   kind=PROCEDURAL, source=recipe.style))  # fmt: skip
+                                   kind=PROCEDURAL, source=recipe.style, note=note,
+                                   relevance=0.0 if note else -1.0))  # fmt: skip
         return Visuals(clips=clips, cost=meter.cost())
+
+    def _illustrated(self, req: VisualsRequest, i: int, duration: float, variant: int,
+                     seed: int) -> tuple[SceneClip | None, str]:
+        """Scene i as an illustrated recipe, or None and why it is drawn procedurally."""
+        shown = req.illustrations[i] if req.illustrations else None
+        if shown is None or not shown.codes:
+            return None, ""
+        if variant:  # a quality remedy: the next source of the chain draws this scene
+            return None, "illustrated: remade by the next source after a failed quality check"
+        size = (req.look.width // SCALE, req.look.height // SCALE)
+        try:
+            recipe = illustrated.plan(req.look, shown, _palette(req.look.palette), size,
+                                      duration, seed, self.store.root)  # fmt: skip
+        except (icons.RasterError, OSError) as err:
+            log.warning("scene %d of %s drawn procedurally: %s", i, req.reel_id, err)
+            return None, f"illustrated: {err}"[:300]
+        out = self.store.path_for(req.reel_id, f"scene-{i:02d}-illustrated.json")
+        illustrated.write(out, recipe)
+        heartbeat({"scene": i, "of": len(req.scenes)})
+        return SceneClip(uri=to_uri(out), duration_s=duration, kind=illustrated.ILLUSTRATED,
+                         source="illustrated: " + ", ".join(shown.names),
+                         attribution=icons.credit(), icons=list(shown.names),
+                         relevance=shown.relevance), ""  # fmt: skip
 
     def _at_reel_size(self, clip: SceneClip, req: VisualsRequest, meter: Meter) -> SceneClip:
         """Own footage as its mezzanine: transcoded the first time a reel uses the file."""
@@ -171,6 +201,9 @@ def _validate(req: VisualsRequest) -> None:
             raise bad_input(f"visuals request: scenes[{i}] has zero or negative duration")
     if req.look.fps <= 0:
         raise bad_input(f"visuals request: look.fps must be positive, got {req.look.fps}")
+    if req.illustrations and len(req.illustrations) != len(req.scenes):
+        raise bad_input(f"visuals request: {len(req.illustrations)} illustrations for"
+                        f" {len(req.scenes)} scenes")
     if req.variants and (len(req.variants) != len(req.scenes) or min(req.variants) < 0):
         raise bad_input(
             f"visuals request: variants must be {len(req.scenes)} numbers >= 0, "

@@ -56,6 +56,7 @@ def activities_for(queue: str, settings: Settings, client: Client | None = None)
     if queue == "gpu":
         from activities.gpu import runtime
         from activities.gpu.embeddings import EmbeddingActivities
+        from activities.gpu.icon_match import IconMatchActivities
         from activities.gpu.llm_script import LlmScriptActivities
         from activities.voice import VoiceActivities
 
@@ -66,7 +67,8 @@ def activities_for(queue: str, settings: Settings, client: Client | None = None)
         return [VoiceActivities(store, rate).synthesize_voice,
                 LlmScriptActivities(rate).write_script_mlx,
                 embeddings.pick_novel_topic, embeddings.match_media,
-                embeddings.rank_relevance]
+                embeddings.rank_relevance,
+                IconMatchActivities(store.root, rate, gpu.embeddings_model).match_icons]
     if queue == "media":
         from activities.compose import ComposeActivities
         from activities.media_library import MediaLibraryActivities

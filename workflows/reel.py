@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewAnswer,
         ReviewState,
         RoutePlan,
+        SceneClip,
         Script,
         ScriptRequest,
         StageCost,
@@ -73,6 +74,7 @@ with workflow.unsafe.imports_passed_through():
 from workflows.reel_errors import error_reason
 from workflows.reel_footage import (
     ReelFootage,
+    mean_relevance,
 )
 from workflows.reel_quality import QUALITY_REMEDIES, ReelQuality
 from workflows.reel_review import ReelReview
@@ -122,7 +124,7 @@ class ReelWorkflow(ReelFootage, ReelReview, ReelQuality):
             clips=list(visuals.clips) if visuals else [], voice=got(SYNTHESIZE_VOICE.name),
             composed=got(COMPOSE_REEL.name), quality=got(CHECK_QUALITY.name),
             costs=list(self.costs), total_usd=round(sum(c.usd for c in self.costs), 6),
-            review=self.progress_state.review,
+            review=self.progress_state.review, relevance=mean_relevance(self._shown()),
         )
 
     # --- review answers: the validators refuse a reel that is not waiting, and a second
@@ -197,8 +199,13 @@ class ReelWorkflow(ReelFootage, ReelReview, ReelQuality):
         visuals_request = VisualsRequest(input.reel_id, channel.look, script, voice.scenes,
                                          channel.media_dir,
                                          await self._media_by_meaning(input, script),
-                                         footage=footage)
+                                         footage=footage,
+                                         illustrations=await self._illustrations(input, script))
         visuals = await self._stage(MAKE_VISUALS, visuals_request, Visuals)
+        relevance = workflow.metric_meter().create_histogram_float("monolathe_scene_relevance")
+        for clip in visuals.clips:
+            if clip.relevance >= 0:  # metrics are not commands: replay is unaffected
+                relevance.with_additional_attributes({"source": clip.kind}).record(clip.relevance)
         credits = self._credits()
         if credits:
             script.description = "\n\n".join([script.description, *credits])
@@ -210,8 +217,15 @@ class ReelWorkflow(ReelFootage, ReelReview, ReelQuality):
         return script, composed, quality
 
     def _credits(self) -> list[str]:
-        """Stock footage attribution lines, once each, for the description and sidecar."""
-        return list(dict.fromkeys(d.attribution for d in self.decisions if d.attribution))
+        """Stock footage and icon library attribution lines, once each, for the description
+        and sidecar."""
+        lines = [d.attribution for d in self.decisions]
+        lines += [clip.attribution for clip in self._shown()]
+        return list(dict.fromkeys(line for line in lines if line))
+
+    def _shown(self) -> list[SceneClip]:
+        visuals = self.results.get(MAKE_VISUALS.name)
+        return list(visuals.clips) if visuals else []
 
     async def _make(self, input: ReelInput) -> ReelResult:
         channel = input.channel
@@ -249,6 +263,7 @@ class ReelWorkflow(ReelFootage, ReelReview, ReelQuality):
                 topic_links=[u for u in [input.topic.url, *input.topic.links] if u],
                 credits=self._credits(),
                 visual_decisions=list(self.decisions),
+                scenes_shown=self._shown(),
             ),
             PublishResult,
         )

@@ -29,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
         FootageSettlement,
         FootageSources,
         FootageSourcesRequest,
+        IconMatches,
+        IconMatchRequest,
         MediaMatches,
         MediaMatchRequest,
         OwnMedia,
@@ -39,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         Scene,
         SceneAttempt,
         SceneClip,
+        SceneIcons,
         SceneRoute,
         Script,
         StageCost,
@@ -47,11 +50,12 @@ with workflow.unsafe.imports_passed_through():
         VoiceTrack,
     )
     from workflows.health import HEALTH_ID, BackendHealthWorkflow
-    from workflows.routing import FREE, money_left, route
+    from workflows.routing import FREE, ILLUSTRATED, money_left, route
     from workflows.stages import (
         GENERATE_FOOTAGE,
         LIST_FOOTAGE_SOURCES,
         LIST_OWN_MEDIA,
+        MATCH_ICONS,
         MATCH_MEDIA,
         READ_FOOTAGE_CONTEXT,
         RESERVE_FOOTAGE_BUDGET,
@@ -62,6 +66,7 @@ from workflows.reel_errors import error_reason, error_type
 
 MEDIA_BY_MEANING = "media-by-meaning-v1"
 FOOTAGE_ROUTING = "footage-routing-v1"
+ILLUSTRATED_SCENES = "illustrated-scenes-v1"
 # Failures of one prompt or of our own request: the scene falls through, the source's
 # breaker does not count them.
 NOT_BACKEND_FAILURES = ("ContentRefused", "BadInput", "NotConfigured")
@@ -69,6 +74,12 @@ RESERVE_TRIES = 3
 # Cosine similarity of MiniLM embeddings under which a scene keeps its generated visuals:
 # related sentences score about 0.3-0.8, unrelated ones below 0.2.
 MEDIA_MIN_SIMILARITY = 0.25
+
+
+def mean_relevance(clips: list[SceneClip]) -> float:
+    """The reel's relevance: the mean over its scored scenes, -1 when none was scored."""
+    scored = [clip.relevance for clip in clips if clip.relevance >= 0]
+    return round(sum(scored) / len(scored), 4) if scored else -1.0
 
 
 class ReelFootage:
@@ -94,6 +105,25 @@ class ReelFootage:
             if 0 <= match.candidate < len(catalog.items):
                 picks[match.scene] = catalog.items[match.candidate].path
         return picks
+
+    async def _illustrations(self, input: ReelInput, script: Script) -> list[SceneIcons]:
+        """OpenMoji icons for each scene by meaning (MiniLM on the gpu worker), or [] to draw
+        every scene procedurally. Only channels naming `illustrated` call patched(), so
+        earlier histories replay unchanged; a failed match leaves the scenes procedural."""
+        if ILLUSTRATED not in input.channel.visuals.sources or not workflow.patched(
+                ILLUSTRATED_SCENES):
+            return []
+        request = IconMatchRequest([scene.text for scene in script.scenes],
+                                   [list(scene.keywords) for scene in script.scenes])
+        try:
+            found = await self._stage(MATCH_ICONS, request, IconMatches)
+        except ActivityError as error:
+            if is_cancelled_exception(error):
+                raise
+            workflow.logger.warning("no icons for %s, scenes stay procedural: %s",
+                                    input.reel_id, error_reason(error))
+            return []
+        return found.scenes
 
     async def _footage(self, input: ReelInput, script: Script,
                        voice: VoiceTrack) -> list[SceneClip]:

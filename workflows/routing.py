@@ -6,8 +6,9 @@ history) and `monolathe estimate` runs the same arithmetic outside a workflow.
 
 A source is dropped for the whole reel when it is unknown, not configured here, its breaker
 refuses calls, it scores under `min_quality`, or one reel made with it alone would cost more
-than the money left. The rest are ordered by `prefer`; `own` and `procedural` are free and
-always come last (procedural is the final fallback, added even when the policy omits it).
+than the money left. The rest are ordered by `prefer`; `own`, `illustrated` and `procedural`
+are free and always come last, in that order (procedural is the final fallback, added even
+when the policy omits it).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from workflows.contracts import (
 )
 
 OWN = "own"
+ILLUSTRATED = "illustrated"  # OpenMoji icons matched by meaning, drawn by compose
 PROCEDURAL = "procedural"
-FREE = (OWN, PROCEDURAL)
+FREE = (OWN, ILLUSTRATED, PROCEDURAL)
 PREFERENCES = ("quality", "cost", "speed")
 # What `monolathe estimate` prices when no reel's scenes are known: the length of a typical
 # reel of the template writer (six scenes of five seconds).
@@ -122,7 +124,7 @@ def route(policy: VisualsPolicy, catalog: list[SourceInfo], breakers: list[Break
         elif info is not None:
             paid.append(_Candidate(info, order, usd))
     paid.sort(key=lambda c: _sort_key(policy, c))
-    free = [n for n in (OWN, PROCEDURAL) if n in policy.sources or n == PROCEDURAL]
+    free = [n for n in FREE if n in policy.sources or n == PROCEDURAL]
     chain = [c.info.name for c in paid] + free
     scenes = []
     for index, seconds in enumerate(scene_durations):

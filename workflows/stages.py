@@ -141,6 +141,10 @@ TAKE_TOPIC = Stage("take_topic", "reels", timedelta(seconds=30), deadline=10 * M
 LIST_OWN_MEDIA = Stage("list_own_media", "media", timedelta(seconds=60), deadline=10 * MINUTE)
 MATCH_MEDIA = Stage("match_media", "gpu", 2 * MINUTE, timedelta(seconds=30),
                     deadline=30 * MINUTE)
+# The first call on a gpu worker embeds the icon index (about 1,900 names, a minute of CPU on a
+# quiet machine, far more on a loaded one) before it is cached on disk.
+MATCH_ICONS = Stage("match_icons", "gpu", 20 * MINUTE, timedelta(seconds=30),
+                    deadline=30 * MINUTE)
 # A ledger outage must not lose the record of a finished reel: a long deadline.
 RECORD_REEL = Stage("record_reel", "reels", timedelta(seconds=60), attempts=10, deadline=6 * HOUR)
 # One call per platform; its retries resume the upload. Quota waits (until midnight Pacific)

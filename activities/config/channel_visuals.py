@@ -12,13 +12,13 @@ from activities.config.settings import Settings
 
 # Made by make_visuals itself; every other source a channel names is a line of temporal.yaml's
 # `visuals.sources` (whether it can run on this host is the generate worker's answer).
-LOCAL_VISUAL_SOURCES = ("own", "procedural")
+LOCAL_VISUAL_SOURCES = ("own", "illustrated", "procedural")
 PROVIDER_SOURCES = ("runway", "veo", "replicate", "replicate-flux", "pexels", "pixabay",
                     "flux-mlx")
 
 
 class _ChannelVisuals(Strict):
-    sources: list[str] = Field(default_factory=lambda: ["procedural"], min_length=1)
+    sources: list[str] = Field(default_factory=lambda: ["illustrated", "procedural"], min_length=1)
     min_quality: float = Field(0.0, ge=0.0, le=1.0)
     max_usd_per_reel: float = Field(0.10, ge=0.0)
     prefer: Literal["quality", "cost", "speed"] = "quality"

@@ -41,7 +41,7 @@ from workflows.contracts import (
 
 STAGE = "footage"
 # Made by make_visuals on the media queue, not here; listed so routing sees their scores.
-LOCAL_SOURCES = ("own", "procedural")
+LOCAL_SOURCES = ("own", "illustrated", "procedural")
 
 
 class FootageSource(Protocol):

@@ -20,10 +20,10 @@ def test_visuals_policy_is_parsed(config_dir: Path) -> None:
     assert policy == VisualsPolicy(["veo", "pexels", "procedural"], 0.7, 0.5, "cost")
 
 
-def test_default_policy_is_procedural_and_offline(config_dir: Path) -> None:
+def test_default_policy_is_illustrated_then_procedural_and_offline(config_dir: Path) -> None:
     write_channel(config_dir, "sci", valid_with(""))
     policy = load_channel(load_settings(config_dir / "temporal.yaml"), "sci").visuals
-    assert policy.sources == ["procedural"]
+    assert policy.sources == ["illustrated", "procedural"]
 
 
 def test_bad_visuals_fields_are_named(config_dir: Path) -> None:

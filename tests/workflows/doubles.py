@@ -32,6 +32,8 @@ from workflows.contracts import (
     FootageRequest,
     FootageSources,
     FootageSourcesRequest,
+    IconMatches,
+    IconMatchRequest,
     Publication,
     PublishRequest,
     PublishResult,
@@ -41,6 +43,7 @@ from workflows.contracts import (
     ReelRecord,
     Scene,
     SceneClip,
+    SceneIcons,
     SceneSpan,
     Script,
     ScriptRequest,
@@ -142,6 +145,12 @@ class Doubles:
             return Visuals([SceneClip(f"file:///s{i}.mp4", span.end - span.start)
                             for i, span in enumerate(req.scenes)], _cost("visuals"))
 
+        @activity.defn(name="match_icons")
+        async def match_icons(req: IconMatchRequest) -> IconMatches:
+            self._count("match_icons")
+            return IconMatches([SceneIcons(["1F419"], ["octopus"], [0.7], relevance=0.6)
+                                for _ in req.scenes], "openmoji-test")
+
         @activity.defn(name="compose_reel")
         async def compose_reel(req: ComposeRequest) -> ComposedReel:
             self._count("compose_reel")
@@ -233,7 +242,7 @@ class Doubles:
 
         return [load_channel, pick_topic, write_script, synthesize_voice, make_visuals,
                 compose_reel, check_quality, publish_reel, record_reel, list_footage_sources,
-                generate_footage]
+                generate_footage, match_icons]
 
 
 def channel_config(**overrides) -> ChannelConfig:

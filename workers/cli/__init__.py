@@ -22,6 +22,7 @@
     monolathe codec-key FILE | codec-server   encrypted payloads and their Web UI decoder
     monolathe estimate NAME             one reel's cost by source and stage, budget left today
     monolathe backends                  each configured visual source's breaker, spend today
+    monolathe visuals preview "TEXT"... icons by meaning for sentences, and a contact sheet
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from workers.cli import (
     status,
     trends,
     up,
+    visuals,
 )
 from workers.devserver import DevServerError
 from workers.search_attributes import SearchAttributesError
@@ -58,8 +60,8 @@ from workers.stack import CliError
 from workers.telemetry.setup import TelemetryError
 
 # In the order `monolathe --help` lists their commands; each adds its parsers and COMMANDS.
-GROUPS = (up, channel, reel, check, db, status, footage, trends, performance, auth, review,
-          api, mcp, backup_cli, codec)
+GROUPS = (up, channel, reel, check, db, status, footage, trends, performance, visuals, auth,
+          review, api, mcp, backup_cli, codec)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ from workflows.contracts.channel import InstagramOptions, TikTokOptions, YouTube
 from workflows.contracts.costs import StageCost
 from workflows.contracts.footage import VisualDecision
 from workflows.contracts.review import ReelManifest, ReviewState
-from workflows.contracts.stages import QualityReport
+from workflows.contracts.stages import QualityReport, SceneClip
 
 
 @dataclass
@@ -40,6 +40,8 @@ class PublishRequest:
     topic_links: list[str] = field(default_factory=list)  # and where those facts came from
     credits: list[str] = field(default_factory=list)  # stock footage attribution lines
     visual_decisions: list[VisualDecision] = field(default_factory=list)
+    # What each scene shows (source, icons, relevance), from make_visuals' clips.
+    scenes_shown: list[SceneClip] = field(default_factory=list)
 
 
 @dataclass

@@ -55,3 +55,4 @@ class ReelManifest:
     costs: list[StageCost] = field(default_factory=list)
     total_usd: float = 0.0
     review: ReviewState | None = None
+    relevance: float = -1.0  # the mean of the scenes' relevance; -1 = no scene scored

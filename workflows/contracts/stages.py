@@ -112,6 +112,35 @@ class VisualsRequest:
     # Per scene, which look to render: 0 = the first; a quality remedy asks for another
     # (another procedural style and seed) when that scene looked black or frozen.
     variants: list[int] = field(default_factory=list)
+    # Icons chosen by meaning (match_icons), one entry per scene; scenes with icons are
+    # drawn as illustrated scenes, the rest procedurally. Empty: no illustrated scenes.
+    illustrations: list[SceneIcons] = field(default_factory=list)
+
+
+@dataclass
+class IconMatchRequest:
+    """Scene texts (and their keywords) to pick OpenMoji icons for, by meaning."""
+
+    scenes: list[str]
+    keywords: list[list[str]] = field(default_factory=list)  # one list per scene, or none
+    max_icons: int = 3
+
+
+@dataclass
+class SceneIcons:
+    codes: list[str] = field(default_factory=list)  # OpenMoji file names ("1F419")
+    names: list[str] = field(default_factory=list)  # their CLDR names, for the sidecar
+    scores: list[float] = field(default_factory=list)  # the match score of each
+    count: int = 1  # a small number said in the scene: the first icon drawn that many times
+    number: str = ""  # a larger number said in the scene, set large as kinetic type
+    relevance: float = 0.0  # cosine of the scene's text with the names of the icons
+
+
+@dataclass
+class IconMatches:
+    scenes: list[SceneIcons]
+    library: str = ""  # the icon library's version, for the sidecar
+    cost: StageCost | None = None
 
 
 @dataclass
@@ -138,6 +167,9 @@ class SceneClip:
     kind: str = "generated"  # generated | video | still
     source: str = ""  # own media: the file's name; footage: "<source>: <what>", for the sidecar
     attribution: str = ""  # stock footage: the credit line the licence asks for
+    icons: list[str] = field(default_factory=list)  # illustrated: the icons' names
+    relevance: float = -1.0  # cosine of the scene's text with what it shows; -1 = not scored
+    note: str = ""  # why the scene fell back to another source than the one asked for
 
 
 @dataclass

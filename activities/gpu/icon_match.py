@@ -1,0 +1,211 @@
+"""Icons for scenes by meaning: MiniLM on the gpu worker against every OpenMoji icon's names.
+
+The index (one unit vector per icon, from its CLDR name and aliases) is embedded once and kept
+on disk under the library's version and the model's folder name; a new OpenMoji or emoji
+release, or new icon texts, embed it again. A scene is asked two ways: the whole sentence with
+its keywords (what the scene is about) and each of its content words on its own (the things it
+names); an icon scores the mean of the sentence's cosine and its best word's. That pairs the
+subject ("octopus") with what is said of it ("heart") instead of three near-synonyms of one word.
+
+Activity `match_icons(IconMatchRequest) -> IconMatches`: 1-3 icons per scene, a small number
+said in the scene (2-5) as that many of its first icon, a larger one as type; no icon twice in
+a reel unless the later scene scores it as high as a scene about it does; and the relevance,
+the cosine of the scene's text with the names of what it shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from temporalio import activity
+
+from activities import icons
+from activities.gpu import embeddings
+from activities.metering import Meter
+from activities.progress import heartbeating
+from activities.script import _STOP, _WORD
+from workflows.contracts import IconMatches, IconMatchRequest, SceneIcons
+
+log = logging.getLogger(__name__)
+MAX_ICONS = 3
+MAX_WORDS = 10  # content words asked per scene
+MIN_SCORE = 0.42  # an icon under this shows nothing the scene says (tests/gpu/icon_sentences)
+SECOND_WITHIN = 0.12  # a second or third icon scores within this of the first
+REPEAT_SCORE = 0.62  # an icon shown earlier in the reel comes back only this close
+SMALL = range(2, 6)  # numbers drawn as that many icons; others are set as type
+# Tuned on tests/gpu/icon_sentences.yaml: the sentence's weight against its best word's, the
+# bonus when a word is an icon's name (or one of its words), and a small preference for icons
+# of early Emoji versions (the generic "deciduous tree" over the newer "leafless tree").
+SENTENCE_WEIGHT = 0.4
+NAME_BONUS, WORD_BONUS = 0.15, 0.1
+NEWER_PENALTY = 0.05
+
+
+@dataclass
+class IconIndex:
+    codes: list[str]
+    names: list[str]
+    vectors: np.ndarray  # one unit row per icon
+
+    def __post_init__(self) -> None:
+        catalogue = icons.by_code()
+        texts = [catalogue[c].text.lower() for c in self.codes]
+        self.full_names = [set(t.split(", ")) for t in texts]
+        self.tokens = [set(re.findall(r"[a-z]+", t)) for t in texts]
+        since = np.array([catalogue[c].since for c in self.codes], dtype=np.float32)
+        self.prior = -NEWER_PENALTY * np.minimum(since, 16.0) / 16.0
+
+
+def _forms(word: str) -> set[str]:
+    return {word, word[:-1]} if word.endswith("s") and len(word) > 3 else {word}
+
+
+def scores(index: IconIndex, sentence: np.ndarray, words: list[str], word_vecs: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Every icon's score for a scene, and which of its words each icon answers best."""
+    whole = index.vectors @ sentence
+    if not words:
+        return whole + index.prior, np.zeros(len(whole), dtype=int)
+    per_word = index.vectors @ word_vecs.T  # icons x words
+    for j, word in enumerate(words):
+        forms = _forms(word)
+        for i in range(len(index.codes)):
+            if index.full_names[i] & forms:
+                per_word[i, j] += NAME_BONUS
+            elif index.tokens[i] & forms:
+                per_word[i, j] += WORD_BONUS
+    score = SENTENCE_WEIGHT * whole + (1 - SENTENCE_WEIGHT) * per_word.max(axis=1) + index.prior
+    return score, per_word.argmax(axis=1)
+
+
+def ranked(index: IconIndex, text: str, keywords: list[str], top: int = 3,
+           model: str = embeddings.BUNDLED) -> list[tuple[str, float]]:
+    """The best icons for one sentence, with scores: what `visuals preview` prints."""
+    words = content_words(text, keywords)
+    vectors = embeddings.embed([" ".join([text, *keywords]), *words], model)
+    score, _ = scores(index, vectors[0], words, vectors[1:])
+    order = np.argsort(-score, kind="stable")[:top]
+    return [(index.codes[i], round(float(score[i]), 4)) for i in order]
+
+
+def index_path(cache_dir: Path, model: str) -> Path:
+    folder = embeddings.model_folder(model)
+    tag = hashlib.sha256(f"{icons.library_version()}|{folder.name}".encode()).hexdigest()[:16]
+    return cache_dir / icons.CACHE_FOLDER / f"index-{tag}.npz"
+
+
+def load_index(cache_dir: Path, model: str = embeddings.BUNDLED) -> IconIndex:
+    """The embedded index, from disk when this version was embedded before."""
+    catalogue = icons.catalogue()
+    codes = [i.code for i in catalogue]
+    path = index_path(cache_dir, model)
+    if path.is_file():
+        try:
+            saved = np.load(path)
+            if list(saved["codes"]) == codes:
+                return IconIndex(codes, [i.name for i in catalogue], saved["vectors"])
+            log.warning("icon index %s lists other icons; embedding again", path)
+        except (OSError, ValueError, KeyError) as err:
+            log.warning("icon index %s unreadable (%s); embedding again", path, err)
+    vectors = embeddings.embed([i.text for i in catalogue], model).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez(tmp, codes=np.array(codes), vectors=vectors)
+    tmp.replace(path)
+    return IconIndex(codes, [i.name for i in catalogue], vectors)
+
+
+def content_words(text: str, keywords: list[str]) -> list[str]:
+    words = [w.lower().strip("'-") for w in _WORD.findall(text)]
+    found = [k.lower() for k in keywords if k.strip()]
+    found += [w for w in words if w not in _STOP and len(w) > 2 and w not in icons.NUMBER_WORDS]
+    return list(dict.fromkeys(found))[:MAX_WORDS]
+
+
+def pick(index: IconIndex, req: IconMatchRequest, model: str = embeddings.BUNDLED
+         ) -> list[SceneIcons]:
+    """1-3 icons per scene, in scene order, each icon at most once unless asked again."""
+    if not req.scenes:
+        return []
+    words = [content_words(text, kws) for text, kws in
+             zip(req.scenes, req.keywords or [[] for _ in req.scenes], strict=True)]
+    sentences = [" ".join([t, *k]) for t, k in
+                 zip(req.scenes, req.keywords or [[] for _ in req.scenes], strict=True)]
+    flat = [w for ws in words for w in ws]
+    vectors = embeddings.embed([*sentences, *flat], model)
+    scene_vecs, word_vecs = vectors[: len(sentences)], vectors[len(sentences) :]
+    used: set[str] = set()
+    picked: list[SceneIcons] = []
+    at = 0
+    for k, text in enumerate(req.scenes):
+        mine = word_vecs[at : at + len(words[k])]
+        at += len(words[k])
+        score, best_word = scores(index, scene_vecs[k], words[k], mine)
+        picked.append(_scene(index, text, score, best_word, used, req.max_icons))
+    _relevance(picked, scene_vecs, model)
+    return picked
+
+
+def _scene(index: IconIndex, text: str, score: np.ndarray, best_word: np.ndarray,
+           used: set[str], most: int) -> SceneIcons:
+    order = np.argsort(-score, kind="stable")
+    chosen: list[int] = []
+    words_taken: set[int] = set()
+    for i in order[:200]:
+        s = float(score[i])
+        if s < MIN_SCORE or (chosen and s < float(score[chosen[0]]) - SECOND_WITHIN):
+            break
+        code = index.codes[i]
+        if code in used and s < REPEAT_SCORE:
+            continue
+        if int(best_word[i]) in words_taken:  # one icon per thing the scene names
+            continue
+        chosen.append(int(i))
+        words_taken.add(int(best_word[i]))
+        if len(chosen) >= max(1, min(most, MAX_ICONS)):
+            break
+    used.update(index.codes[i] for i in chosen)
+    number = icons.first_number(text)
+    count, shown = 1, ""
+    if number is not None and number.value > 1:
+        if number.value in SMALL and number.value.is_integer() and chosen:
+            count = int(number.value)
+            chosen = chosen[:1]
+        else:
+            shown = number.text
+            chosen = chosen[:2]
+    return SceneIcons(codes=[index.codes[i] for i in chosen],
+                      names=[index.names[i] for i in chosen],
+                      scores=[round(float(score[i]), 4) for i in chosen],
+                      count=count, number=shown)  # fmt: skip
+
+
+def _relevance(picked: list[SceneIcons], scene_vecs: np.ndarray, model: str) -> None:
+    """Cosine of each scene's text with the names of what it shows (0 when it shows none)."""
+    shown = [(k, ", ".join(p.names)) for k, p in enumerate(picked) if p.names]
+    if not shown:
+        return
+    vectors = embeddings.embed([text for _, text in shown], model)
+    for (k, _), vector in zip(shown, vectors, strict=True):
+        picked[k].relevance = round(max(0.0, float(scene_vecs[k] @ vector)), 4)
+
+
+class IconMatchActivities:
+    def __init__(self, cache_dir: Path, cpu_second_usd: float,
+                 model: str = embeddings.BUNDLED) -> None:
+        self.cache_dir = cache_dir
+        self.cpu_second_usd = cpu_second_usd
+        self.model = model
+
+    @activity.defn(name="match_icons")
+    def match_icons(self, req: IconMatchRequest) -> IconMatches:
+        meter = Meter("match_icons", "minilm-mlx", self.cpu_second_usd)
+        with heartbeating(lambda: {"scenes": len(req.scenes)}):
+            index = load_index(self.cache_dir, self.model)
+            scenes = pick(index, req, self.model)
+        return IconMatches(scenes, icons.library_version(), meter.cost())

@@ -1,0 +1,118 @@
+"""Icons by meaning: the real MiniLM weights against the real OpenMoji index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from activities import icons
+from activities.gpu import icon_match
+from activities.gpu.icon_match import IconMatchActivities, load_index, pick, ranked
+from workflows.contracts import IconMatchRequest
+
+SENTENCES = yaml.safe_load((Path(__file__).parent / "icon_sentences.yaml").read_text())
+
+
+@pytest.fixture(scope="session")
+def cache_dir(request: pytest.FixtureRequest) -> Path:
+    # Embedding the index takes a minute of CPU (more on a loaded machine): the tests share
+    # one, kept in pytest's cache between runs as a worker keeps its own.
+    return Path(request.config.cache.mkdir("icon-index"))
+
+
+@pytest.fixture(scope="session")
+def index(cache_dir: Path) -> icon_match.IconIndex:
+    return load_index(cache_dir)
+
+
+def test_the_sentence_set_names_real_icons():
+    assert len(SENTENCES) >= 25
+    for row in SENTENCES:
+        assert row["icon"] in icons.by_code(), row
+
+
+@pytest.mark.xfail(strict=True, reason="24 of 30 (80%) in the top three today; the bar is 85%")
+def test_expected_icon_is_in_the_top_three_for_most_sentences(index):
+    hits, misses = 0, []
+    for row in SENTENCES:
+        top = [code for code, _ in ranked(index, row["text"], [])]
+        if row["icon"] in top:
+            hits += 1
+        else:
+            misses.append((row["text"], [icons.by_code()[c].name for c in top]))
+    assert hits / len(SENTENCES) >= 0.85, misses
+
+
+def test_expected_icon_is_in_the_top_three_for_four_sentences_of_five(index):
+    hits = sum(row["icon"] in [c for c, _ in ranked(index, row["text"], [])]
+               for row in SENTENCES)
+    assert hits / len(SENTENCES) >= 0.8
+
+
+def test_the_demo_topics_name_their_subjects(index):
+    scenes = ["An octopus has three hearts, and that is not even the strangest part.",
+              "Archaeologists found pots of honey in Egyptian tombs that were still safe to eat.",
+              "Glass is made by melting sand at very high temperatures."]
+    shown = pick(index, IconMatchRequest(scenes))
+    assert "octopus" in shown[0].names
+    assert "honey pot" in shown[1].names
+    assert any(name in shown[2].names for name in ("desert", "beach with umbrella",
+                                                   "desert island", "hourglass done",
+                                                   "glass of milk", "wine glass"))
+
+
+def test_small_numbers_draw_that_many_and_large_ones_are_set_as_type(index):
+    three, years = pick(index, IconMatchRequest([
+        "An octopus has three hearts.",
+        "Honey can stay good for 3,000 years.",
+    ]))
+    assert three.count == 3 and len(three.codes) == 1 and three.number == ""
+    assert years.number == "3,000" and years.count == 1 and 1 <= len(years.codes) <= 2
+
+
+def test_no_icon_twice_in_a_reel_unless_the_scene_is_about_it_again(index):
+    scenes = ["Bees make honey from nectar.", "The honey is stored in wax cells.",
+              "Honey. Honey pot. A pot of honey."]
+    shown = pick(index, IconMatchRequest(scenes))
+    first, second, third = (set(s.codes) for s in shown)
+    assert not first & second  # the second scene mentions honey in passing
+    assert "1F36F" in third  # the third is about the honey pot itself
+
+
+def test_every_scene_gets_one_to_three_icons_and_a_relevance(index):
+    shown = pick(index, IconMatchRequest([row["text"] for row in SENTENCES[:8]]))
+    for scene in shown:
+        assert 1 <= len(scene.codes) <= 3
+        assert 0.0 < scene.relevance <= 1.0
+        assert len(scene.names) == len(scene.codes) == len(scene.scores)
+
+
+def test_the_index_is_read_back_and_embedded_again_when_it_lists_other_icons(
+        cache_dir, index, tmp_path, monkeypatch):
+    path = icon_match.index_path(cache_dir, "minilm")
+    assert path.is_file()
+    calls: list[int] = []
+
+    def counting(texts: list[str], model: str = "minilm") -> np.ndarray:
+        calls.append(len(texts))
+        return np.zeros((len(texts), 384), dtype=np.float32)
+
+    monkeypatch.setattr(icon_match.embeddings, "embed", counting)
+    again = load_index(cache_dir)
+    assert calls == []  # read from disk
+    assert again.codes == index.codes and np.array_equal(again.vectors, index.vectors)
+    stale = icon_match.index_path(tmp_path, "minilm")
+    stale.parent.mkdir(parents=True)
+    np.savez(stale, codes=np.array(index.codes[:-1]), vectors=index.vectors[:-1])
+    fresh = load_index(tmp_path)
+    assert calls == [len(index.codes)] and fresh.codes == index.codes
+
+
+def test_activity_reports_the_library_version(cache_dir, index):
+    found = IconMatchActivities(cache_dir, 0.0).match_icons(
+        IconMatchRequest(["A rocket flies to the moon."]))
+    assert found.library == icons.library_version()
+    assert found.scenes[0].codes and found.cost is not None
