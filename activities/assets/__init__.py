@@ -8,3 +8,6 @@ CAPTION_FONT = FONTS_DIR / "DejaVuSans-Bold.ttf"  # DejaVu licence beside this f
 # Japanese and Korean by infra/fonts/subset_fallback_font.py; captions switch to it per
 # event when the main font misses a glyph.
 FALLBACK_FONT = FONTS_DIR / "DroidSansFallbackCJK.ttf"
+# The bundled MiniLM's vector for every icon text (tools/build_icon_index.py): a first reel
+# embeds only its own sentences instead of the whole icon set (about 20 CPU s with OpenBLAS).
+ICON_INDEX = Path(__file__).parent / "icon-index-minilm.npz"

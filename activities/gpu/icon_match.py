@@ -25,6 +25,7 @@ import numpy as np
 from temporalio import activity
 
 from activities import icons
+from activities.assets import ICON_INDEX
 from activities.gpu import embeddings
 from activities.metering import Meter
 from activities.progress import heartbeating
@@ -99,6 +100,36 @@ def index_path(cache_dir: Path, model: str) -> Path:
     return cache_dir / icons.CACHE_FOLDER / f"index-{tag}.npz"
 
 
+def shipped_vectors(model: str) -> dict[str, np.ndarray]:
+    """Icon text -> its vector from the index shipped for the bundled model, else {}.
+
+    Keyed by text, not by version: an emoji release that renames a few icons embeds only
+    those, and a model other than the bundled one (whose vectors these are not) embeds all.
+    """
+    if model != embeddings.BUNDLED or not ICON_INDEX.is_file():
+        return {}
+    try:
+        saved = np.load(ICON_INDEX)
+        texts, vectors = list(saved["texts"]), saved["vectors"].astype(np.float32)
+    except (OSError, ValueError, KeyError) as err:
+        log.warning("shipped icon index %s unreadable (%s); embedding the icons", ICON_INDEX, err)
+        return {}
+    # float16 on disk: back to unit length, so cosines stay cosines.
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return dict(zip(texts, vectors, strict=True))
+
+
+def embed_catalogue(texts: list[str], model: str) -> np.ndarray:
+    """One unit row per icon text: the shipped vector where there is one, embedded else."""
+    known = shipped_vectors(model)
+    missing = [t for t in dict.fromkeys(texts) if t not in known]
+    if missing:
+        log.info("embedding %d of %d icon texts", len(missing), len(texts))
+        known.update(zip(missing, embeddings.embed(missing, model).astype(np.float32),
+                         strict=True))
+    return np.stack([known[t] for t in texts]).astype(np.float32)
+
+
 def load_index(cache_dir: Path, model: str = embeddings.BUNDLED) -> IconIndex:
     """The embedded index, from disk when this version was embedded before."""
     catalogue = icons.catalogue()
@@ -112,7 +143,7 @@ def load_index(cache_dir: Path, model: str = embeddings.BUNDLED) -> IconIndex:
             log.warning("icon index %s lists other icons; embedding again", path)
         except (OSError, ValueError, KeyError) as err:
             log.warning("icon index %s unreadable (%s); embedding again", path, err)
-    vectors = embeddings.embed([i.text for i in catalogue], model).astype(np.float32)
+    vectors = embed_catalogue([i.text for i in catalogue], model)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.npz")
     np.savez(tmp, codes=np.array(codes), vectors=vectors)

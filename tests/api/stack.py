@@ -1,6 +1,6 @@
 """`monolathe api` on a Temporal server for tests and `make load`: the real reels-queue and
 publish activities (template script, ledger, local folder) with quick doubles for the media
-stages (voice, visuals, compose copies a real small MP4 made once with ffmpeg, quality), and
+stages (voice, icons, visuals, compose copies a real small MP4 made once with ffmpeg, quality), and
 uvicorn on a loopback port."""
 
 from __future__ import annotations
@@ -31,9 +31,12 @@ from workflows.channel import ChannelWorkflow
 from workflows.contracts import (
     ComposedReel,
     ComposeRequest,
+    IconMatches,
+    IconMatchRequest,
     QualityReport,
     QualityRequest,
     SceneClip,
+    SceneIcons,
     SceneSpan,
     StageCost,
     Visuals,
@@ -83,6 +86,11 @@ def media_doubles(settings: Settings, clip: Path) -> list:
         return Visuals([SceneClip(f"file:///s{i}.mp4", 2.0, source=f"double {i}")
                         for i in range(len(req.scenes))], _cost("visuals"))
 
+    @activity.defn(name="match_icons")
+    async def match_icons(req: IconMatchRequest) -> IconMatches:
+        return IconMatches([SceneIcons(["1F419"], ["octopus"], [0.7], relevance=0.6)
+                            for _ in req.scenes], "openmoji-double")
+
     @activity.defn(name="compose_reel")
     async def compose_reel(req: ComposeRequest) -> ComposedReel:
         folder = settings.artifacts_dir / req.reel_id
@@ -97,7 +105,7 @@ def media_doubles(settings: Settings, clip: Path) -> list:
         return QualityReport(True, 360, 640, 30.0, 2.0, "h264", "aac", -18.0,
                              {"size": "ok", "loudness": "ok"}, cost=_cost("quality"))
 
-    return [synthesize_voice, make_visuals, compose_reel, check_quality]
+    return [synthesize_voice, make_visuals, match_icons, compose_reel, check_quality]
 
 
 @dataclass
