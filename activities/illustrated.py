@@ -175,13 +175,14 @@ def read(path: Path) -> IllustratedRecipe:
 def background(recipe: IllustratedRecipe) -> str:
     """A soft two-colour gradient (darkest and a shade towards the middle colour), low in
     contrast but always moving: at speed 0.015 the frame froze (to freezedetect's -60 dB)
-    near each turn of the icons' float on small frames; 0.05 never does. Drawn at a quarter of the size
-    and scaled up, as the procedural gradients are."""
+    near each turn of the icons' float on small frames; 0.05 never does. Drawn at a sixteenth
+    of the size and scaled up: bilinear loses nothing of a two-colour linear gradient, and
+    the source with its scale cost 1.4 CPU s less per 27 s reel than at a quarter."""
     dark = recipe.palette[0]
     mid = recipe.palette[len(recipe.palette) // 2]
     shade = "".join(f"{(int(dark[i:i + 2], 16) * 3 + int(mid[i:i + 2], 16)) // 4:02x}"
                     for i in (0, 2, 4))  # fmt: skip
-    small = f"{max(2, recipe.width // 4)}x{max(2, recipe.height // 4)}"
+    small = f"{max(2, recipe.width // 16)}x{max(2, recipe.height // 16)}"
     return (f"gradients=s={small}:r={recipe.fps}:c0=0x{shade}:c1=0x{dark}:n=2:speed=0.05"
             f":seed={recipe.seed % 100000}:type=linear,"
             f"scale={recipe.width}:{recipe.height}:flags=bilinear,format=yuv420p")

@@ -13,12 +13,14 @@ import argparse
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from activities.artifacts import ArtifactStore
 from activities.compose import ComposeActivities
 from activities.config import load_channel, load_settings
+from activities.gpu.icon_match import IconMatchActivities
+from activities.illustrated import ILLUSTRATED
 from activities.quality import QualityActivities
 from activities.script import template_script
 from activities.topics import read_feed_file
@@ -26,6 +28,7 @@ from activities.visuals import VisualsActivities
 from activities.voice import VoiceActivities
 from workflows.contracts import (
     ComposeRequest,
+    IconMatchRequest,
     QualityRequest,
     StageCost,
     VisualsRequest,
@@ -33,7 +36,7 @@ from workflows.contracts import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ("voice", "visuals", "compose", "quality")
+STAGES = ("voice", "icons", "visuals", "compose", "quality")
 
 
 @dataclass
@@ -54,8 +57,16 @@ def one_reel(store: ArtifactStore, n: int, topic_index: int) -> ReelCpu:
     voice = VoiceActivities(store, 0.0).synthesize_voice(VoiceRequest(reel_id, channel.voice,
                                                                       script))
     costs.append(voice.cost)
+    illustrations = []
+    if ILLUSTRATED in channel.visuals.sources:  # the demo channel's first source
+        found = IconMatchActivities(store.root, 0.0).match_icons(IconMatchRequest(
+            [s.text for s in script.scenes], [list(s.keywords) for s in script.scenes]))
+        assert found.cost is not None
+        costs.append(replace(found.cost, stage="icons"))
+        illustrations = found.scenes
     visuals = VisualsActivities(store, 0.0).make_visuals(
-        VisualsRequest(reel_id, channel.look, script, voice.scenes, channel.media_dir))
+        VisualsRequest(reel_id, channel.look, script, voice.scenes, channel.media_dir,
+                       illustrations=illustrations))
     costs.append(visuals.cost)
     composed = ComposeActivities(store, 0.0).compose_reel(
         ComposeRequest(reel_id, channel.look, voice, visuals))
