@@ -46,7 +46,7 @@ def test_auth_tiktok_runs_pkce_through_the_loopback_and_saves_0600(
                     stdin=f"{tiktok_fake.client_key}\n{tiktok_fake.client_secret}\n")
     assert run.returncode == 0, run.stderr
     [consent] = tiktok_fake.consents
-    assert consent["scope"] == "video.publish,video.upload"
+    assert consent["scope"] == "video.publish,video.upload,video.list"
     assert consent["code_challenge_method"] == "S256" and len(consent["code_challenge"]) == 64
     assert urlparse(consent["redirect_uri"]).hostname == "127.0.0.1"
     saved = json.loads((folder / "tiktok.json").read_text())
