@@ -10,8 +10,9 @@ Which id: a direct post's status (`/v2/post/publish/status/fetch/`) names the pu
 (`publicaly_available_post_id`) once the post is public, and the publisher records that id.
 A post that was not public when it completed (`SELF_ONLY`, all an unaudited app may post) or
 an inbox draft is recorded by its `publish_id` instead; the fetcher asks the status endpoint
-about such a reel, once per process, for a post id that appeared since. Until one does, the
-reel's rows carry no figures and say why, since video.query reads public posts only.
+about such a reel for a post id that appeared since, and remembers one found for the
+process. Until one appears, the reel's rows carry no figures and say why, since video.query
+reads public posts only.
 """
 
 from __future__ import annotations
