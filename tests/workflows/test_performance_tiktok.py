@@ -94,3 +94,8 @@ async def test_tiktok_fetches_beside_instagram_and_fails_alone(
     waited = started.event_time.ToDatetime() - asked.event_time.ToDatetime()
     assert waited >= timedelta(seconds=600)
     assert len(tt_reads.queries) == 1  # the limited call never reached the counts
+    for run in ("run-1", "run-2"):  # failures and results alike carry no TikTok secret
+        history = await time_env.client.get_workflow_handle(f"{tag}/{run}").fetch_history()
+        text = history.to_json()
+        for secret in (token["access_token"], token["refresh_token"], token["client_secret"]):
+            assert secret not in text, (run, secret)
