@@ -92,7 +92,7 @@ def auth_tiktok(settings: Settings, channel: str, open_browser: bool = True,
     from temporalio.exceptions import ApplicationError
 
     from activities.errors import PLATFORM_UNAVAILABLE
-    from activities.publishers.tiktok_token import PLATFORM, TikTokTokens, stamped
+    from activities.publishers.tiktok_token import PLATFORM, SCOPES, TikTokTokens, stamped
     from activities.redact import redact
     from activities.secrets import SecretStore
     from workers.auth import AuthError, _read_secret
@@ -134,10 +134,11 @@ def auth_tiktok(settings: Settings, channel: str, open_browser: bool = True,
         why = redact(answer.get("error_description") or answer.get("error") or answer, hidden)
         raise AuthError(f"tiktok refused the code: {why}")
     granted = set(str(answer.get("scope", "")).split(","))
-    missing = [s for s in ("video.publish", "video.upload") if s not in granted]
+    missing = [s for s in SCOPES if s not in granted]
     info = {"client_key": key, "client_secret": secret, **stamped(answer)}
     path = store.save(channel, PLATFORM, info)
     if missing:
         (show or print)(f"warning: the token lacks {', '.join(missing)}; direct posts need"
-                        " video.publish, inbox drafts video.upload")
+                        " video.publish, inbox drafts video.upload, the performance figures"
+                        " video.list")
     return path

@@ -108,11 +108,13 @@ def performance_activities(secrets: Any, ledger: Any, settings: Settings) -> lis
     """The performance fetches: one fetcher per platform (activities/performance)."""
     from activities.performance.activities import PerformanceActivities
     from activities.performance.instagram import InstagramFetcher
+    from activities.performance.tiktok import TikTokFetcher
     from activities.performance.youtube import YouTubeFetcher
 
     perf = PerformanceActivities(ledger, {
         "youtube": YouTubeFetcher(secrets, ledger, settings.publishing),
         "instagram": InstagramFetcher(secrets, ledger, settings.publishing),
+        "tiktok": TikTokFetcher(secrets, ledger, settings.publishing),
     })
     return [perf.list_published_reels, perf.fetch_performance]
 

@@ -102,7 +102,7 @@ async def start_channel(client: Client, settings: Settings, input: ChannelInput)
         done = await ensure_scout_schedule(client, settings, config)
         print(f"trend scout schedule trends/{config.name} {done}: every"
               f" {config.scout_every_minutes} min")
-    if any(p in ("youtube", "instagram") for p in config.platforms):
+    if any(p in ("youtube", "instagram", "tiktok") for p in config.platforms):
         from workers.performance_schedule import ensure_performance_schedule
 
         done = await ensure_performance_schedule(client, settings, config.name)

@@ -25,7 +25,8 @@ from activities.secrets import SecretStore
 log = logging.getLogger(__name__)
 
 PLATFORM = "tiktok"
-SCOPES = ("video.publish", "video.upload")
+METRICS_SCOPE = "video.list"  # video.query, for the performance figures
+SCOPES = ("video.publish", "video.upload", METRICS_SCOPE)
 REFRESH_BEFORE = timedelta(minutes=10)  # renew an access token this close to its end
 REQUIRED = ("client_key", "client_secret", "access_token", "refresh_token")
 

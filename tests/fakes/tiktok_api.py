@@ -8,13 +8,17 @@
 - PUT  /upload/{publish_id}                      one chunk, `Content-Range: bytes a-b/size`
 - POST /v2/post/publish/status/fetch/           PROCESSING_UPLOAD, PROCESSING_DOWNLOAD,
                                                 SEND_TO_USER_INBOX, PUBLISH_COMPLETE, FAILED
+- POST /v2/video/query/?fields=...              the Display API: up to 20 of the creator's
+                                                public videos by id, with the fields asked
+                                                for (scope video.list)
 
 Errors come as TikTok's {"error": {"code", "message", "log_id"}} (and "ok" on success).
 The chunk rules are TikTok's: chunks in order, every chunk but the last exactly
 `chunk_size`, the count `video_size // chunk_size`, sizes within [min_chunk, max_chunk]
 (scaled down by tests that do not want 5 MB files). An unaudited client may only post
-SELF_ONLY. Fault kinds: token, creator, init, upload, status; a fault's `reason` is the
-TikTok error code to answer with.
+SELF_ONLY; only a public post gets a post id, and only a post id in `videos` (the creator's
+public videos, with their counts) is found by video.query. Fault kinds: token, creator,
+init, upload, status, query; a fault's `reason` is the TikTok error code to answer with.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from typing import Any
 from tests.fakes.server import FakeServer, Request, Reset, Response
 
 MB = 1024 * 1024
+VIDEO_FIELDS = {"id", "create_time", "cover_image_url", "share_url", "video_description",
+                "duration", "height", "width", "title", "embed_html", "embed_link",
+                "like_count", "comment_count", "share_count", "view_count"}
 
 
 def tiktok_error(status: int, code: str, message: str = "",
@@ -69,7 +76,7 @@ class FakeTikTok(FakeServer):
     def __init__(self, cert: Any, min_chunk: int = 5 * MB, max_chunk: int = 64 * MB) -> None:
         super().__init__(cert)
         self.client_key, self.client_secret = "aw-client-key-1", "tt-client-secret"
-        self.token = "act.tiktok-access-1"
+        self.token = "act.tiktok-access-0"  # each one issued after it counts from 1
         self.refresh_token = "rft.tiktok-refresh-1"
         self.open_id = "open-id-1"
         self.username = "octofacts"
@@ -87,6 +94,9 @@ class FakeTikTok(FakeServer):
         self.fail_processing = ""  # a fail_reason to end processing with
         self.tokens_in_urls = 0
         self.expired: set[str] = set()  # publish ids whose upload URL has run out (an hour)
+        self.scopes = {"user.info.basic", "video.publish", "video.upload", "video.list"}
+        self.videos: dict[str, dict[str, int]] = {}  # public post id -> its counts
+        self.queries: list[list[str]] = []  # the video ids of each video.query call
         self._ids = itertools.count(1)
 
     # --- test helpers ---
@@ -121,6 +131,7 @@ class FakeTikTok(FakeServer):
             "/v2/post/publish/video/init/": ("init", lambda b: self._init(b, "direct")),
             "/v2/post/publish/inbox/video/init/": ("init", lambda b: self._init(b, "inbox")),
             "/v2/post/publish/status/fetch/": ("status", self._status),
+            "/v2/video/query/": ("query", lambda b: self._query(b, req.arg("fields"))),
         }
         if req.path not in routes:
             return tiktok_error(404, "not_found", req.path)
@@ -182,7 +193,7 @@ class FakeTikTok(FakeServer):
         return Response(200, {"access_token": self.token, "expires_in": 86400,
                               "open_id": self.open_id, "refresh_token": self.refresh_token,
                               "refresh_expires_in": 31536000,
-                              "scope": "user.info.basic,video.publish,video.upload",
+                              "scope": ",".join(sorted(self.scopes)),
                               "token_type": "Bearer"})
 
     def _creator(self, body: dict[str, Any]) -> Response:
@@ -279,6 +290,27 @@ class FakeTikTok(FakeServer):
                    "publicaly_available_post_id": [int(post.post_id)] if post.post_id else [],
                    "uploaded_bytes": len(post.data)})
 
+    def _query(self, body: dict[str, Any], fields: str) -> Response:
+        """video.query: the creator's public videos among the ids, others left out."""
+        if "video.list" not in self.scopes:
+            return tiktok_error(401, "scope_not_authorized", "The user did not authorize the"
+                                " scope required for completing this request.")
+        wanted = [f for f in fields.split(",") if f]
+        unknown = sorted(set(wanted) - VIDEO_FIELDS)
+        if not wanted or unknown:
+            return tiktok_error(400, "invalid_params", f"fields: {','.join(unknown) or 'none'}")
+        ids = (body.get("filters") or {}).get("video_ids")
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 20:
+            return tiktok_error(400, "invalid_params", "filters.video_ids: 1 to 20 ids")
+        self.queries.append([str(i) for i in ids])
+        found = []
+        for video_id in ids:
+            counts = self.videos.get(str(video_id))
+            if counts is not None:
+                video = {"id": str(video_id), **counts}
+                found.append({k: v for k, v in video.items() if k in wanted})
+        return ok({"videos": found, "cursor": 0, "has_more": False})
+
     def _advance(self, post: Post) -> None:
         uploading = post.status == "PROCESSING_UPLOAD" and post.chunks < post.count
         if post.status not in ("PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD") or uploading:
@@ -294,6 +326,8 @@ class FakeTikTok(FakeServer):
             post.status = "PUBLISH_COMPLETE"
             if post.body.get("post_info", {}).get("privacy_level") != "SELF_ONLY":
                 post.post_id = str(7300000000000000000 + next(self._ids))
+                self.videos[post.post_id] = {"view_count": 0, "like_count": 0,
+                                             "comment_count": 0, "share_count": 0}
 
 
 def _json(req: Request) -> dict[str, Any]:

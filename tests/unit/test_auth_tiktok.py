@@ -46,13 +46,15 @@ def test_auth_tiktok_runs_pkce_through_the_loopback_and_saves_0600(
                     stdin=f"{tiktok_fake.client_key}\n{tiktok_fake.client_secret}\n")
     assert run.returncode == 0, run.stderr
     [consent] = tiktok_fake.consents
-    assert consent["scope"] == "video.publish,video.upload"
+    assert consent["scope"] == "video.publish,video.upload,video.list"
     assert consent["code_challenge_method"] == "S256" and len(consent["code_challenge"]) == 64
     assert urlparse(consent["redirect_uri"]).hostname == "127.0.0.1"
     saved = json.loads((folder / "tiktok.json").read_text())
     assert saved["access_token"] == tiktok_fake.token
     assert saved["refresh_token"] == tiktok_fake.refresh_token
     assert saved["client_key"] == tiktok_fake.client_key and saved["expires_at"]
+    assert "video.list" in saved["scope"].split(",")  # what the performance fetch checks
+    assert "warning" not in run.stdout
     assert stat.S_IMODE((folder / "tiktok.json").stat().st_mode) == 0o600
     assert tiktok_fake.client_secret not in run.stdout + run.stderr
     assert "client_secret" not in parse_qs(urlparse(browser[0]).query)
@@ -68,3 +70,16 @@ def test_auth_tiktok_with_a_wrong_secret_is_one_line_and_saves_nothing(
     assert "tiktok refused the code" in run.stderr and "Traceback" not in run.stderr
     assert "not-the-secret" not in run.stderr
     assert not (folder / "tiktok.json").exists()
+
+
+def test_auth_tiktok_warns_of_a_consent_without_video_list(
+        monolathe, tmp_path: Path, tiktok_fake: FakeTikTok, fake_cert: tuple[Path, Path],  # noqa: F811
+        browser: list[str]):
+    """The operator unticked a scope on TikTok's page: the token is saved, and said lacking."""
+    folder = _tiktok_project(tmp_path, fake_cert[0], tiktok_fake)
+    tiktok_fake.scopes.discard("video.list")
+    run = monolathe(tmp_path, "auth", "tiktok", "demo",
+                    stdin=f"{tiktok_fake.client_key}\n{tiktok_fake.client_secret}\n")
+    assert run.returncode == 0, run.stderr
+    assert "warning: the token lacks video.list" in run.stdout
+    assert "video.list" not in json.loads((folder / "tiktok.json").read_text())["scope"]
