@@ -144,7 +144,10 @@ def speak_scene(model: str, text: str, speed: float) -> SpokenScene:
     from piper import SynthesisConfig
 
     voice = load_voice(model_path(model))
-    config = SynthesisConfig(length_scale=1.0 / speed)
+    # noise_w_scale 0: the duration predictor's own lengths, not a sample around them. With
+    # the voice's 0.8 the same sentence came out 3.77-3.89 s from run to run, so a retried
+    # scene moved its captions and a per-second footage price off its estimate.
+    config = SynthesisConfig(length_scale=1.0 / speed, noise_w_scale=0.0)
     words = text.split()
     with _lock:  # espeak-ng's phonemizer is not thread-safe
         chunks = list(voice.synthesize(text, syn_config=config, include_alignments=True))

@@ -88,7 +88,7 @@ async def test_a_fresh_estimate_is_what_the_first_reel_settles_for(
          [(d.scene, d.source, d.outcome, d.usd, d.estimate_usd)
           for d in ledger.visual_decisions(reel.reel_id)])
     if channel == "demo":
-        assert report.footage_usd == 0.0 and report.chosen == ["procedural"]
+        assert report.footage_usd == 0.0 and report.chosen == ["illustrated", "procedural"]
     elif channel == "stock":
         assert report.chosen[0] == "replicate-flux" and replicate.submissions > 0
         assert report.footage_usd == pytest.approx(0.003 * len(report.scenes))
