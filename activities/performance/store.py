@@ -154,21 +154,36 @@ class ChannelAudience:
     avg_view_percentage: float | None  # mean of the reels' latest, where the platform has it
     cost_usd: float  # of the reels counted
     usd_per_1k_views: float | None
+    views_24h: int = 0  # gained in the last 24 hours
+
+
+def fetches_by_publication(ledger: Ledger, channel: str
+                           ) -> dict[tuple[str, str], list[ReelPerformanceRow]]:
+    """(reel id, platform) -> its fetches, oldest first."""
+    with ledger.session() as s:
+        rows = list(s.exec(select(ReelPerformanceRow)
+                           .where(ReelPerformanceRow.channel == channel)
+                           .order_by(ReelPerformanceRow.fetched_at, ReelPerformanceRow.id)))
+    by_key: dict[tuple[str, str], list[ReelPerformanceRow]] = {}
+    for row in rows:
+        by_key.setdefault((row.reel_id, row.platform), []).append(row)
+    return by_key
+
+
+def views_by(fetches: list[ReelPerformanceRow], moment: datetime) -> int:
+    """The publication's count at its last fetch at or before `moment` (0 before any)."""
+    counted = [r.views for r in fetches if r.views is not None and utc(r.fetched_at) <= moment]
+    return int(counted[-1]) if counted else 0
 
 
 def channel_audience(ledger: Ledger, channel: str, now: datetime) -> ChannelAudience:
     """The channel's totals from each publication's fetches."""
+    by_key = fetches_by_publication(ledger, channel)
     with ledger.session() as s:
-        rows = list(s.exec(select(ReelPerformanceRow)
-                           .where(ReelPerformanceRow.channel == channel)
-                           .order_by(ReelPerformanceRow.fetched_at)))
         costs = dict(s.exec(select(ReelRow.id, ReelRow.total_usd)
                             .where(ReelRow.channel == channel)).all())
-    by_key: dict[tuple[str, str], list[ReelPerformanceRow]] = {}
-    for row in rows:
-        by_key.setdefault((row.reel_id, row.platform), []).append(row)
-    week_ago = now - timedelta(days=7)
-    views = views_7d = 0
+    week_ago, day_ago = now - timedelta(days=7), now - timedelta(days=1)
+    views = views_7d = views_24h = 0
     retention: list[float] = []
     reels: set[str] = set()
     for (reel_id, _platform), fetches in by_key.items():
@@ -177,13 +192,13 @@ def channel_audience(ledger: Ledger, channel: str, now: datetime) -> ChannelAudi
             continue
         reels.add(reel_id)
         latest = counted[-1].views or 0
-        before = [r.views or 0 for r in counted if utc(r.fetched_at) <= week_ago]
         views += latest
-        views_7d += latest - (before[-1] if before else 0)
+        views_7d += latest - views_by(counted, week_ago)
+        views_24h += latest - views_by(counted, day_ago)
         kept = [r.avg_view_percentage for r in fetches if r.avg_view_percentage is not None]
         if kept:
             retention.append(kept[-1])
     cost = sum(costs.get(r, 0.0) for r in reels)
     return ChannelAudience(channel, len(reels), views, views_7d,
                            sum(retention) / len(retention) if retention else None, cost,
-                           per_thousand(cost, views))
+                           per_thousand(cost, views), views_24h)
