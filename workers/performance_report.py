@@ -9,6 +9,9 @@ from typing import Any
 
 from activities.ledger import Ledger
 from activities.performance.store import channel_audience, reel_figures
+from activities.performance.week import daily_views
+
+DAILY_MAX = 90  # days of the views-per-day series, however long the report
 
 
 def performance_report(ledger: Ledger, channel: str, days: int,
@@ -17,6 +20,8 @@ def performance_report(ledger: Ledger, channel: str, days: int,
     reels = reel_figures(ledger, channel, now - timedelta(days=days))
     return {"channel": channel, "days": days,
             "totals": asdict(channel_audience(ledger, channel, now)),
+            "daily": [asdict(d) for d in daily_views(ledger, channel, now,
+                                                     min(days, DAILY_MAX))],
             "reels": [asdict(r) for r in reels]}
 
 
