@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from sqlmodel import func, select
 
@@ -157,28 +158,43 @@ class ChannelAudience:
     views_24h: int = 0  # gained in the last 24 hours
 
 
-def fetches_by_publication(ledger: Ledger, channel: str
-                           ) -> dict[tuple[str, str], list[ReelPerformanceRow]]:
-    """(reel id, platform) -> its fetches, oldest first."""
+class Fetch(NamedTuple):
+    """The columns of a performance row the channel's figures read."""
+
+    fetched_at: datetime  # UTC
+    views: int | None
+    avg_view_percentage: float | None
+    status: str
+
+
+def fetches_by_publication(ledger: Ledger, channel: str) -> dict[tuple[str, str], list[Fetch]]:
+    """(reel id, platform) -> its fetches, oldest first. Columns, not rows: a channel's
+    history is tens of thousands of rows, read on every scrape."""
+    t = ReelPerformanceRow
     with ledger.session() as s:
-        rows = list(s.exec(select(ReelPerformanceRow)
-                           .where(ReelPerformanceRow.channel == channel)
-                           .order_by(ReelPerformanceRow.fetched_at, ReelPerformanceRow.id)))
-    by_key: dict[tuple[str, str], list[ReelPerformanceRow]] = {}
-    for row in rows:
-        by_key.setdefault((row.reel_id, row.platform), []).append(row)
+        rows = s.exec(select(t.reel_id, t.platform, t.fetched_at, t.views,
+                             t.avg_view_percentage, t.status)
+                      .where(t.channel == channel).order_by(t.fetched_at, t.id)).all()
+    by_key: dict[tuple[str, str], list[Fetch]] = {}
+    for reel_id, platform, fetched_at, views, retention, status in rows:
+        by_key.setdefault((reel_id, platform), []).append(
+            Fetch(utc(fetched_at), views, retention, status))
     return by_key
 
 
-def views_by(fetches: list[ReelPerformanceRow], moment: datetime) -> int:
+def views_by(fetches: list[Fetch], moment: datetime) -> int:
     """The publication's count at its last fetch at or before `moment` (0 before any)."""
-    counted = [r.views for r in fetches if r.views is not None and utc(r.fetched_at) <= moment]
+    counted = [f.views for f in fetches if f.views is not None and f.fetched_at <= moment]
     return int(counted[-1]) if counted else 0
 
 
-def channel_audience(ledger: Ledger, channel: str, now: datetime) -> ChannelAudience:
-    """The channel's totals from each publication's fetches."""
-    by_key = fetches_by_publication(ledger, channel)
+Fetches = dict[tuple[str, str], list[Fetch]]
+
+
+def channel_audience(ledger: Ledger, channel: str, now: datetime,
+                     fetches: Fetches | None = None) -> ChannelAudience:
+    """The channel's totals from each publication's fetches (`fetches`: already read)."""
+    by_key = fetches if fetches is not None else fetches_by_publication(ledger, channel)
     with ledger.session() as s:
         costs = dict(s.exec(select(ReelRow.id, ReelRow.total_usd)
                             .where(ReelRow.channel == channel)).all())
@@ -186,8 +202,8 @@ def channel_audience(ledger: Ledger, channel: str, now: datetime) -> ChannelAudi
     views = views_7d = views_24h = 0
     retention: list[float] = []
     reels: set[str] = set()
-    for (reel_id, _platform), fetches in by_key.items():
-        counted = [r for r in fetches if r.views is not None]
+    for (reel_id, _platform), rows in by_key.items():
+        counted = [r for r in rows if r.views is not None]
         if not counted:
             continue
         reels.add(reel_id)
@@ -195,7 +211,7 @@ def channel_audience(ledger: Ledger, channel: str, now: datetime) -> ChannelAudi
         views += latest
         views_7d += latest - views_by(counted, week_ago)
         views_24h += latest - views_by(counted, day_ago)
-        kept = [r.avg_view_percentage for r in fetches if r.avg_view_percentage is not None]
+        kept = [r.avg_view_percentage for r in rows if r.avg_view_percentage is not None]
         if kept:
             retention.append(kept[-1])
     cost = sum(costs.get(r, 0.0) for r in reels)

@@ -23,7 +23,11 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from activities.config import Settings
 from activities.ledger import Ledger
-from activities.performance.store import ChannelAudience, channel_audience
+from activities.performance.store import (
+    ChannelAudience,
+    channel_audience,
+    fetches_by_publication,
+)
 from activities.performance.week import ReelWeek, reels_of_the_week
 from workers.telemetry.figures import channel_names
 
@@ -42,9 +46,12 @@ class AudienceCache:
         if time.monotonic() - self._at > self.ttl:
             now = datetime.now(UTC)
             names = channel_names(self.settings, self.ledger)
-            self._figures = [channel_audience(self.ledger, name, now) for name in names]
-            self._week = [(name, reel) for name in names
-                          for reel in reels_of_the_week(self.ledger, name, now)]
+            self._figures, self._week = [], []
+            for name in names:
+                fetches = fetches_by_publication(self.ledger, name)  # once for both
+                self._figures.append(channel_audience(self.ledger, name, now, fetches))
+                self._week.extend((name, reel) for reel in reels_of_the_week(
+                    self.ledger, name, now, fetches=fetches))
             self._at = time.monotonic()
 
     def get(self) -> list[ChannelAudience]:
