@@ -42,6 +42,7 @@ class PanelSpec:
     only_when: str = ""  # the condition under which the series exist, if not always
     width: int = 8
     interval: str = ""  # the smallest step Grafana asks for ("1d": one point a day)
+    bars: bool = False  # a timeseries drawn as bars, each ending at its point
     columns: dict[str, str] = field(default_factory=dict)  # a table's label -> header;
     # the other labels are hidden
 
@@ -212,7 +213,7 @@ WEEK_COLUMNS = {"channel": "channel", "title": "reel", "platform": "platform",
 AUDIENCE = DashboardSpec("monolathe-audience", "monolathe / Audience", [
     PanelSpec("Views per day", "timeseries",
               [Query(f"monolathe_audience_views_24h{{{CH}}}", "{{channel}}")], width=12,
-              interval="1d",
+              interval="1d", bars=True,
               description="Views each channel's reels gained in the 24 hours before each point;"
                           " one point a day"),
     PanelSpec("Views in the last 7 days", "bargauge",
@@ -248,6 +249,7 @@ def build(spec: DashboardSpec) -> dict[str, Any]:
     from grafana_foundation_sdk.builders.dashboard import Dashboard, QueryVariable
     from grafana_foundation_sdk.builders.prometheus import Dataquery
     from grafana_foundation_sdk.cog.encoder import JSONEncoder
+    from grafana_foundation_sdk.models.common import BarAlignment, GraphDrawStyle
     from grafana_foundation_sdk.models.dashboard import DataSourceRef, DataTransformerConfig
     from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
@@ -273,6 +275,9 @@ def build(spec: DashboardSpec) -> dict[str, Any]:
             builder = builder.max(panel.max).min(0)
         if panel.interval:
             builder = builder.interval(panel.interval)
+        if panel.bars:  # a point at midnight holds the day before it
+            builder = (builder.draw_style(GraphDrawStyle.BARS).fill_opacity(80)
+                       .bar_alignment(BarAlignment.BEFORE))
         if panel.columns:
             builder = builder.with_transformation(DataTransformerConfig("organize", options={
                 "excludeByName": {"Time": True, "__name__": True, "instance": True,
