@@ -167,15 +167,18 @@ class Fetch(NamedTuple):
     status: str
 
 
-def fetches_by_publication(ledger: Ledger, channel: str) -> dict[tuple[str, str], list[Fetch]]:
-    """(reel id, platform) -> its fetches, oldest first. Columns, not rows: a channel's
-    history is tens of thousands of rows, read on every scrape."""
+Fetches = dict[tuple[str, str], list[Fetch]]  # (reel id, platform) -> fetches, oldest first
+
+
+def fetches_by_publication(ledger: Ledger, channel: str) -> Fetches:
+    """Columns, not rows: a channel's history is tens of thousands of rows, read on every
+    scrape."""
     t = ReelPerformanceRow
     with ledger.session() as s:
         rows = s.exec(select(t.reel_id, t.platform, t.fetched_at, t.views,
                              t.avg_view_percentage, t.status)
                       .where(t.channel == channel).order_by(t.fetched_at, t.id)).all()
-    by_key: dict[tuple[str, str], list[Fetch]] = {}
+    by_key: Fetches = {}
     for reel_id, platform, fetched_at, views, retention, status in rows:
         by_key.setdefault((reel_id, platform), []).append(
             Fetch(utc(fetched_at), views, retention, status))
@@ -186,9 +189,6 @@ def views_by(fetches: list[Fetch], moment: datetime) -> int:
     """The publication's count at its last fetch at or before `moment` (0 before any)."""
     counted = [f.views for f in fetches if f.views is not None and f.fetched_at <= moment]
     return int(counted[-1]) if counted else 0
-
-
-Fetches = dict[tuple[str, str], list[Fetch]]
 
 
 def channel_audience(ledger: Ledger, channel: str, now: datetime,

@@ -1,10 +1,10 @@
 """The channel's week read back from the performance rows: views per UTC day as each fetch
-added them, and the best and worst reels without a reel in both lists."""
+added them, and the best and worst reels without a reel in both lists. Each test runs on
+SQLite and on PostgreSQL (tests/pg.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from activities.ledger import Ledger
 from activities.ledger_tables import PublicationRow, ReelRow
@@ -29,8 +29,8 @@ def _reels(ledger: Ledger, count: int, at: datetime) -> list[PublishedReel]:
     return reels
 
 
-def test_each_day_gets_the_views_its_fetches_added(tmp_path: Path) -> None:
-    ledger = Ledger(f"sqlite:///{tmp_path / 'l.db'}")
+def test_each_day_gets_the_views_its_fetches_added(ledger_url: str) -> None:
+    ledger = Ledger(ledger_url)
     [reel] = _reels(ledger, 1, NOW - timedelta(days=4))
     for at, views in ((NOW - timedelta(days=3, hours=14), 100),  # 2026-11-17 01:00
                       (NOW - timedelta(days=3, hours=2), 250),  # 2026-11-17 13:00
@@ -45,8 +45,8 @@ def test_each_day_gets_the_views_its_fetches_added(tmp_path: Path) -> None:
     assert sum(d.views for d in days) == channel_audience(ledger, "demo", NOW).views
 
 
-def test_the_worst_are_the_fewest_of_the_reels_not_among_the_best(tmp_path: Path) -> None:
-    ledger = Ledger(f"sqlite:///{tmp_path / 'l.db'}")
+def test_the_worst_are_the_fewest_of_the_reels_not_among_the_best(ledger_url: str) -> None:
+    ledger = Ledger(ledger_url)
     reels = _reels(ledger, 7, NOW - timedelta(days=20))
     record(ledger, "demo", "youtube", reels,
            [ReelMetrics(r.reel_id, r.external_id, views=5) for r in reels],
