@@ -8,15 +8,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from activities.ledger import Ledger
-from activities.performance.store import channel_audience, reel_figures
+from activities.performance.store import channel_audience, fetches_by_publication, reel_figures
+from activities.performance.week import daily_views
+
+DAILY_MAX = 90  # days of the views-per-day series, however long the report
 
 
 def performance_report(ledger: Ledger, channel: str, days: int,
                        now: datetime | None = None) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     reels = reel_figures(ledger, channel, now - timedelta(days=days))
+    fetches = fetches_by_publication(ledger, channel)
     return {"channel": channel, "days": days,
-            "totals": asdict(channel_audience(ledger, channel, now)),
+            "totals": asdict(channel_audience(ledger, channel, now, fetches)),
+            "daily": [asdict(d) for d in daily_views(ledger, channel, now,
+                                                     min(days, DAILY_MAX), fetches)],
             "reels": [asdict(r) for r in reels]}
 
 

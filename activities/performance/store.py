@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from sqlmodel import func, select
 
@@ -154,36 +155,66 @@ class ChannelAudience:
     avg_view_percentage: float | None  # mean of the reels' latest, where the platform has it
     cost_usd: float  # of the reels counted
     usd_per_1k_views: float | None
+    views_24h: int = 0  # gained in the last 24 hours
 
 
-def channel_audience(ledger: Ledger, channel: str, now: datetime) -> ChannelAudience:
-    """The channel's totals from each publication's fetches."""
+class Fetch(NamedTuple):
+    """The columns of a performance row the channel's figures read."""
+
+    fetched_at: datetime  # UTC
+    views: int | None
+    avg_view_percentage: float | None
+    status: str
+
+
+Fetches = dict[tuple[str, str], list[Fetch]]  # (reel id, platform) -> fetches, oldest first
+
+
+def fetches_by_publication(ledger: Ledger, channel: str) -> Fetches:
+    """Columns, not rows: a channel's history is tens of thousands of rows, read on every
+    scrape."""
+    t = ReelPerformanceRow
     with ledger.session() as s:
-        rows = list(s.exec(select(ReelPerformanceRow)
-                           .where(ReelPerformanceRow.channel == channel)
-                           .order_by(ReelPerformanceRow.fetched_at)))
+        rows = s.exec(select(t.reel_id, t.platform, t.fetched_at, t.views,
+                             t.avg_view_percentage, t.status)
+                      .where(t.channel == channel).order_by(t.fetched_at, t.id)).all()
+    by_key: Fetches = {}
+    for reel_id, platform, fetched_at, views, retention, status in rows:
+        by_key.setdefault((reel_id, platform), []).append(
+            Fetch(utc(fetched_at), views, retention, status))
+    return by_key
+
+
+def views_by(fetches: list[Fetch], moment: datetime) -> int:
+    """The publication's count at its last fetch at or before `moment` (0 before any)."""
+    counted = [f.views for f in fetches if f.views is not None and f.fetched_at <= moment]
+    return int(counted[-1]) if counted else 0
+
+
+def channel_audience(ledger: Ledger, channel: str, now: datetime,
+                     fetches: Fetches | None = None) -> ChannelAudience:
+    """The channel's totals from each publication's fetches (`fetches`: already read)."""
+    by_key = fetches if fetches is not None else fetches_by_publication(ledger, channel)
+    with ledger.session() as s:
         costs = dict(s.exec(select(ReelRow.id, ReelRow.total_usd)
                             .where(ReelRow.channel == channel)).all())
-    by_key: dict[tuple[str, str], list[ReelPerformanceRow]] = {}
-    for row in rows:
-        by_key.setdefault((row.reel_id, row.platform), []).append(row)
-    week_ago = now - timedelta(days=7)
-    views = views_7d = 0
+    week_ago, day_ago = now - timedelta(days=7), now - timedelta(days=1)
+    views = views_7d = views_24h = 0
     retention: list[float] = []
     reels: set[str] = set()
-    for (reel_id, _platform), fetches in by_key.items():
-        counted = [r for r in fetches if r.views is not None]
+    for (reel_id, _platform), rows in by_key.items():
+        counted = [r for r in rows if r.views is not None]
         if not counted:
             continue
         reels.add(reel_id)
         latest = counted[-1].views or 0
-        before = [r.views or 0 for r in counted if utc(r.fetched_at) <= week_ago]
         views += latest
-        views_7d += latest - (before[-1] if before else 0)
-        kept = [r.avg_view_percentage for r in fetches if r.avg_view_percentage is not None]
+        views_7d += latest - views_by(counted, week_ago)
+        views_24h += latest - views_by(counted, day_ago)
+        kept = [r.avg_view_percentage for r in rows if r.avg_view_percentage is not None]
         if kept:
             retention.append(kept[-1])
     cost = sum(costs.get(r, 0.0) for r in reels)
     return ChannelAudience(channel, len(reels), views, views_7d,
                            sum(retention) / len(retention) if retention else None, cost,
-                           per_thousand(cost, views))
+                           per_thousand(cost, views), views_24h)

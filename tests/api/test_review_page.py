@@ -31,6 +31,13 @@ def chromium() -> str:
     return CHROMIUM
 
 
+@pytest.fixture(autouse=True)
+def _browser_without_openblas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make test` preloads OpenBLAS for MLX (Makefile: LD_PRELOAD); inherited by Playwright's
+    node driver, it makes thread creation fail there (pthread_create: Invalid argument)."""
+    monkeypatch.delenv("LD_PRELOAD", raising=False)
+
+
 async def _shown_after_reloads(page: Page, card: Locator, job_id: str) -> None:
     """The page lists reels from Temporal's visibility store, which learns of a new reel a
     moment after it starts: like a person (or the page's own timer), reload until it shows."""
@@ -106,3 +113,73 @@ async def test_the_page_reloads_itself_unless_a_person_is_typing(api: Api, chrom
         finally:
             await browser.close()
     await done_with(api, job_id)
+
+
+def _seed_audience(api: Api) -> None:
+    """Three YouTube reels of the `open` channel, fetched 4 days, 2 days and 1 hour ago."""
+    from datetime import UTC, datetime, timedelta
+
+    from activities.ledger import Ledger
+    from activities.ledger_tables import PublicationRow, ReelRow
+    from activities.performance import ReelMetrics
+    from activities.performance.store import record
+    from workflows.contracts import PublishedReel
+
+    ledger = Ledger(api.settings.ledger_url)
+    now = datetime.now(UTC)
+    at = now - timedelta(days=5)
+    reels = []
+    for n in (1, 2, 3):
+        reel_id = f"reel/open/{at:%Y-%m-%d}/{80 + n}"
+        with ledger.session() as s:
+            s.add(ReelRow(id=reel_id, channel="open", day=f"{at:%Y-%m-%d}", title=f"Fact {n}",
+                          status="published", total_usd=0.06))
+            s.add(PublicationRow(reel_id=reel_id, platform="youtube", status="published",
+                                 external_id=f"o{n}", published_at=at))
+        reels.append(PublishedReel(reel_id, "youtube", f"o{n}", at.isoformat()))
+    for ago, per in ((timedelta(days=4), 100), (timedelta(days=2), 400), (timedelta(hours=1),
+                                                                          1000)):
+        record(ledger, "open", "youtube", reels,
+               [ReelMetrics(r.reel_id, r.external_id, views=per * n,
+                            avg_view_percentage=50.0 + 5 * n)
+                for n, r in enumerate(reels, start=1)], now - ago)
+
+
+async def test_the_channel_panel_shows_the_platforms_figures_and_a_views_chart(
+        api: Api, chromium, tmp_path: Path):
+    _seed_audience(api)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium, args=ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 390, "height": 844},
+                                          is_mobile=True, has_touch=True)
+            await page.goto(api.url + "/")
+            await page.fill("input[name=token]", api.viewer)
+            await page.click("text=Sign in")
+            panel = page.locator('[data-audience="open"]')
+            try:
+                await panel.wait_for(timeout=30_000)
+            except PlaywrightTimeout:
+                raise AssertionError(f"no audience panel at {page.url}:\n"
+                                     f"{await page.content()}") from None
+            # 6,000 views, none before the week; retention (55+60+65)/3; $0.18 over 6,000 views
+            # the sign-in form posts the token to /login only, never into the address
+            assert "token" not in page.url, page.url
+            assert "views 6,000 · 7 d 6,000 · retention 60% · $/1k views $0.03" in \
+                await panel.inner_text()
+            bars = panel.locator("svg rect")
+            assert await bars.count() == 14
+            titles = await panel.locator("svg rect title").all_text_contents()
+            views = sorted(int(t.split(": ")[1].split()[0].replace(",", "")) for t in titles)
+            # what each fetch added, on its own day, whatever the hour the test runs
+            assert [v for v in views if v] == [600, 1800, 3600]
+            def bar(views: str) -> Locator:
+                return bars.nth(next(n for n, t in enumerate(titles) if f": {views} " in t))
+
+            tallest, lowest = await bar("3,600").bounding_box(), await bar("600").bounding_box()
+            assert tallest and lowest and tallest["height"] > 5 * lowest["height"] > 0
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390
+            await page.screenshot(path=str(tmp_path / "audience-panel.png"), full_page=True)
+        finally:
+            await browser.close()

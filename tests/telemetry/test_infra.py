@@ -80,9 +80,10 @@ def test_checked_in_dashboards_are_the_generated_ones():
     assert not stale, f"run `make dashboards` and commit: {stale}"
 
 
-def test_dashboards_are_the_four_boards_and_refer_to_the_provisioned_datasource():
+def test_dashboards_are_the_five_boards_and_refer_to_the_provisioned_datasource():
     assert {d.uid for d in DASHBOARDS} == {"monolathe-overview", "monolathe-channel",
-                                           "monolathe-backends", "monolathe-temporal-sdk"}
+                                           "monolathe-backends", "monolathe-audience",
+                                           "monolathe-temporal-sdk"}
     datasource = yaml.safe_load(
         (REPO / "dashboards/provisioning/datasources/prometheus.yaml").read_text())
     uid = datasource["datasources"][0]["uid"]

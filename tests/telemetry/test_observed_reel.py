@@ -175,7 +175,9 @@ def _panel_expr(expr: str) -> str:
 
 
 def test_every_dashboard_panel_query_returns_data(observed):
-    boards = sorted((REPO / "dashboards").glob("*.json"))
+    # The Audience board reads the platforms' figures, which a reel just made has none of:
+    # tests/telemetry/test_audience_board.py seeds them and queries its panels.
+    boards = sorted(p for p in (REPO / "dashboards").glob("*.json") if p.name != "audience.json")
     assert len(boards) == 4
     missing, checked = [], 0
     for path in boards:

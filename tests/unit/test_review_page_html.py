@@ -35,3 +35,21 @@ def test_everything_shown_is_escaped():
 def test_viewers_see_the_queue_without_answer_buttons():
     html = review_page(Principal("wall", "viewer"), _queue(), [], {})
     assert "compose" in html and "<button" not in html.split("<script>")[0]
+
+
+def test_the_channel_panel_shows_the_figures_and_escapes_the_name():
+    report = {"channel": "demo", "totals": {"reels": 2, "views": 12345, "views_7d": 2000,
+                                            "avg_view_percentage": 47.6,
+                                            "usd_per_1k_views": 0.0412},
+              "daily": [{"day": "2026-12-01", "views": 0}, {"day": "2026-12-02", "views": 30},
+                        {"day": EVIL, "views": 60}]}
+    html = review_page(Principal("ana", "operator"), [],
+                       [{"channel": "demo", "running": False}],
+                       {"demo": {"by_status": {}, "spend_usd": 0.0}}, {"demo": report})
+    assert "views 12,345 · 7 d 2,000 · retention 48% · $/1k views $0.04" in html
+    assert html.count("<rect ") == 3 and "2026-12-02: 30 views" in html
+    assert EVIL not in html
+    empty = {**report, "totals": {**report["totals"], "reels": 0}}
+    html = review_page(Principal("ana", "operator"), [], [{"channel": "demo", "running": False}],
+                       {"demo": {"by_status": {}, "spend_usd": 0.0}}, {"demo": empty})
+    assert "no figures from the platforms yet" in html and "<svg" not in html

@@ -216,10 +216,23 @@ def create_app(settings: Settings, client: Client, tokens: Tokens | None,
                                          return_exceptions=True)
         statuses = (await factory.channels())["channels"]
         today = {name: jobs.reels_today(name) for name in factory.channel_names()}
+        audience = await asyncio.to_thread(_audience, factory)
         return HTMLResponse(page.review_page(who, list(zip(waiting, manifests, strict=True)),
-                                             list(statuses), today))
+                                             list(statuses), today, audience))
 
     return app
+
+
+def _audience(factory: Factory) -> dict[str, dict[str, Any]]:
+    """Each channel's performance report for the page; a channel the API refuses by name
+    (its file's name is not a channel name) just has no panel."""
+    reports = {}
+    for name in factory.channel_names():
+        try:
+            reports[name] = factory.performance(name, page.AUDIENCE_DAYS)
+        except ApiRefusal:
+            continue
+    return reports
 
 
 async def _artifact(jobs: Jobs, settings: Settings, reel_id: str, kind: str) -> Path:

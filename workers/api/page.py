@@ -10,9 +10,13 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from workers.api.audience_panel import STYLE as AUDIENCE_STYLE
+from workers.api.audience_panel import audience_panel
 from workers.api.tokens import Principal
 from workers.jobs import JobView
 from workflows.contracts import ChannelConfig
+
+AUDIENCE_DAYS = 14  # the views-per-day chart of each channel
 
 STYLE = """
 body{font:16px/1.4 system-ui,sans-serif;margin:0;background:#f4f4f6;color:#1b1b1f}
@@ -29,7 +33,7 @@ button{font:inherit;padding:.55rem .9rem;border:0;border-radius:.4rem;margin:.2r
 color:#fff;min-height:2.75rem}
 .approve{background:#176b2c}.reject{background:#a11}.revise{background:#555}
 details{margin:.4rem 0}
-"""
+""" + AUDIENCE_STYLE
 
 SCRIPT = """
 async function answer(button, decision) {
@@ -52,11 +56,12 @@ setInterval(() => {
     || [...document.querySelectorAll('video')].some(v => !v.paused);
   if (!busy) location.reload();
 }, 30000);
+// login() is async: the form's handler returns false itself, or the browser would also
+// submit the form natively and race the reload with a navigation to the login page.
 async function login(form) {
   const r = await fetch('/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
     body: JSON.stringify({token: form.token.value})});
   if (r.ok) location.reload(); else form.querySelector('.result').textContent = 'unknown token';
-  return false;
 }
 """
 
@@ -70,7 +75,7 @@ def _doc(title: str, body: str) -> str:
 
 def login_page() -> str:
     return _doc("monolathe review", """<h1>monolathe review</h1>
-<form class=card onsubmit="return login(this)"><label>API token
+<form class=card onsubmit="login(this); return false"><label>API token
 <input name=token type=password autocomplete=current-password required></label>
 <button class=approve>Sign in</button><div class=result></div></form>""")
 
@@ -140,7 +145,8 @@ src="/jobs/{rid}/video"></video>
 {actions}<div class=result role=status></div></section>"""
 
 
-def _channel_row(status: dict[str, Any], today: dict[str, Any]) -> str:
+def _channel_row(status: dict[str, Any], today: dict[str, Any],
+                 audience: dict[str, Any] | None) -> str:
     name = status["channel"]
     if not status.get("running") and "paused" not in status:
         state = "not running"
@@ -152,15 +158,20 @@ def _channel_row(status: dict[str, Any], today: dict[str, Any]) -> str:
     spend = f"${today['spend_usd']:.4f}" + (f" of ${budget:.2f}" if budget else "")
     waiting = len(status.get("awaiting_review") or {})
     return (f"<li><b>{escape(name)}</b> · {escape(state)}<br><span class=muted>today:"
-            f" {escape(counts)} · spend {escape(spend)} · {waiting} awaiting review</span></li>")
+            f" {escape(counts)} · spend {escape(spend)} · {waiting} awaiting review</span>"
+            f"{audience_panel(audience)}</li>")
 
 
 def review_page(who: Principal, queue: list[tuple[JobView, Any]],
-                channels: list[dict[str, Any]], today: dict[str, dict[str, Any]]) -> str:
+                channels: list[dict[str, Any]], today: dict[str, dict[str, Any]],
+                audience: dict[str, dict[str, Any]] | None = None) -> str:
+    """`audience`: each channel's Factory.performance report, for its figures and chart."""
     operator = who.may("operator")
     cards = "".join(_reel_card(job, manifest, operator) for job, manifest in queue) or \
         "<p class=muted>No reel is waiting for review.</p>"
-    rows = "".join(_channel_row(s, today[s["channel"]]) for s in channels)
+    audience = audience or {}
+    rows = "".join(_channel_row(s, today[s["channel"]], audience.get(s["channel"]))
+                   for s in channels)
     return _doc("monolathe review", f"""<h1 id=queue>Review <span class=muted>({len(queue)} waiting;
 signed in as {escape(who.name)}, {escape(who.role)})</span></h1>{cards}
 <section class=card><h2>Channels</h2><ul>{rows}</ul></section>""")

@@ -3,7 +3,13 @@ performance rows (PerformanceWorkflow writes them). Read once per scrape, cached
 
 `monolathe_audience_views` is each channel's total of its reels' latest view counts; the
 views of any window are its difference over that window, so the views-drop alert compares
-`views - views offset 7d` with the 7 days before.
+`views - views offset 7d` with the 7 days before. `views_24h` is what the last 24 hours
+added, from the ledger's own history, so the Audience board's views per day hold from the
+first scrape (a Prometheus younger than a day has no `offset 1d`).
+
+`monolathe_audience_reel_views_7d` is the one audience series per reel: the week's five best
+and five worst publications per channel (activities/performance/week.py), labelled by reel
+id, title and platform, so it stays ten series per channel however many reels there are.
 """
 
 from __future__ import annotations
@@ -17,8 +23,15 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from activities.config import Settings
 from activities.ledger import Ledger
-from activities.performance.store import ChannelAudience, channel_audience
+from activities.performance.store import (
+    ChannelAudience,
+    channel_audience,
+    fetches_by_publication,
+)
+from activities.performance.week import ReelWeek, reels_of_the_week
 from workers.telemetry.figures import channel_names
+
+TITLE_CHARS = 80  # a label, not the reel's whole title
 
 
 class AudienceCache:
@@ -27,15 +40,30 @@ class AudienceCache:
         self._lock = threading.Lock()
         self._at = -1e9
         self._figures: list[ChannelAudience] = []
+        self._week: list[tuple[str, ReelWeek]] = []
+
+    def _refresh(self) -> None:
+        if time.monotonic() - self._at > self.ttl:
+            now = datetime.now(UTC)
+            names = channel_names(self.settings, self.ledger)
+            self._figures, self._week = [], []
+            for name in names:
+                fetches = fetches_by_publication(self.ledger, name)  # once for both
+                self._figures.append(channel_audience(self.ledger, name, now, fetches))
+                self._week.extend((name, reel) for reel in reels_of_the_week(
+                    self.ledger, name, now, fetches=fetches))
+            self._at = time.monotonic()
 
     def get(self) -> list[ChannelAudience]:
         with self._lock:
-            if time.monotonic() - self._at > self.ttl:
-                now = datetime.now(UTC)
-                self._figures = [channel_audience(self.ledger, name, now)
-                                 for name in channel_names(self.settings, self.ledger)]
-                self._at = time.monotonic()
+            self._refresh()
             return self._figures
+
+    def week(self) -> list[tuple[str, ReelWeek]]:
+        """(channel, reel) of each channel's best and worst reels of the week."""
+        with self._lock:
+            self._refresh()
+            return self._week
 
 
 def register_audience_gauges(meter: Meter, cache: AudienceCache) -> None:
@@ -51,6 +79,8 @@ def register_audience_gauges(meter: Meter, cache: AudienceCache) -> None:
          lambda f: f.views),
         ("monolathe.audience.views_7d", "Views the channel's reels gained in the last 7 days",
          lambda f: f.views_7d),
+        ("monolathe.audience.views_24h",
+         "Views the channel's reels gained in the last 24 hours", lambda f: f.views_24h),
         ("monolathe.audience.reels", "Published reels with figures from their platform",
          lambda f: f.reels),
         ("monolathe.audience.avg_view_percentage",
@@ -62,3 +92,14 @@ def register_audience_gauges(meter: Meter, cache: AudienceCache) -> None:
     ]:
         meter.create_observable_gauge(name, [per_channel(value)], unit="",
                                       description=description)
+
+    def week(_options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(r.views_7d, {"channel": channel, "rank": r.rank,
+                                         "reel": r.reel_id, "title": r.title[:TITLE_CHARS],
+                                         "platform": r.platform})
+                for channel, r in cache.week()]
+
+    meter.create_observable_gauge(
+        "monolathe.audience.reel_views_7d", [week], unit="",
+        description="Views gained in the last 7 days by each channel's 5 best and 5 worst"
+                    " reels of the week (rank best|worst)")

@@ -28,6 +28,7 @@ CH = 'channel=~"$channel"'
 class Query:
     expr: str
     legend: str = ""
+    table: bool = False  # an instant query, one row per series (a table panel's)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,10 @@ class PanelSpec:
     max: float | None = None
     only_when: str = ""  # the condition under which the series exist, if not always
     width: int = 8
+    interval: str = ""  # the smallest step Grafana asks for ("1d": one point a day)
+    bars: bool = False  # a timeseries drawn as bars, each ending at its point
+    columns: dict[str, str] = field(default_factory=dict)  # a table's label -> header;
+    # the other labels are hidden
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class DashboardSpec:
     panels: list[PanelSpec]
     tags: list[str] = field(default_factory=lambda: ["monolathe"])
     channel_variable: bool = True
+    since: str = "now-6h"  # the default time range's start
 
 
 def _p95(metric: str, by: str, selector: str = "") -> str:
@@ -200,7 +206,42 @@ TEMPORAL_SDK = DashboardSpec("monolathe-temporal-sdk", "Temporal SDK", [
               unit="reqps"),
 ], tags=["temporal", "monolathe"], channel_variable=False)
 
-DASHBOARDS = [OVERVIEW, CHANNEL, BACKENDS, TEMPORAL_SDK]
+# What the platforms say, from the ledger's performance rows (workers/telemetry/audience.py);
+# docs/performance.md says how to read each panel.
+WEEK_COLUMNS = {"channel": "channel", "title": "reel", "platform": "platform",
+                "reel": "reel id", "Value": "views (7 d)"}
+AUDIENCE = DashboardSpec("monolathe-audience", "monolathe / Audience", [
+    PanelSpec("Views per day", "timeseries",
+              [Query(f"monolathe_audience_views_24h{{{CH}}}", "{{channel}}")], width=12,
+              interval="1d", bars=True,
+              description="Views each channel's reels gained in the 24 hours before each point;"
+                          " one point a day"),
+    PanelSpec("Views in the last 7 days", "bargauge",
+              [Query(f"monolathe_audience_views_7d{{{CH}}}", "{{channel}}")], width=6),
+    PanelSpec("Reels with figures", "stat",
+              [Query(f"sum(monolathe_audience_reels{{{CH}}})")], width=6,
+              description="Published reels the platforms have reported on"),
+    PanelSpec("Retention by channel", "timeseries",
+              [Query(f"monolathe_audience_avg_view_percentage{{{CH}}}", "{{channel}}")],
+              unit="percent", max=100, width=12,
+              description="Mean average view percentage of the channel's reels (YouTube's):"
+                          " how much of a reel a viewer watches"),
+    PanelSpec("Cost per 1k views", "timeseries",
+              [Query(f"monolathe_audience_usd_per_1k_views{{{CH}}}", "{{channel}}")],
+              unit="currencyUSD", width=12,
+              description="The counted reels' production cost over their views, times 1,000"),
+    PanelSpec("Best reels of the week", "table",
+              [Query(f'sort_desc(monolathe_audience_reel_views_7d{{{CH},rank="best"}})',
+                     table=True)], width=12, columns=WEEK_COLUMNS,
+              description="The 5 reels per channel that gained the most views in 7 days"),
+    PanelSpec("Worst reels of the week", "table",
+              [Query(f'sort(monolathe_audience_reel_views_7d{{{CH},rank="worst"}})',
+                     table=True)], width=12, columns=WEEK_COLUMNS,
+              description="The 5 reels per channel, apart from the best, that gained the"
+                          " fewest views in 7 days (reels fetched in those days)"),
+], since="now-30d")
+
+DASHBOARDS = [OVERVIEW, CHANNEL, BACKENDS, AUDIENCE, TEMPORAL_SDK]
 
 
 def build(spec: DashboardSpec) -> dict[str, Any]:
@@ -208,13 +249,15 @@ def build(spec: DashboardSpec) -> dict[str, Any]:
     from grafana_foundation_sdk.builders.dashboard import Dashboard, QueryVariable
     from grafana_foundation_sdk.builders.prometheus import Dataquery
     from grafana_foundation_sdk.cog.encoder import JSONEncoder
-    from grafana_foundation_sdk.models.dashboard import DataSourceRef
+    from grafana_foundation_sdk.models.common import BarAlignment, GraphDrawStyle
+    from grafana_foundation_sdk.models.dashboard import DataSourceRef, DataTransformerConfig
+    from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
     datasource = DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
     kinds = {"timeseries": timeseries.Panel, "stat": stat.Panel, "gauge": gauge.Panel,
              "bargauge": bargauge.Panel, "table": table.Panel}
     board = (Dashboard(spec.title).uid(spec.uid).tags(spec.tags).refresh("30s")
-             .time("now-6h", "now").timezone("utc"))
+             .time(spec.since, "now").timezone("utc"))
     if spec.channel_variable:
         board = board.with_variable(
             QueryVariable("channel").label("Channel").datasource(datasource)
@@ -230,10 +273,23 @@ def build(spec: DashboardSpec) -> dict[str, Any]:
             builder = builder.description(description)
         if panel.max is not None:
             builder = builder.max(panel.max).min(0)
+        if panel.interval:
+            builder = builder.interval(panel.interval)
+        if panel.bars:  # a point at midnight holds the day before it
+            builder = (builder.draw_style(GraphDrawStyle.BARS).fill_opacity(80)
+                       .bar_alignment(BarAlignment.BEFORE))
+        if panel.columns:
+            builder = builder.with_transformation(DataTransformerConfig("organize", options={
+                "excludeByName": {"Time": True, "__name__": True, "instance": True,
+                                  "job": True, "rank": True, "service": True},
+                "indexByName": {name: n for n, name in enumerate(panel.columns)},
+                "renameByName": panel.columns}))
         for ref, query in zip("ABCDEFGH", panel.queries, strict=False):
-            builder = builder.with_target(
-                Dataquery().expr(query.expr).legend_format(query.legend or "__auto")
-                .ref_id(ref).datasource(datasource))
+            target = (Dataquery().expr(query.expr).legend_format(query.legend or "__auto")
+                      .ref_id(ref).datasource(datasource))
+            if query.table:
+                target = target.instant().format(PromQueryFormat.TABLE)
+            builder = builder.with_target(target)
         board = board.with_panel(builder)
     return _drop_nulls(json.loads(JSONEncoder(sort_keys=True, indent=2).encode(board.build())))
 
