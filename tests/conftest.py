@@ -65,10 +65,15 @@ def _bounded(test: Callable[..., Coroutine[Any, Any, Any]], limit: float, name: 
     return run
 
 
+# `make test` preloads OpenBLAS into this process (MLX resolves BLAS at exec; with the
+# bundled one every embedding test runs 10-15x slower). Children must not inherit it:
+# Playwright's node driver then fails to start threads (pthread_create: Invalid argument),
+# and the gpu worker's launcher preloads it for itself (workers/blas.py).
+_OPENBLAS = "openblas" in os.environ.pop("LD_PRELOAD", "")
+
+
 def pytest_report_header() -> str:
-    # MLX in this process: the bundled BLAS makes every embedding test 10-15x slower.
-    preloaded = "openblas" in os.environ.get("LD_PRELOAD", "")
-    return f"BLAS for MLX in the test process: {'OpenBLAS' if preloaded else 'bundled (slow)'}"
+    return f"BLAS for MLX in the test process: {'OpenBLAS' if _OPENBLAS else 'bundled (slow)'}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

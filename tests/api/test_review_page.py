@@ -31,13 +31,6 @@ def chromium() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(autouse=True)
-def _browser_without_openblas(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`make test` preloads OpenBLAS for MLX (Makefile: LD_PRELOAD); inherited by Playwright's
-    node driver, it makes thread creation fail there (pthread_create: Invalid argument)."""
-    monkeypatch.delenv("LD_PRELOAD", raising=False)
-
-
 async def _shown_after_reloads(page: Page, card: Locator, job_id: str) -> None:
     """The page lists reels from Temporal's visibility store, which learns of a new reel a
     moment after it starts: like a person (or the page's own timer), reload until it shows."""
