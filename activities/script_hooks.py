@@ -30,16 +30,17 @@ def _subject(title: str) -> str:
 
 
 def styled_hook(style: str, topic: Topic) -> str:
+    """The style's opening sentence around the title (feed and news titles are statements)."""
     subject = _subject(topic.title)
     if style == "question":
-        return f"Did you know this about {subject}?"
+        return f"Did you know that {subject}?"
     if style == "bold-claim":
-        return f"{topic.title.strip().rstrip('.!?')} is stranger than you were told."
+        return f"Here is the truth nobody tells you: {subject}."
     if style == "number":
         facts = min(len([f for f in topic.facts if f.strip()]), 4)
-        return f"{_COUNT.get(facts, 'A few')} facts about {subject}, in under a minute."
+        return f"{_COUNT.get(facts, 'A few')} facts in under a minute, starting here: {subject}."
     if style == "story":
-        return f"This is the story of {subject}, and it starts with a surprise."
+        return f"This story starts with a surprise: {subject}."
     raise ValueError(f"unknown hook style {style!r} (known: {', '.join(HOOK_STYLES)})")
 
 
