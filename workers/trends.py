@@ -95,7 +95,7 @@ def print_queue(settings: Settings, channel: str, limit: int = 20,
     print(f"topic queue of {channel}: {queue.depth(ledger, channel)}"
           " waiting")
     if rows:
-        print("  score  fresh traffic relev novel  perf  source                  title")
+        print("  score  fresh traffic relev novel perf  source                  title")
     for row in rows:
         perf = "-" if row.performance is None else f"{row.performance:.2f}"
         print(f"  {row.score:.3f}  {row.freshness:.2f}  {row.traffic:.2f}    {row.relevance:.2f}"
