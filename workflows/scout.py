@@ -14,7 +14,8 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, TimeoutType
+from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
@@ -108,7 +109,11 @@ class TrendScoutWorkflow:
         except ActivityError as error:
             workflow.logger.warning("predicted performance unavailable for %s, keeping the"
                                     " last prediction: %s", config.name, error.cause)
-            result.performance = "not predicted this run: no gpu worker took it"
+            cause = error.cause
+            unpicked = (isinstance(cause, ActivityTimeout)
+                        and cause.type == TimeoutType.SCHEDULE_TO_START)
+            why = "no gpu worker took it" if unpicked else f"it failed: {cause}"
+            result.performance = f"not predicted this run ({why}); the last predictions stand"
             return
         await RESCORE_PERFORMANCE.execute(
             PerformanceUpdate(config.name, result.waiting, predicted.scores,

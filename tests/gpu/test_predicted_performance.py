@@ -136,7 +136,8 @@ async def test_without_a_gpu_worker_the_queue_keeps_its_scores(
         time_env: WorkflowEnvironment, tmp_path: Path):
     result, rows, workflow_id = await scout_learning(time_env, tmp_path, past=True,
                                                      with_gpu=False)
-    assert result.performance == "not predicted this run: no gpu worker took it"
+    assert result.performance == ("not predicted this run (no gpu worker took it); the last"
+                                  " predictions stand")
     assert result.queue_depth == 2
     assert {r.performance for r in rows.values()} == {None}
     assert "rescore_performance" not in await _activities_run(time_env, workflow_id)
