@@ -163,6 +163,7 @@ class Ledger:
             row.topic, row.title, row.status = record.topic, record.title, record.status
             row.error, row.video_uri = record.error, record.video_uri
             row.total_usd, row.updated_at = total, _now()
+            row.hook_style = record.hook_style
             s.add(row)
             for old in s.exec(select(CostRow).where(CostRow.reel_id == reel_id)):
                 s.delete(old)

@@ -35,6 +35,7 @@ class ReelRow(SQLModel, table=True):
     video_uri: str = ""
     total_usd: float = 0.0
     updated_at: datetime = Field(default_factory=_now)
+    hook_style: str = ""  # the channel's hook experiment: which style this reel opened with
 
 
 class AssetRow(SQLModel, table=True):
@@ -159,6 +160,9 @@ class TopicRow(SQLModel, table=True):
     traffic: float = 0.0
     relevance: float = 0.0
     novelty: float = 0.0
+    # Predicted from the channel's past reels closest in meaning (0..1); None = not
+    # predicted (no past reels with 7-day views, or no gpu worker): the score counts 0.5.
+    performance: float | None = None
     status: str = Field("queued", index=True)  # queued -> taken
     taken_by: str = ""  # the slot that took it, so a retried take returns the same topic
     found_at: datetime = Field(default_factory=_now)

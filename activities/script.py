@@ -14,6 +14,7 @@ from temporalio import activity
 
 from activities.errors import bad_input
 from activities.metering import Meter
+from activities.script_hooks import with_hook_style
 from workflows.contracts import Scene, Script, ScriptRequest, Topic
 
 MAX_SCENES = 6
@@ -114,7 +115,9 @@ class ScriptActivities:
     @activity.defn(name="write_script")
     def write_script(self, req: ScriptRequest) -> Script:
         meter = Meter("script", "template", self.cpu_second_usd)
-        topic, unknown = topic_with_notes(req.topic, req.notes)
+        # The experiment's style replaces the feed's hook; a reviewer's hook note beats both.
+        topic, unknown = topic_with_notes(with_hook_style(req.topic, req.hook_style),
+                                          req.notes)
         script = template_script(topic, req.channel.niche, req.channel.hashtags)
         if unknown:
             script.fallback_reason = "notes the template writer cannot follow: " + "; ".join(

@@ -32,6 +32,7 @@ from activities.gpu.script_parse import script_or_template
 from activities.metering import Meter
 from activities.redact import describe, redact
 from activities.script import MAX_SCENES, template_script
+from activities.script_hooks import hook_instruction, with_hook_style
 from activities.secrets import SecretStore
 from workflows.contracts import Script, ScriptRequest, Topic
 
@@ -52,7 +53,7 @@ SYSTEM = (
 )
 
 
-def prompt_for(topic: Topic, niche: str, language: str) -> str:
+def prompt_for(topic: Topic, niche: str, language: str, hook_style: str = "") -> str:
     facts = "\n".join(f"- {f}" for f in topic.facts)
     links = "\n".join(f"- {u}" for u in [topic.url, *topic.links] if u)
     return (
@@ -64,6 +65,7 @@ def prompt_for(topic: Topic, niche: str, language: str) -> str:
         f"{min(max(len(topic.facts), 2), MAX_SCENES - 2)} to {MAX_SCENES - 1} scenes of one or "
         "two spoken sentences each (40 to 150 words in all), a one-line caption and up to 5 "
         "hashtags. Keywords and visual prompts in English."
+        + hook_instruction(hook_style)
     )
 
 
@@ -156,7 +158,8 @@ class ApiWriter:
                 messages=[
                     {"role": "system", "content": SYSTEM},
                     {"role": "user", "content": prompt_for(req.topic, req.channel.niche,
-                                                           req.channel.language)},
+                                                           req.channel.language,
+                                                           req.hook_style)},
                 ],
                 response_format={"type": "json_object"},
                 temperature=config.temperature,
@@ -180,7 +183,8 @@ class ApiWriter:
                 break
             log.warning("script of %s: blank answer from %s", req.reel_id, config.model)
         if not answer.strip():
-            script = template_script(req.topic, req.channel.niche, req.channel.hashtags)
+            script = template_script(with_hook_style(req.topic, req.hook_style),
+                                     req.channel.niche, req.channel.hashtags)
             script.fallback_reason = f"api {config.model}: blank answer twice"
             log.warning("script of %s by template: %s", req.reel_id, script.fallback_reason)
             return script, usage

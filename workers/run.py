@@ -48,6 +48,7 @@ def activities_for(queue: str, settings: Settings, client: Client | None = None)
                 ScriptActivities(rate).write_script,
                 ApiScriptActivities(settings).write_script_api,
                 trends.scout_trends, trends.take_topic, trends.rescore_topics,
+                trends.list_past_reels, trends.rescore_performance,
                 BackupActivities(settings).make_backup]
         if client is not None:  # the control plane talks to other workflows
             control = FootageControlActivities(client, settings.queues.reels, settings.breakers)
@@ -67,7 +68,7 @@ def activities_for(queue: str, settings: Settings, client: Client | None = None)
         return [VoiceActivities(store, rate).synthesize_voice,
                 LlmScriptActivities(rate).write_script_mlx,
                 embeddings.pick_novel_topic, embeddings.match_media,
-                embeddings.rank_relevance,
+                embeddings.rank_relevance, embeddings.predict_performance,
                 IconMatchActivities(store.root, rate, gpu.embeddings_model).match_icons]
     if queue == "media":
         from activities.compose import ComposeActivities

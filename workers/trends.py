@@ -80,23 +80,33 @@ def print_report(result: ScoutResult) -> None:
         state = f"failed: {report.error}" if report.error else f"{report.candidates} candidates"
         print(f"  {report.source:<32} {state}")
     print(f"  {result.queued} new topics; {result.queue_depth} waiting")
+    if result.performance:
+        print(f"  predicted performance: {result.performance}")
 
 
-def print_queue(settings: Settings, channel: str, limit: int = 20) -> None:
+def print_queue(settings: Settings, channel: str, limit: int = 20,
+                performance_weight: float = 0.0) -> None:
     from activities.ledger import Ledger
     from activities.trends import queue
+    from activities.trends.scoring import NEUTRAL
 
     ledger = Ledger(settings.ledger_url, settings.ledger)
     rows, runs = queue.listing(ledger, channel, limit)
     print(f"topic queue of {channel}: {queue.depth(ledger, channel)}"
           " waiting")
     if rows:
-        print("  score  fresh traffic relev novel  source                  title")
+        print("  score  fresh traffic relev novel perf  source                  title")
     for row in rows:
+        perf = "-" if row.performance is None else f"{row.performance:.2f}"
         print(f"  {row.score:.3f}  {row.freshness:.2f}  {row.traffic:.2f}    {row.relevance:.2f}"
-              f"  {row.novelty:.2f}   {row.source[:22]:<22}  {row.title[:70]}")
+              f"  {row.novelty:.2f}  {perf:>4}  {row.source[:22]:<22}  {row.title[:70]}")
         if row.url:
-            print(f"{'':47}{row.url}")
+            print(f"{'':53}{row.url}")
+    if rows and performance_weight > 0 and any(r.performance is None for r in rows):
+        print(f"  perf -: not predicted yet (no past reels with 7-day views, or no gpu"
+              f" worker); the score counts {NEUTRAL} for it")
+    elif rows and performance_weight <= 0:
+        print("  perf: trends.performance_weight is 0, the score leaves it out")
     for run in runs:
         when = run.at.strftime("%Y-%m-%d %H:%M")
         state = f"failed: {run.error}" if run.error else f"{run.candidates} candidates"

@@ -68,6 +68,9 @@ SPEND_DAYS = 7
 MAX_ID_TRIES = 50
 # Channels with trend scout sources take the best unused topic from the ledger's queue.
 TOPIC_QUEUE = "topic-queue-v1"
+# Channels with `hooks.experiment` give their reels its two hook styles in turn; only those
+# call patched(), so earlier histories replay unchanged.
+HOOK_EXPERIMENT = "hook-experiment-v1"
 
 
 @workflow.defn
@@ -268,6 +271,10 @@ class ChannelWorkflow:
     async def _start_reel(self, config: ChannelConfig, topic: Topic) -> None:
         state = self.state
         day = day_of(workflow.now())
+        hook_style = ""
+        if config.hook_experiment and workflow.patched(HOOK_EXPERIMENT):
+            styles = config.hook_experiment
+            hook_style = styles[state.hook_turn % len(styles)]
         labels: dict[str, Any] = {}
         if workflow.patched(VISIBILITY):
             labels = {"static_summary": reel_summary(config.name, topic.title),
@@ -281,7 +288,7 @@ class ChannelWorkflow:
             try:
                 handle = await workflow.start_child_workflow(
                     ReelWorkflow.run,
-                    ReelInput(reel_id, config, topic, self.queues),
+                    ReelInput(reel_id, config, topic, self.queues, hook_style),
                     id=reel_id,
                     task_queue=task_queue(self.queues, "reels"),
                     # A reel id is also the ledger's idempotency key: never reuse one.
@@ -291,6 +298,8 @@ class ChannelWorkflow:
             except WorkflowAlreadyStartedError:
                 continue
             state.in_flight[reel_id] = topic.title
+            if hook_style:  # the next reel started takes the other style
+                state.hook_turn += 1
             self._remember_topics([topic.title])
             self.children[reel_id] = handle
             watcher = asyncio.create_task(self._watch(reel_id, topic.title, handle))

@@ -125,6 +125,7 @@ class ReelWorkflow(ReelFootage, ReelReview, ReelQuality):
             composed=got(COMPOSE_REEL.name), quality=got(CHECK_QUALITY.name),
             costs=list(self.costs), total_usd=round(sum(c.usd for c in self.costs), 6),
             review=self.progress_state.review, relevance=mean_relevance(self._shown()),
+            hook_style=self.input.hook_style,
         )
 
     # --- review answers: the validators refuse a reel that is not waiting, and a second
@@ -189,7 +190,7 @@ class ReelWorkflow(ReelFootage, ReelReview, ReelQuality):
         channel = input.channel
         script = await self._stage(
             self._script_stage(input),
-            ScriptRequest(input.reel_id, channel, input.topic, notes), Script
+            ScriptRequest(input.reel_id, channel, input.topic, notes, input.hook_style), Script
         )
         voice = await self._stage(
             SYNTHESIZE_VOICE, VoiceRequest(input.reel_id, channel.voice, script), VoiceTrack
@@ -376,6 +377,7 @@ class ReelWorkflow(ReelFootage, ReelReview, ReelQuality):
             quality=quality,
             remedies=list(self.remedies),
             visual_decisions=list(self.decisions),
+            hook_style=input.hook_style,
         )
         return await RECORD_REEL.execute(record, RecordResult, self.input.queues)
 

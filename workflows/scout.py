@@ -3,7 +3,9 @@
 Schedule id `trends/<channel>` (every `trends.scout_every_minutes`, overlapping runs
 skipped); `monolathe trends NAME --refresh` starts one now. The run reads the channel's
 config, then `scout_trends` gathers, scores and queues its sources' candidates in the
-ledger; slots take from that queue (take_topic) without waiting on any network.
+ledger; slots take from that queue (take_topic) without waiting on any network. Relevance by
+meaning and the predicted performance (`trends.performance_weight`) ask MiniLM on the gpu
+queue, each waiting a while for a gpu worker and keeping the queue as it is without one.
 """
 
 from __future__ import annotations
@@ -12,12 +14,19 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, TimeoutType
+from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from workflows.contracts import (
+        ChannelConfig,
         ChannelRef,
         ChannelSetup,
+        PastReels,
+        PastReelsRequest,
+        PerformanceRequest,
+        PerformanceUpdate,
+        PredictedPerformance,
         RelevanceRequest,
         RelevanceScores,
         RelevanceUpdate,
@@ -27,14 +36,20 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.slots import day_of
     from workflows.stages import (
+        LIST_PAST_REELS,
         LOAD_CHANNEL,
+        PREDICT_PERFORMANCE,
         RANK_RELEVANCE,
+        RESCORE_PERFORMANCE,
         RESCORE_TOPICS,
         SCOUT_TRENDS,
+        Stage,
         task_queue,
     )
 
-
+# Channels with trends.performance_weight: the predicted-performance term. Only those call
+# patched(), so histories of channels without it replay unchanged.
+LEARNING = "predicted-performance-v1"
 
 def schedule_id(channel: str) -> str:
     return f"trends/{channel}"
@@ -51,29 +66,67 @@ class TrendScoutWorkflow:
             return ScoutResult(config.name, [], 0, 0)
         result = await SCOUT_TRENDS.execute(
             ScoutRequest(config.name, " ".join([config.niche, *config.hashtags]),
-                         config.trend_sources, setup.recent_topics, config.trend_relevance),
+                         config.trend_sources, setup.recent_topics, config.trend_relevance,
+                         config.trend_performance_weight),
             ScoutResult, setup.queues)
+        wait = timedelta(seconds=input.relevance_wait_s)
         if config.trend_relevance == "meaning" and result.waiting:
             # A host without a gpu worker still gets its ranked queue, by keywords.
-            wait = timedelta(seconds=input.relevance_wait_s)
-            await self._relevance_by_meaning(config.name, config.niche, result, setup.queues,
-                                             wait)
+            await self._relevance_by_meaning(config, result, setup.queues, wait)
+        if (config.trend_performance_weight > 0 and result.waiting
+                and workflow.patched(LEARNING)):
+            await self._predicted_performance(config, result, setup.queues, wait)
         return result
 
-    async def _relevance_by_meaning(self, channel: str, niche: str, result: ScoutResult,
+    async def _relevance_by_meaning(self, config: ChannelConfig, result: ScoutResult,
                                     queues: dict[str, str], wait: timedelta) -> None:
         try:
-            scores = await workflow.execute_activity(
-                RANK_RELEVANCE.name, RelevanceRequest(niche, result.waiting_texts),
-                result_type=RelevanceScores, task_queue=task_queue(queues, RANK_RELEVANCE.queue),
-                schedule_to_start_timeout=wait,
-                start_to_close_timeout=RANK_RELEVANCE.timeout,
-                heartbeat_timeout=RANK_RELEVANCE.heartbeat,
-                retry_policy=RetryPolicy(maximum_attempts=2),
-            )
+            scores = await _on_gpu(RANK_RELEVANCE,
+                                   RelevanceRequest(config.niche, result.waiting_texts),
+                                   RelevanceScores, queues, wait)
         except ActivityError as error:
             workflow.logger.warning("relevance by meaning unavailable for %s, keeping keyword"
-                                    " relevance: %s", channel, error.cause)
+                                    " relevance: %s", config.name, error.cause)
             return
-        await RESCORE_TOPICS.execute(RelevanceUpdate(channel, result.waiting, scores.scores),
+        await RESCORE_TOPICS.execute(RelevanceUpdate(config.name, result.waiting, scores.scores,
+                                                     config.trend_performance_weight),
                                      int, queues)
+
+    async def _predicted_performance(self, config: ChannelConfig, result: ScoutResult,
+                                     queues: dict[str, str], wait: timedelta) -> None:
+        past = await LIST_PAST_REELS.execute(
+            PastReelsRequest(config.name, workflow.now().isoformat()), PastReels, queues)
+        if not past.topics:
+            result.performance = ("neutral: no past reels with 7-day views yet, every topic"
+                                  " counts 0.5")
+            return
+        try:
+            predicted = await _on_gpu(
+                PREDICT_PERFORMANCE,
+                PerformanceRequest(result.waiting, past.topics, past.views_7d,
+                                   config.trend_performance_k),
+                PredictedPerformance, queues, wait)
+        except ActivityError as error:
+            workflow.logger.warning("predicted performance unavailable for %s, keeping the"
+                                    " last prediction: %s", config.name, error.cause)
+            cause = error.cause
+            unpicked = (isinstance(cause, ActivityTimeout)
+                        and cause.type == TimeoutType.SCHEDULE_TO_START)
+            why = "no gpu worker took it" if unpicked else f"it failed: {cause}"
+            result.performance = f"not predicted this run ({why}); the last predictions stand"
+            return
+        await RESCORE_PERFORMANCE.execute(
+            PerformanceUpdate(config.name, result.waiting, predicted.scores,
+                              config.trend_performance_weight), int, queues)
+        result.performance = (f"predicted from {len(past.topics)} past reels"
+                              f" (k={config.trend_performance_k})")
+
+
+async def _on_gpu(stage: Stage, arg: object, result_type: type, queues: dict[str, str],
+                  wait: timedelta):  # type: ignore[no-untyped-def]
+    """A gpu activity that waits at most `wait` for a worker to take it (ActivityError then:
+    a host without a gpu worker is not an error, the caller keeps what it has)."""
+    return await workflow.execute_activity(
+        stage.name, arg, result_type=result_type, task_queue=task_queue(queues, stage.queue),
+        schedule_to_start_timeout=wait, start_to_close_timeout=stage.timeout,
+        heartbeat_timeout=stage.heartbeat, retry_policy=RetryPolicy(maximum_attempts=2))

@@ -137,6 +137,14 @@ RESCORE_TOPICS = Stage("rescore_topics", "reels", timedelta(seconds=30), deadlin
 # it, then keeps the keyword relevance (a host without a gpu worker is not an error).
 RANK_RELEVANCE = Stage("rank_relevance", "gpu", 2 * MINUTE, timedelta(seconds=30),
                        deadline=10 * MINUTE)
+# Predicted performance (channels with trends.performance_weight): the past reels' 7-day
+# views from the ledger, MiniLM's nearest neighbours on the gpu queue under the same wait as
+# relevance, then the queue's scores.
+LIST_PAST_REELS = Stage("list_past_reels", "reels", timedelta(seconds=60), deadline=10 * MINUTE)
+PREDICT_PERFORMANCE = Stage("predict_performance", "gpu", 2 * MINUTE, timedelta(seconds=30),
+                            deadline=10 * MINUTE)
+RESCORE_PERFORMANCE = Stage("rescore_performance", "reels", timedelta(seconds=30),
+                            deadline=10 * MINUTE)
 TAKE_TOPIC = Stage("take_topic", "reels", timedelta(seconds=30), deadline=10 * MINUTE)
 LIST_OWN_MEDIA = Stage("list_own_media", "media", timedelta(seconds=60), deadline=10 * MINUTE)
 MATCH_MEDIA = Stage("match_media", "gpu", 2 * MINUTE, timedelta(seconds=30),

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 
 from activities.config.channel_cadence import _Cadence
+from activities.config.channel_hooks import _Hooks
 from activities.config.channel_look import _Look, look_config
 from activities.config.channel_platforms import _Instagram, _TikTok, _YouTube, tiktok_problems
 from activities.config.channel_script import _Script, _Topics, script_config
@@ -60,6 +61,7 @@ class _Channel(Strict):
     budget: _Budget = _Budget()
     max_in_flight: int = Field(1, ge=1, le=16)
     trends: _Trends = _Trends()
+    hooks: _Hooks = _Hooks()
     hashtags: list[str] = Field(default_factory=list)
     out_dir: str = ""
     script: _Script = _Script()
@@ -125,6 +127,9 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
     if feed is None and not raw.trends.rss and not raw.trends.sources:
         raise problem(shown, "trends", "give a local feed file or at least one rss URL")
     sources = trend_sources(shown, path.parent, raw.trends.sources)
+    if raw.trends.performance_weight > 0 and not sources:
+        raise problem(shown, "trends.performance_weight", "ranks the trend scout's queue:"
+                      " give trends.sources too, or set it to 0")
     if raw.language != "en" and raw.voice.backend == "piper" and raw.voice.model == "joe-us":
         raise problem(shown, "voice.model", "the bundled joe-us voice speaks English; give"
                       f" a Piper voice (.onnx) for language {raw.language!r}")
@@ -167,6 +172,9 @@ def load_channel(settings: Settings, name: str) -> ChannelConfig:
         trend_sources=sources,
         scout_every_minutes=raw.trends.scout_every_minutes,
         trend_relevance=raw.trends.relevance,
+        trend_performance_weight=raw.trends.performance_weight,
+        trend_performance_k=raw.trends.performance_k,
+        hook_experiment=list(raw.hooks.experiment),
         review=ReviewConfig(raw.review, raw.review_sample, int(raw.review_timeout),
                             raw.review_on_timeout, raw.review_max_revisions),
         youtube=YouTubeOptions(**raw.youtube.model_dump()),

@@ -32,6 +32,10 @@ class _Trends(Strict):
     sources: list[_Source] = Field(default_factory=list)
     scout_every_minutes: int = Field(180, ge=5, le=7 * 24 * 60)
     relevance: Literal["keywords", "meaning"] = "keywords"  # meaning: MiniLM on the gpu worker
+    # The predicted-performance term's share of the score: MiniLM similarity to the channel's
+    # past reels, weighted by their 7-day views (0 = off); estimated from the k closest.
+    performance_weight: float = Field(0.0, ge=0.0, le=1.0)
+    performance_k: int = Field(5, ge=1, le=50)
 
     @field_validator("rss")
     @classmethod

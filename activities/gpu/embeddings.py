@@ -7,6 +7,9 @@ L2-normalised, as sentence-transformers does for this model. Activities:
 - pick_novel_topic: pick_topic's candidates, skipping those whose meaning is too close to a
   topic the channel used recently.
 - match_media: for each scene text, the closest of a channel's own media descriptions.
+- rank_relevance: each waiting trend topic's cosine with the channel's niche.
+- predict_performance: each waiting topic's views estimated from the channel's past reels
+  closest in meaning (predicted.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from temporalio import activity
 
 from activities.errors import bad_input
 from activities.gpu import runtime
+from activities.gpu.predicted import nearest_estimate, normalised
 from activities.metering import Meter
 from activities.progress import heartbeating, raise_if_cancelled
 from activities.topics import choose, gather_candidates
@@ -29,6 +33,8 @@ from workflows.contracts import (
     MediaMatch,
     MediaMatches,
     MediaMatchRequest,
+    PerformanceRequest,
+    PredictedPerformance,
     RelevanceRequest,
     RelevanceScores,
     Topic,
@@ -276,6 +282,22 @@ class EmbeddingActivities:
             vectors = embed([req.niche, *req.texts], self.model)
         scores = similarity(vectors[:1], vectors[1:])[0]
         return RelevanceScores([round(float(max(0.0, s)), 4) for s in scores], meter.cost())
+
+    @activity.defn(name="predict_performance")
+    def predict_performance(self, req: PerformanceRequest) -> PredictedPerformance:
+        """Titles against the past reels' topics, as novel topics are judged."""
+        meter = Meter("predict_performance", "minilm-mlx", self.cpu_second_usd)
+        if len(req.past_topics) != len(req.past_views):
+            raise bad_input(f"predict_performance: {len(req.past_topics)} past topics but"
+                            f" {len(req.past_views)} view counts")
+        if not req.titles:
+            return PredictedPerformance([], meter.cost())
+        with heartbeating(lambda: {"titles": len(req.titles)}):
+            vectors = embed([*req.titles, *req.past_topics], self.model)
+        n = len(req.titles)
+        scores = nearest_estimate(similarity(vectors[:n], vectors[n:]),
+                                  normalised(req.past_views), max(1, req.k))
+        return PredictedPerformance(scores, meter.cost())
 
     @activity.defn(name="match_media")
     def match_media(self, req: MediaMatchRequest) -> MediaMatches:

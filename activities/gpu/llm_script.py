@@ -24,6 +24,7 @@ from activities.gpu.script_parse import script_or_template
 from activities.metering import Meter
 from activities.progress import heartbeating, raise_if_cancelled
 from activities.script import MAX_SCENES
+from activities.script_hooks import hook_instruction
 from workflows.contracts import Script, ScriptConfig, ScriptRequest, Topic
 
 log = logging.getLogger("monolathe.gpu.script")
@@ -38,7 +39,7 @@ SYSTEM = (
 )
 
 
-def prompt_for(topic: Topic, niche: str) -> str:
+def prompt_for(topic: Topic, niche: str, hook_style: str = "") -> str:
     facts = "\n".join(f"- {f}" for f in topic.facts)
     return (
         f"Channel niche: {niche}\nTopic: {topic.title}\n"
@@ -48,6 +49,7 @@ def prompt_for(topic: Topic, niche: str) -> str:
         "scenes of one or two spoken sentences each (40 to 150 words in all), each with 2 or 3 "
         "visual keywords and a one-sentence description of the shot (visual_prompt), a one-line "
         "caption and up to 5 hashtags."
+        + hook_instruction(hook_style)
     )
 
 
@@ -75,8 +77,8 @@ def load_llm(path: Path) -> tuple[Any, Any]:
     return runtime.shelf("llm").get(str(path), load)
 
 
-def render_prompt(tokenizer: Any, topic: Topic, niche: str) -> str:
-    user = prompt_for(topic, niche)
+def render_prompt(tokenizer: Any, topic: Topic, niche: str, hook_style: str = "") -> str:
+    user = prompt_for(topic, niche, hook_style)
     if getattr(tokenizer, "chat_template", None):
         messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
         rendered = tokenizer.apply_chat_template(messages, add_generation_prompt=True,
@@ -122,7 +124,8 @@ def write_with_llm(req: ScriptRequest) -> tuple[Script, Generation]:
     with heartbeating(lambda: {"loading": path.name}):  # GBs of weights take a while
         model, tokenizer = load_llm(path)
     raise_if_cancelled()
-    generation = generate(model, tokenizer, render_prompt(tokenizer, req.topic, req.channel.niche),
+    generation = generate(model, tokenizer, render_prompt(tokenizer, req.topic, req.channel.niche,
+                                                        req.hook_style),
                           config)
     return script_or_template(generation.text, req, "mlx", f"mlx {path.name}"), generation
 

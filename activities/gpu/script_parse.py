@@ -24,6 +24,7 @@ from activities.script import (
     template_script,
     visual_prompt,
 )
+from activities.script_hooks import with_hook_style
 from workflows.contracts import Scene, Script, ScriptRequest, Topic
 
 _FENCE = re.compile(r"```(?:json)?", re.IGNORECASE)
@@ -52,7 +53,8 @@ def script_or_template(answer: str, req: ScriptRequest, backend: str, writer: st
     try:
         script = parse_script(answer, req.topic, req.channel.hashtags)
     except ScriptUnusable as exc:
-        script = template_script(req.topic, req.channel.niche, req.channel.hashtags)
+        script = template_script(with_hook_style(req.topic, req.hook_style),
+                                 req.channel.niche, req.channel.hashtags)
         script.fallback_reason = f"{writer}: {exc}"
         logging.getLogger("monolathe.script").warning("script of %s by template: %s",
                                                       req.reel_id, script.fallback_reason)

@@ -218,3 +218,31 @@ def channel_audience(ledger: Ledger, channel: str, now: datetime,
     return ChannelAudience(channel, len(reels), views, views_7d,
                            sum(retention) / len(retention) if retention else None, cost,
                            per_thousand(cost, views), views_24h)
+
+
+WEEK_H = 24 * 7.0
+
+
+def seven_day_views(ledger: Ledger, channel: str, now: datetime) -> list[tuple[str, float]]:
+    """Each published reel's topic and its views at 7 days (all its platforms together),
+    oldest first. Reels younger than 7 days, or whose fetches do not reach that age, are
+    left out: a younger count would read as a loser."""
+    with ledger.session() as s:
+        pubs = s.exec(
+            select(PublicationRow, ReelRow)
+            .join(ReelRow, ReelRow.id == PublicationRow.reel_id)  # type: ignore[arg-type]
+            .where(ReelRow.channel == channel, PublicationRow.status == "published")
+            .order_by(PublicationRow.published_at, PublicationRow.reel_id)).all()
+    week_ago = now - timedelta(hours=WEEK_H)
+    by_reel: dict[str, tuple[str, float]] = {}
+    for pub, reel in pubs:
+        if pub.published_at is None or utc(pub.published_at) > week_ago:
+            continue
+        points = [(r.age_hours, r.views) for r in curve(ledger, pub.reel_id, pub.platform)
+                  if r.views is not None]
+        week = views_at(points, WEEK_H)
+        if week is None:
+            continue
+        topic, views = by_reel.get(reel.id, (reel.topic or reel.title, 0.0))
+        by_reel[reel.id] = (topic, views + week)
+    return [entry for entry in by_reel.values() if entry[0]]

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlmodel import func, select
 
 from activities.ledger import Ledger, ScoutRunRow, TopicRow
-from activities.trends.scoring import Scored
+from activities.trends.scoring import Scored, total
 from workflows.contracts import SourceReport, Topic
 
 KEEP_QUEUED = 200  # the best this many wait; the rest are dropped
@@ -27,8 +27,10 @@ def taken_titles(ledger: Ledger, channel: str) -> list[str]:
                                                         TopicRow.status == "taken")))
 
 
-def enqueue(ledger: Ledger, channel: str, ranked: list[Scored]) -> int:
-    """Add new candidates, refresh the scores of waiting ones; returns how many were new."""
+def enqueue(ledger: Ledger, channel: str, ranked: list[Scored],
+            performance_weight: float = 0.0) -> int:
+    """Add new candidates, refresh the scores of waiting ones; returns how many were new.
+    A waiting topic keeps its predicted performance until the next prediction."""
     new = 0
     with ledger.session() as s:
         for item in ranked:
@@ -45,7 +47,8 @@ def enqueue(ledger: Ledger, channel: str, ranked: list[Scored]) -> int:
             row.keywords_json = json.dumps(c.keywords)
             row.links_json = json.dumps(c.links)
             row.freshness, row.traffic = item.freshness, item.traffic
-            row.relevance, row.novelty, row.score = item.relevance, item.novelty, item.score
+            row.relevance, row.novelty = item.relevance, item.novelty
+            row.score = total(item.score, row.performance, performance_weight)
             s.add(row)
         s.flush()
         _prune(s, channel)
@@ -72,9 +75,14 @@ def waiting(ledger: Ledger, channel: str) -> tuple[list[str], list[str]]:
             [" ".join([r.title, *json.loads(r.facts_json)[:2]]) for r in rows])
 
 
-def rescore(ledger: Ledger, channel: str, titles: list[str], relevance: list[float]) -> int:
+def _score(row: TopicRow, performance_weight: float) -> float:
+    parts = sum(w * getattr(row, k) for k, w in Scored.weights().items())
+    return total(parts, row.performance, performance_weight)
+
+
+def rescore(ledger: Ledger, channel: str, titles: list[str], relevance: list[float],
+            performance_weight: float = 0.0) -> int:
     """Replace the relevance of waiting topics and their score; returns how many changed."""
-    weights = Scored.weights()
     by_key = dict(zip((_key(t) for t in titles), relevance, strict=True))
     changed = 0
     with ledger.session() as s:
@@ -82,7 +90,23 @@ def rescore(ledger: Ledger, channel: str, titles: list[str], relevance: list[flo
                                                  TopicRow.status == "queued")):
             if row.key in by_key:
                 row.relevance = round(max(0.0, min(1.0, by_key[row.key])), 4)
-                row.score = round(sum(w * getattr(row, k) for k, w in weights.items()), 4)
+                row.score = _score(row, performance_weight)
+                s.add(row)
+                changed += 1
+    return changed
+
+
+def set_performance(ledger: Ledger, channel: str, titles: list[str], performance: list[float],
+                    weight: float) -> int:
+    """Store the predicted-performance term of waiting topics and their new score."""
+    by_key = dict(zip((_key(t) for t in titles), performance, strict=True))
+    changed = 0
+    with ledger.session() as s:
+        for row in s.exec(select(TopicRow).where(TopicRow.channel == channel,
+                                                 TopicRow.status == "queued")):
+            if row.key in by_key:
+                row.performance = round(max(0.0, min(1.0, by_key[row.key])), 4)
+                row.score = _score(row, weight)
                 s.add(row)
                 changed += 1
     return changed

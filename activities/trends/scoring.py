@@ -2,7 +2,10 @@
 
 Each part is 0..1 and kept in the ledger beside the total, so an operator can see why a
 topic came first. Relevance is keyword overlap with the niche here; MiniLM cosine replaces
-it where a gpu worker runs (activities/gpu/embeddings.py).
+it where a gpu worker runs (activities/gpu/embeddings.py). A channel with
+`trends.performance_weight` above 0 mixes in a last part, the performance predicted from its
+past reels (activities/gpu/predicted.py): that share of the score is the prediction, the
+rest the four parts above; a topic not predicted yet counts NEUTRAL there.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from activities.trends import Candidate
 
 WEIGHTS = {"freshness": 0.25, "traffic": 0.2, "relevance": 0.4, "novelty": 0.15}
 HALF_LIFE_H = 24.0  # a day-old story counts half as fresh
+NEUTRAL = 0.5  # the predicted-performance term of a topic nothing could be predicted for
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 
@@ -35,6 +39,14 @@ class Scored:
     @property
     def score(self) -> float:
         return round(sum(WEIGHTS[k] * getattr(self, k) for k in WEIGHTS), 4)
+
+
+def total(parts: float, performance: float | None, weight: float) -> float:
+    """The score: the weighted parts, and the predicted performance's share on top."""
+    if weight <= 0:
+        return round(parts, 4)
+    predicted = NEUTRAL if performance is None else performance
+    return round((1 - weight) * parts + weight * predicted, 4)
 
 
 def stems(text: str) -> set[str]:

@@ -20,6 +20,7 @@ from temporalio import activity
 
 from activities.config import Settings
 from activities.ledger import Ledger
+from activities.performance.store import seven_day_views
 from activities.progress import heartbeat
 from activities.redact import describe
 from activities.secrets import SecretStore
@@ -28,6 +29,9 @@ from activities.trends import Candidate, SourceContext, SourceFailed, label, sou
 from activities.trends import queue as topic_queue
 from activities.trends.scoring import score
 from workflows.contracts import (
+    PastReels,
+    PastReelsRequest,
+    PerformanceUpdate,
     RelevanceUpdate,
     ScoutRequest,
     ScoutResult,
@@ -83,16 +87,28 @@ class TrendActivities:
         # Waiting titles found again are rescored (fresher traffic); used ones are dropped.
         seen = [*req.recent_topics, *topic_queue.taken_titles(self.ledger, req.channel)]
         ranked = score(found, req.niche, seen, datetime.now(UTC))
-        new = topic_queue.enqueue(self.ledger, req.channel, ranked)
+        new = topic_queue.enqueue(self.ledger, req.channel, ranked, req.performance_weight)
         topic_queue.record_runs(self.ledger, req.channel, reports)
         titles, texts = topic_queue.waiting(self.ledger, req.channel)
-        if req.relevance != "meaning":  # only MiniLM needs them; keep history small
+        if req.relevance != "meaning" and req.performance_weight <= 0:
+            # Only MiniLM needs them; keep history small.
             return ScoutResult(req.channel, reports, new, len(titles))
         return ScoutResult(req.channel, reports, new, len(titles), titles, texts)
 
     @activity.defn(name="rescore_topics")
     def rescore_topics(self, update: RelevanceUpdate) -> int:
-        return topic_queue.rescore(self.ledger, update.channel, update.titles, update.relevance)
+        return topic_queue.rescore(self.ledger, update.channel, update.titles, update.relevance,
+                                   update.performance_weight)
+
+    @activity.defn(name="list_past_reels")
+    def list_past_reels(self, req: PastReelsRequest) -> PastReels:
+        past = seven_day_views(self.ledger, req.channel, datetime.fromisoformat(req.now))
+        return PastReels([topic for topic, _ in past], [round(v, 2) for _, v in past])
+
+    @activity.defn(name="rescore_performance")
+    def rescore_performance(self, update: PerformanceUpdate) -> int:
+        return topic_queue.set_performance(self.ledger, update.channel, update.titles,
+                                           update.performance, update.weight)
 
     @activity.defn(name="take_topic")
     def take_topic(self, req: TopicRequest) -> Topic:

@@ -295,6 +295,7 @@ async def test_channel_performance_reads_the_ledger_s_figures(api: Api):
         assert answer["totals"]["views"] == 400
         [line] = [r for r in answer["reels"] if r["reel_id"] == reel_id]
         assert line["views"] == 400 and line["usd_per_1k_views"] == 0.5
+        assert answer["hooks"] is None  # the channel runs no hook experiment
         missing = await http.get("/channels/nobody/performance")
         assert missing.status_code == 404 and "nobody" in missing.json()["error"]
         assert (await http.get("/channels/agency/performance?days=0")).status_code == 422

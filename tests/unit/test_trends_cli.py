@@ -74,3 +74,28 @@ def test_trends_prints_the_queue_with_scores_sources_and_last_runs(
 def test_refresh_of_a_channel_without_sources_says_so(tmp_path, monkeypatch, capsys):
     code, _, err = _run(monkeypatch, capsys, _project(tmp_path), "trends", "demo", "--refresh")
     assert code == 2 and "channel demo has no trends.sources to scout" in err
+
+
+def test_trends_shows_the_predicted_performance_in_its_own_column(
+        tmp_path, monkeypatch, capsys):
+    config = _project(tmp_path)
+    channel = tmp_path / "channels" / "trending.yaml"
+    channel.write_text(channel.read_text().replace(
+        "trends:\n", "trends:\n  performance_weight: 0.4\n", 1))
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    facts = ["A sentence with enough words in it.", "Another sentence with enough words."]
+    topic_queue.enqueue(ledger, "trending", score(
+        [Candidate("Mars dust storms explained", facts, "reddit:r/space"),
+         Candidate("Saturn has new moons", facts, "reddit:r/space")],
+        "space", [], datetime.now(UTC)), 0.4)
+    topic_queue.set_performance(ledger, "trending", ["Mars dust storms explained"], [0.83], 0.4)
+    code, out, err = _run(monkeypatch, capsys, config, "trends", "trending")
+    assert code == 0, err
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("  score"))
+    mars = next(line for line in lines if "Mars dust" in line)
+    saturn = next(line for line in lines if "Saturn" in line)
+    column = header.index("perf")
+    assert mars[column:column + 4] == "0.83" and saturn[column:column + 4].strip() == "-"
+    assert ("perf -: not predicted yet (no past reels with 7-day views, or no gpu worker);"
+            " the score counts 0.5 for it") in out

@@ -91,6 +91,7 @@ class Doubles:
     records: list[ReelRecord] = field(default_factory=list)
     topics_served: list[str] = field(default_factory=list)
     script_notes: list[str] = field(default_factory=list)  # ScriptRequest.notes, per call
+    script_hooks: list[str] = field(default_factory=list)  # ScriptRequest.hook_style, per call
     # Footage: the sources list_footage_sources knows, and per source what its next
     # generate_footage calls do, one entry a call: "down" (ProviderUnavailable, retried
     # until the stage's deadline), "refused" (ContentRefused), "bad" (BadInput); none = a clip
@@ -125,6 +126,7 @@ class Doubles:
         async def write_script(req: ScriptRequest) -> Script:
             self._count("write_script")
             self.script_notes.append(req.notes)
+            self.script_hooks.append(req.hook_style)
             scenes = [Scene("hello there" if n == 0 else f"scene {n}", ["hello"], f"a shot of {n}")
                       for n in range(self.scenes)]
             return Script(req.topic.title, "desc", ["#t"], scenes, cost=_cost("script"))

@@ -158,7 +158,8 @@ class Factory:
         return {"channel": name, "waiting": queue.depth(self.jobs.ledger, name),
                 "topics": [{"title": r.title, "score": r.score, "source": r.source,
                             "url": r.url, "freshness": r.freshness, "traffic": r.traffic,
-                            "relevance": r.relevance, "novelty": r.novelty} for r in rows],
+                            "relevance": r.relevance, "novelty": r.novelty,
+                            "performance": r.performance} for r in rows],
                 "runs": [{"source": r.source, "at": r.at.isoformat(),
                           "candidates": r.candidates, "error": r.error} for r in runs]}
 
@@ -169,4 +170,5 @@ class Factory:
         self.known_channel(name)
         if not 1 <= days <= 365:
             raise ApiRefusal(422, f"days: {days} is not between 1 and 365", "days")
-        return performance_report(self.jobs.ledger, name, days)
+        return performance_report(self.jobs.ledger, name, days,
+                                  hook_styles=self.channel_config(name).hook_experiment)

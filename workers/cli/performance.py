@@ -13,8 +13,10 @@ async def cmd_performance(settings: Settings, args: argparse.Namespace) -> int:
     from activities.ledger import Ledger
     from workers.performance_report import performance_report, print_report
 
-    load_channel(settings, args.name)  # a typo in the name fails with the file it looked for
-    report = performance_report(Ledger(settings.ledger_url), args.name, args.days)
+    # A typo in the name fails with the file it looked for.
+    config = load_channel(settings, args.name)
+    report = performance_report(Ledger(settings.ledger_url), args.name, args.days,
+                                hook_styles=config.hook_experiment)
     if args.json:
         print(json.dumps(report, indent=2))
     else:

@@ -26,7 +26,7 @@ async def cmd_trends(settings: Settings, args: argparse.Namespace) -> int:
         except (RPCError, WorkflowFailureError) as exc:
             raise CliError(f"trend scout of {args.name}: {getattr(exc, 'cause', None) or exc}"
                            ) from None
-    print_queue(settings, args.name, args.limit)
+    print_queue(settings, args.name, args.limit, config.trend_performance_weight)
     return 0
 
 

@@ -149,6 +149,12 @@ class ChannelConfig:
     trend_sources: list[TrendSource] = field(default_factory=list)
     scout_every_minutes: int = 180
     trend_relevance: str = "keywords"  # keywords | meaning (MiniLM on the gpu worker)
+    # The predicted-performance term's share of a queued topic's score (0 = off), and how
+    # many of the closest past reels it is estimated from.
+    trend_performance_weight: float = 0.0
+    trend_performance_k: int = 5
+    # Two hook styles taken in turn, slot by slot (`hooks.experiment`); [] = no experiment.
+    hook_experiment: list[str] = field(default_factory=list)
     youtube: YouTubeOptions = field(default_factory=YouTubeOptions)
     instagram: InstagramOptions = field(default_factory=InstagramOptions)
     tiktok: TikTokOptions = field(default_factory=TikTokOptions)
@@ -192,6 +198,7 @@ class ChannelState:
     awaiting_review: dict[str, str] = field(default_factory=dict)  # reel id -> since (ISO)
     reserved_usd: dict[str, float] = field(default_factory=dict)  # reel id -> footage held
     settled_usd: dict[str, float] = field(default_factory=dict)  # reel id -> footage spent
+    hook_turn: int = 0  # reels started under the hook experiment: whose turn is next
 
 
 @dataclass

@@ -86,6 +86,7 @@ class ReelRecord:
     quality: QualityReport | None = None
     remedies: list[str] = field(default_factory=list)  # failed quality checks and what was done
     visual_decisions: list[VisualDecision] = field(default_factory=list)
+    hook_style: str = ""  # the hook experiment's style; "" = none
 
 
 @dataclass

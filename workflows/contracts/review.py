@@ -56,3 +56,4 @@ class ReelManifest:
     total_usd: float = 0.0
     review: ReviewState | None = None
     relevance: float = -1.0  # the mean of the scenes' relevance; -1 = no scene scored
+    hook_style: str = ""  # the hook experiment's style; "" = none

@@ -15,6 +15,7 @@ class ReelInput:
     channel: ChannelConfig
     topic: Topic
     queues: dict[str, str] = field(default_factory=dict)  # logical -> task queue name
+    hook_style: str = ""  # the hook experiment's style for this reel; "" = none
 
 
 @dataclass
@@ -41,6 +42,7 @@ class ScriptRequest:
     channel: ChannelConfig
     topic: Topic
     notes: str = ""  # a reviewer's revision notes for this take
+    hook_style: str = ""  # how the hook opens (activities/script_hooks.py); "" = the writer's
 
 
 @dataclass

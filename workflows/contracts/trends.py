@@ -46,6 +46,8 @@ class ScoutRequest:
     sources: list[TrendSource]
     recent_topics: list[str]  # what the channel published lately: novelty is scored against it
     relevance: str = "keywords"  # meaning: the result lists the waiting topics for MiniLM
+    # The predicted-performance term's weight: above 0 the result lists the waiting topics too.
+    performance_weight: float = 0.0
 
 
 @dataclass
@@ -64,6 +66,7 @@ class ScoutResult:
     # The waiting topics (title, and title with facts for embedding), for meaning relevance.
     waiting: list[str] = field(default_factory=list)
     waiting_texts: list[str] = field(default_factory=list)
+    performance: str = ""  # how the predicted-performance term was set this run, or why not
 
 
 @dataclass
@@ -87,3 +90,45 @@ class RelevanceUpdate:
     channel: str
     titles: list[str]
     relevance: list[float]
+    performance_weight: float = 0.0  # the score keeps the predicted-performance term's share
+
+
+@dataclass
+class PastReelsRequest:
+    """list_past_reels (reels): the channel's reels with a 7-day view count, for learning."""
+
+    channel: str
+    now: str  # ISO-8601 UTC: the workflow's clock; reels younger than 7 days are left out
+
+
+@dataclass
+class PastReels:
+    topics: list[str] = field(default_factory=list)
+    views_7d: list[float] = field(default_factory=list)  # one per topic, in order
+
+
+@dataclass
+class PerformanceRequest:
+    """predict_performance (gpu): a k-nearest-neighbours estimate of each waiting title's
+    views from the past reels closest in meaning (MiniLM)."""
+
+    titles: list[str]
+    past_topics: list[str]
+    past_views: list[float]
+    k: int = 5
+
+
+@dataclass
+class PredictedPerformance:
+    scores: list[float]  # 0..1, one per title, in order
+    cost: StageCost | None = None
+
+
+@dataclass
+class PerformanceUpdate:
+    """rescore_performance (reels): the predicted-performance term of waiting topics."""
+
+    channel: str
+    titles: list[str]
+    performance: list[float]
+    weight: float
