@@ -148,6 +148,8 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
                 "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
                 "eighty": 80, "ninety": 90, "hundred": 100,
                 "thousand": 1000, "million": 1_000_000, "billion": 1_000_000_000}  # fmt: skip
+FRACTIONS = {"half", "halves", "third", "thirds", "quarter", "quarters", "fifth", "fifths",
+             "sixth", "sixths", "eighth", "eighths", "tenth", "tenths"}
 _NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(\s*%)?")
 
 
@@ -170,6 +172,8 @@ def first_number(text: str) -> Number | None:
         if value is None or (value == 1 and k + 1 < len(words)
                              and NUMBER_WORDS.get(words[k + 1].group(), 0) < 100):
             continue  # "one" alone is an article more often than a number
+        if k + 1 < len(words) and words[k + 1].group() in FRACTIONS:
+            continue  # "two thirds of their neurons" is a share, not two things
         if digits is not None and digits[0] < match.start():
             break
         # "three thousand": the words that follow multiply or add up.
