@@ -57,6 +57,7 @@ from activities.compose_plan import CompositionPlan
 from activities.encoders import SOFTWARE, pick_encoder
 from activities.errors import bad_input
 from activities.ffmpeg_run import out_seconds, run_ffmpeg
+from activities.illustrated import ILLUSTRATED, localized
 from activities.loudness import TARGET_LUFS
 from activities.metering import Meter
 from activities.progress import heartbeat, heartbeating, raise_if_cancelled
@@ -145,6 +146,8 @@ class ComposeActivities:
         threads. `scratch` (the captions and fonts as ffmpeg reads them) outlives the render."""
         meter = meter or Meter("compose", f"ffmpeg/{encoder}", self.cpu_second_usd)
         clips = [to_path(clip.uri) for clip in req.visuals.clips]
+        clips = [localized(path, self.store.root, scratch) if clip.kind == ILLUSTRATED else path
+                 for path, clip in zip(clips, req.visuals.clips, strict=True)]
         voice = to_path(req.voice.audio_uri)
         music = Path(req.look.music_file) if req.look.music_file else None
         captions = self.store.path_for(req.reel_id, CAPTIONS)

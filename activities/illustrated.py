@@ -56,6 +56,8 @@ class IconPlacement:
     size: int
     enter_s: float  # when it starts to enter
     enter: str = "pop"  # pop | slide
+    # OpenMoji code: a compose on another host, whose store lacks the PNG, draws it again.
+    code: str = ""
 
 
 @dataclass
@@ -172,6 +174,29 @@ def read(path: Path) -> IllustratedRecipe:
     return recipe
 
 
+def localized(path: Path, root: Path, scratch: Path) -> Path:
+    """The recipe with its icons in this host's store: rasterized here when the host that
+    planned the scene (its own store, another disk) kept them. A PNG is a pure function of
+    the icon's SVG and size, so drawing it again gives the same pixels."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise bad_input(f"illustrated recipe {path}: {err}") from err
+    icons = raw.get("icons") if isinstance(raw, dict) else None
+    if not isinstance(icons, list) or all(
+            not isinstance(i, dict) or not i.get("code") or Path(str(i.get("png"))).is_file()
+            for i in icons):
+        return path
+    for k, icon in enumerate(icons):
+        if isinstance(icon, dict) and icon.get("code") and not Path(str(icon["png"])).is_file():
+            if not isinstance(icon.get("size"), int):
+                raise bad_input(f"illustrated recipe {path}: icons[{k}].size is not a number")
+            icon["png"] = str(rasterize(root, str(icon["code"]), icon["size"]))
+    out = scratch / f"{path.stem}-here.json"
+    out.write_text(json.dumps(raw), encoding="utf-8")
+    return out
+
+
 def background(recipe: IllustratedRecipe) -> str:
     """A soft two-colour gradient (darkest and a shade towards the middle colour), low in
     contrast but always moving: at speed 0.015 the frame froze (to freezedetect's -60 dB)
@@ -271,5 +296,5 @@ def plan(look: LookConfig, shown: SceneIcons, palette: list[str], size: tuple[in
         enter = "slide" if shown.count == 1 and (seed + k) % 2 else "pop"
         start = FIRST_AT_S + STAGGER_S * k + (ENTER_S if number else 0.0)
         recipe.icons.append(IconPlacement(str(png), x, y, side,
-                                          round(min(start, duration_s / 2), 3), enter))
+                                          round(min(start, duration_s / 2), 3), enter, code))
     return recipe

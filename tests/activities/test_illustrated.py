@@ -95,3 +95,28 @@ def test_a_recipe_naming_a_file_outside_the_icon_cache_is_bad_input(tmp_path: Pa
     illustrated.write(path, recipe)
     with pytest.raises(Exception, match="not a rasterized icon"):
         illustrated.read(path)
+
+
+def test_a_compose_host_without_the_icons_draws_the_same_ones_again(tmp_path: Path) -> None:
+    planner, composer = ArtifactStore(tmp_path / "media-a"), ArtifactStore(tmp_path / "media-b")
+    recipe = illustrated.plan(LookConfig(), SceneIcons(codes=["1F419", "1F36F"]), PALETTE,
+                              (540, 960), 2.0, 1, planner.root)
+    drawn = [Path(i.png).read_bytes() for i in recipe.icons]
+    fetched = tmp_path / "fetched.json"  # the recipe as the other host fetched it
+    illustrated.write(fetched, recipe)
+    for icon in recipe.icons:  # that host never had the planner's disk
+        Path(icon.png).unlink()
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    here = illustrated.read(illustrated.localized(fetched, composer.root, scratch))
+    assert [Path(i.png).parent for i in here.icons] == [composer.root / icons.CACHE_FOLDER] * 2
+    assert [Path(i.png).read_bytes() for i in here.icons] == drawn
+    assert [(i.x, i.y, i.size) for i in here.icons] == [(i.x, i.y, i.size) for i in recipe.icons]
+
+
+def test_a_recipe_whose_icons_are_here_is_used_as_it_is(tmp_path: Path) -> None:
+    recipe = illustrated.plan(LookConfig(), SceneIcons(codes=["1F419"]), PALETTE, (540, 960),
+                              2.0, 1, tmp_path)
+    path = tmp_path / "r.json"
+    illustrated.write(path, recipe)
+    assert illustrated.localized(path, tmp_path / "elsewhere", tmp_path) == path

@@ -53,9 +53,10 @@ async def test_workers_without_a_shared_folder_make_a_reel_through_the_bucket(
     s3 = boto3.client("s3", endpoint_url=s3_endpoint)
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
     prefix = f"factory/{reel.reel_id}/"
-    # scene-00.json: a procedural scene travels as its recipe, drawn inside compose
+    # An illustrated scene travels as its recipe, drawn inside compose (its icons drawn again
+    # on a compose host that lacks them)
     assert {prefix + n for n in ("voice.wav", "words.json", "reel.mp4", "cover.jpg",
-                                 "captions.ass", "scene-00.json")} <= keys, keys
+                                 "captions.ass", "scene-00-illustrated.json")} <= keys, keys
     gpu_host = _files(stack.folder / "gpu-host/artifacts")
     media_host = _files(stack.folder / "var/artifacts")
     assert "voice.wav" in gpu_host and "reel.mp4" not in gpu_host
