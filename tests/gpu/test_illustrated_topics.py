@@ -36,8 +36,8 @@ def _defects(path: Path) -> tuple[list, list]:
 
 @pytest.mark.parametrize("feed", FEEDS, ids=lambda p: p.stem)
 def test_every_shipped_topic_is_illustrated_and_never_black_or_frozen(
-        feed: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
-    index = load_index(Path(request.config.cache.mkdir("icon-index")))
+        feed: Path, tmp_path: Path) -> None:
+    index = load_index(tmp_path)
     visuals = VisualsActivities(ArtifactStore(tmp_path), 0.0)
     bad, scenes, drawn = [], 0, 0
     for n, topic in enumerate(read_feed_file(feed)):
