@@ -15,6 +15,8 @@ class ReelInput:
     channel: ChannelConfig
     topic: Topic
     queues: dict[str, str] = field(default_factory=dict)  # logical -> task queue name
+    # The channel's slot this reel fills (ISO, UTC); "" for a one-off reel, which has none.
+    slot_at: str = ""
 
 
 @dataclass
