@@ -253,7 +253,7 @@ class ChannelWorkflow:
                 last_slot, pending = slot, None
                 state.last_slot_at = slot.isoformat()
                 continue
-            await self._start_reel(setup.config, topic)
+            await self._start_reel(setup.config, topic, slot)
             last_slot, pending = slot, None
             state.last_slot_at = slot.isoformat()
             started_this_run += 1
@@ -268,7 +268,7 @@ class ChannelWorkflow:
             return PICK_NOVEL_TOPIC
         return PICK_TOPIC
 
-    async def _start_reel(self, config: ChannelConfig, topic: Topic) -> None:
+    async def _start_reel(self, config: ChannelConfig, topic: Topic, slot: datetime) -> None:
         state = self.state
         day = day_of(workflow.now())
         hook_style = ""
@@ -288,7 +288,8 @@ class ChannelWorkflow:
             try:
                 handle = await workflow.start_child_workflow(
                     ReelWorkflow.run,
-                    ReelInput(reel_id, config, topic, self.queues, hook_style),
+                    ReelInput(reel_id, config, topic, self.queues, hook_style,
+                              slot_at=slot.isoformat()),
                     id=reel_id,
                     task_queue=task_queue(self.queues, "reels"),
                     # A reel id is also the ledger's idempotency key: never reuse one.

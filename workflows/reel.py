@@ -78,6 +78,7 @@ from workflows.reel_footage import (
 )
 from workflows.reel_quality import QUALITY_REMEDIES, ReelQuality
 from workflows.reel_review import ReelReview
+from workflows.reel_timing import record_published
 
 T = TypeVar("T")
 # Each platform gets its own publish_to_platform call before the local publish and sidecar.
@@ -269,6 +270,7 @@ class ReelWorkflow(ReelFootage, ReelReview, ReelQuality):
             PublishResult,
         )
         self.assets["sidecar"] = published.sidecar_uri
+        record_published(input)  # metrics are not commands: replay is unaffected
         record = await self._record(input, script.title, "published", composed.video_uri,
                                     published.publications, quality=quality)
         self.progress_state.stage = "done"

@@ -215,6 +215,11 @@ def test_reels_failures_and_retries_reach_prometheus(observed):
     # the SDK's own metrics, under their default names, from the same workers
     assert value('sum(temporal_activity_execution_failed{activity_type="publish_reel"})') >= 1
     assert value('sum(temporal_workflow_completed{workflow_type="ReelWorkflow"})') == 2
+    # the reel latency SLO: the workflow meter's histogram, through the SDK's exporter, as the
+    # recording rules of infra/slo.yml read it (each reel took well under 30 minutes)
+    assert value('sum(monolathe_reel_latency_seconds_count{channel="demo"})') == 2
+    assert value('monolathe:reel_latency_errors:ratio_rate5m{channel="demo"}') == 0
+    assert not prom.query("monolathe_slot_lateness_seconds_count")  # one-off reels: no slot
 
 
 def test_alert_rules_evaluate_and_the_budget_alert_fires(observed):

@@ -34,6 +34,7 @@ from workers.telemetry.interceptor import MetricsInterceptor
 from workers.telemetry.logs import add_json_log
 from workers.telemetry.probe import TemporalProbe
 from workers.telemetry.tracing import tracer_provider, tracing_interceptor
+from workflows.reel_timing import REEL_LATENCY, SLOT_LATENESS, TIMING_BUCKETS
 
 log = logging.getLogger("monolathe.telemetry")
 
@@ -79,9 +80,12 @@ def sdk_runtime(bind_address: str) -> Runtime:
     """One Runtime per process and address: Temporal's metrics server cannot be bound twice.
 
     Default naming (no unit or _total suffixes, durations in ms) so the community Temporal
-    SDK dashboard's queries work unchanged.
+    SDK dashboard's queries work unchanged. The reel timing histograms get bounds at their SLO
+    thresholds (the SDK's default buckets have none at 600 s or 1800 s).
     """
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address)))
+    buckets = {name: TIMING_BUCKETS for name in (SLOT_LATENESS, REEL_LATENCY)}
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(
+        bind_address=bind_address, histogram_bucket_overrides=buckets)))
 
 
 @dataclass

@@ -16,6 +16,8 @@ class ReelInput:
     topic: Topic
     queues: dict[str, str] = field(default_factory=dict)  # logical -> task queue name
     hook_style: str = ""  # the hook experiment's style for this reel; "" = none
+    # The channel's slot this reel fills (ISO, UTC); "" for a one-off reel, which has none.
+    slot_at: str = ""
 
 
 @dataclass
