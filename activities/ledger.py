@@ -8,6 +8,7 @@ written as an intent before the upload and completed with the platform's id afte
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -163,6 +164,8 @@ class Ledger:
             row.topic, row.title, row.status = record.topic, record.title, record.status
             row.error, row.video_uri = record.error, record.video_uri
             row.total_usd, row.updated_at = total, _now()
+            row.relevance = record.relevance
+            row.scene_relevance = json.dumps(record.scene_relevance)
             s.add(row)
             for old in s.exec(select(CostRow).where(CostRow.reel_id == reel_id)):
                 s.delete(old)

@@ -67,7 +67,7 @@ def activities_for(queue: str, settings: Settings, client: Client | None = None)
         return [VoiceActivities(store, rate).synthesize_voice,
                 LlmScriptActivities(rate).write_script_mlx,
                 embeddings.pick_novel_topic, embeddings.match_media,
-                embeddings.rank_relevance,
+                embeddings.rank_relevance, embeddings.score_scene_relevance,
                 IconMatchActivities(store.root, rate, gpu.embeddings_model).match_icons]
     if queue == "media":
         from activities.compose import ComposeActivities

@@ -7,6 +7,9 @@ L2-normalised, as sentence-transformers does for this model. Activities:
 - pick_novel_topic: pick_topic's candidates, skipping those whose meaning is too close to a
   topic the channel used recently.
 - match_media: for each scene text, the closest of a channel's own media descriptions.
+- rank_relevance: each waiting topic's cosine with the channel's niche (the trend scout).
+- score_scene_relevance: each scene's cosine with what its clip shows (a stock clip's title,
+  a generated clip's prompt, own media's file words).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from workflows.contracts import (
     MediaMatchRequest,
     RelevanceRequest,
     RelevanceScores,
+    SceneRelevanceRequest,
     Topic,
     TopicRequest,
 )
@@ -276,6 +280,25 @@ class EmbeddingActivities:
             vectors = embed([req.niche, *req.texts], self.model)
         scores = similarity(vectors[:1], vectors[1:])[0]
         return RelevanceScores([round(float(max(0.0, s)), 4) for s in scores], meter.cost())
+
+    @activity.defn(name="score_scene_relevance")
+    def score_scene_relevance(self, req: SceneRelevanceRequest) -> RelevanceScores:
+        """Cosine of each scene's text with what its clip shows, floored at 0; a scene that
+        shows nothing in words ("") scores -1 (not scored)."""
+        meter = Meter("score_scene_relevance", "minilm-mlx", self.cpu_second_usd)
+        if len(req.shown) != len(req.scenes):
+            raise bad_input(f"scene relevance: {len(req.shown)} shown texts for "
+                            f"{len(req.scenes)} scenes")
+        asked = [i for i, shown in enumerate(req.shown) if shown.strip()]
+        scores = [-1.0] * len(req.scenes)
+        if asked:
+            with heartbeating(lambda: {"scenes": len(asked)}):
+                vectors = embed([*(req.scenes[i] for i in asked),
+                                 *(req.shown[i] for i in asked)], self.model)
+            pairs = (vectors[: len(asked)] * vectors[len(asked) :]).sum(axis=1)
+            for i, cosine in zip(asked, pairs, strict=True):
+                scores[i] = round(float(max(0.0, cosine)), 4)
+        return RelevanceScores(scores, meter.cost())
 
     @activity.defn(name="match_media")
     def match_media(self, req: MediaMatchRequest) -> MediaMatches:

@@ -26,8 +26,9 @@ from activities.ledger_schema import (
 
 REEL_AT_BASELINE = "reel/demo/2026-11-23/1"
 
-# Tables that migrations after the baseline create.
+# Tables that migrations after the baseline create, and columns they add to older tables.
 ADDED_BY_MIGRATIONS = {"reel_performance"}
+COLUMNS_ADDED = {"reels": ["relevance", "scene_relevance"], "footage_jobs": ["shows"]}
 
 # A later migration, as the next schema change will write one: a column on reels.
 LATER = '''
@@ -80,6 +81,9 @@ def test_a_ledger_made_before_migrations_is_stamped_and_keeps_its_rows(tmp_path:
         t for t in SQLModel.metadata.sorted_tables if t.name not in ADDED_BY_MIGRATIONS])
     old = create_engine(url)
     with old.begin() as conn:
+        for table, columns in COLUMNS_ADDED.items():
+            for column in columns:
+                conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
         conn.exec_driver_sql(
             "INSERT INTO reels (id, channel, day, topic, title, status, error, video_uri,"
             " total_usd, updated_at) VALUES ('reel/demo/2026-11-23/1', 'demo', '2026-11-23',"

@@ -86,6 +86,8 @@ class ReelRecord:
     quality: QualityReport | None = None
     remedies: list[str] = field(default_factory=list)  # failed quality checks and what was done
     visual_decisions: list[VisualDecision] = field(default_factory=list)
+    relevance: float = -1.0  # the mean of the scored scenes; -1 = none was scored
+    scene_relevance: list[float] = field(default_factory=list)  # per scene, -1 = not scored
 
 
 @dataclass

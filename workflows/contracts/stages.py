@@ -15,6 +15,8 @@ class ReelInput:
     channel: ChannelConfig
     topic: Topic
     queues: dict[str, str] = field(default_factory=dict)  # logical -> task queue name
+    # How long scoring the scenes' relevance waits for a gpu worker before it stays -1.
+    relevance_wait_s: int = 60
 
 
 @dataclass
@@ -170,6 +172,17 @@ class SceneClip:
     icons: list[str] = field(default_factory=list)  # illustrated: the icons' names
     relevance: float = -1.0  # cosine of the scene's text with what it shows; -1 = not scored
     note: str = ""  # why the scene fell back to another source than the one asked for
+    # What the clip shows, in words, for its relevance: a stock clip's title (or the search
+    # query), a generated clip's prompt, own media's file words; "" = nothing to score.
+    shows: str = ""
+
+
+@dataclass
+class SceneRelevanceRequest:
+    """score_scene_relevance (gpu): MiniLM cosine of each scene's text with what it shows."""
+
+    scenes: list[str]
+    shown: list[str]  # one per scene, in order
 
 
 @dataclass
