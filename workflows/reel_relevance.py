@@ -76,8 +76,11 @@ class ReelRelevance:
         request, notes = await self._remake_request(input, script, request, visuals, low)
         again = await self._stage(MAKE_VISUALS, request, Visuals)  # type: ignore[attr-defined]
         clips = list(again.clips)
-        for i, why in notes.items():
-            clips[i] = replace(clips[i], note=f"{why}: remade by {made_by(clips[i])}")
+        for i, clip in enumerate(clips):
+            if i in notes:
+                clips[i] = replace(clip, note=f"{notes[i]}: remade by {made_by(clip)}")
+            elif clip.relevance < 0:  # drawn again as it was: its score stands
+                clips[i] = replace(clip, relevance=visuals.clips[i].relevance)
         again = replace(again, clips=clips)
         again = await self._score(input, script, again, [i for i in unscored(clips) if i in notes])
         self.results[MAKE_VISUALS.name] = again  # type: ignore[attr-defined]
