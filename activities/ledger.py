@@ -8,6 +8,7 @@ written as an intent before the upload and completed with the platform's id afte
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -164,6 +165,8 @@ class Ledger:
             row.error, row.video_uri = record.error, record.video_uri
             row.total_usd, row.updated_at = total, _now()
             row.hook_style = record.hook_style
+            row.relevance = record.relevance
+            row.scene_relevance = json.dumps(record.scene_relevance)
             s.add(row)
             for old in s.exec(select(CostRow).where(CostRow.reel_id == reel_id)):
                 s.delete(old)

@@ -36,6 +36,8 @@ class ReelRow(SQLModel, table=True):
     total_usd: float = 0.0
     updated_at: datetime = Field(default_factory=_now)
     hook_style: str = ""  # the channel's hook experiment: which style this reel opened with
+    relevance: float = -1.0  # the mean of the scored scenes' relevance; -1 = none scored
+    scene_relevance: str = "[]"  # JSON: each scene's relevance in order, -1 = not scored
 
 
 class AssetRow(SQLModel, table=True):
@@ -138,6 +140,7 @@ class FootageJobRow(SQLModel, table=True):
     note: str = ""  # why the last job was abandoned or refused
     what: str = ""  # for the sidecar: the stock item or the model
     attribution: str = ""  # the credit line a stock licence asks for
+    shows: str = ""  # stock: the item's title and tags, for the scene's relevance
 
 
 class TopicRow(SQLModel, table=True):

@@ -183,7 +183,7 @@ def _own_media(req: VisualsRequest) -> list[SceneClip | None]:
             seconds = info.duration_s
         chosen.append(
             SceneClip(uri=to_uri(item.path), duration_s=round(seconds, 3), kind=item.kind,
-                      source=item.path.name)
+                      source=item.path.name, shows=media_library.describe(item))
         )  # fmt: skip
     return chosen
 

@@ -69,6 +69,7 @@ def activities_for(queue: str, settings: Settings, client: Client | None = None)
                 LlmScriptActivities(rate).write_script_mlx,
                 embeddings.pick_novel_topic, embeddings.match_media,
                 embeddings.rank_relevance, embeddings.predict_performance,
+                embeddings.score_scene_relevance,
                 IconMatchActivities(store.root, rate, gpu.embeddings_model).match_icons]
     if queue == "media":
         from activities.compose import ComposeActivities

@@ -77,6 +77,7 @@ from workflows.reel_footage import (
     mean_relevance,
 )
 from workflows.reel_quality import QUALITY_REMEDIES, ReelQuality
+from workflows.reel_relevance import ReelRelevance
 from workflows.reel_review import ReelReview
 from workflows.reel_timing import record_published
 
@@ -96,7 +97,7 @@ PUBLISH_PER_PLATFORM = "publish-per-platform-v1"
 
 
 @workflow.defn
-class ReelWorkflow(ReelFootage, ReelReview, ReelQuality):
+class ReelWorkflow(ReelFootage, ReelRelevance, ReelReview, ReelQuality):
     @workflow.init
     def __init__(self, input: ReelInput) -> None:
         self.input = input
@@ -204,10 +205,13 @@ class ReelWorkflow(ReelFootage, ReelReview, ReelQuality):
                                          footage=footage,
                                          illustrations=await self._illustrations(input, script))
         visuals = await self._stage(MAKE_VISUALS, visuals_request, Visuals)
+        visuals_request, visuals = await self._relevant(input, script, visuals_request, visuals)
         relevance = workflow.metric_meter().create_histogram_float("monolathe_scene_relevance")
         for clip in visuals.clips:
             if clip.relevance >= 0:  # metrics are not commands: replay is unaffected
-                relevance.with_additional_attributes({"source": clip.kind}).record(clip.relevance)
+                # Channels are the operator's files, so the label stays bounded.
+                relevance.with_additional_attributes(
+                    {"source": clip.kind, "channel": channel.name}).record(clip.relevance)
         credits = self._credits()
         if credits:
             script.description = "\n\n".join([script.description, *credits])
@@ -380,6 +384,8 @@ class ReelWorkflow(ReelFootage, ReelReview, ReelQuality):
             remedies=list(self.remedies),
             visual_decisions=list(self.decisions),
             hook_style=input.hook_style,
+            relevance=mean_relevance(self._shown()),
+            scene_relevance=[clip.relevance for clip in self._shown()],
         )
         return await RECORD_REEL.execute(record, RecordResult, self.input.queues)
 

@@ -153,6 +153,10 @@ MATCH_MEDIA = Stage("match_media", "gpu", 2 * MINUTE, timedelta(seconds=30),
 # quiet machine, far more on a loaded one) before it is cached on disk.
 MATCH_ICONS = Stage("match_icons", "gpu", 20 * MINUTE, timedelta(seconds=30),
                     deadline=30 * MINUTE)
+# What each scene shows against what is said over it; like rank_relevance, the reel waits at
+# most ReelInput.relevance_wait_s for a gpu worker to take it, then the scenes stay unscored.
+SCORE_SCENE_RELEVANCE = Stage("score_scene_relevance", "gpu", 2 * MINUTE, timedelta(seconds=30),
+                              deadline=10 * MINUTE)
 # A ledger outage must not lose the record of a finished reel: a long deadline.
 RECORD_REEL = Stage("record_reel", "reels", timedelta(seconds=60), attempts=10, deadline=6 * HOUR)
 # One call per platform; its retries resume the upload. Quota waits (until midnight Pacific)

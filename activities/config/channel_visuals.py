@@ -22,6 +22,9 @@ class _ChannelVisuals(Strict):
     min_quality: float = Field(0.0, ge=0.0, le=1.0)
     max_usd_per_reel: float = Field(0.10, ge=0.0)
     prefer: Literal["quality", "cost", "speed"] = "quality"
+    # A cosine of MiniLM sentence embeddings: good matches score 0.3-0.75, unrelated ones
+    # under 0.05 (docs/illustrated-scenes.md); 0 = off.
+    min_relevance: float = Field(0.0, ge=0.0, lt=1.0)
 
     @field_validator("sources")
     @classmethod

@@ -26,7 +26,15 @@ from temporalio.exceptions import ApplicationError
 from activities.artifacts import ArtifactStore, to_uri
 from activities.config import Settings
 from activities.errors import bad_input, not_configured, provider_unavailable
-from activities.footage.common import Context, Expired, Job, clip_seconds, table_price, wait
+from activities.footage.common import (
+    Context,
+    Expired,
+    Job,
+    clip_seconds,
+    shown_words,
+    table_price,
+    wait,
+)
 from activities.ledger import FootageJobRow, Ledger
 from activities.metering import Meter
 from activities.progress import heartbeat, raise_if_cancelled
@@ -179,7 +187,7 @@ class FootageActivities:
         usd = job.usd if job.usd is not None else table_price(line, job.kind, seconds)
         row = self.ledger.save_footage_job(*key, status="done", uri=to_uri(dest),
                                            usd=round(usd, 6), what=job.what,
-                                           attribution=job.attribution)
+                                           attribution=job.attribution, shows=job.shows[:500])
         heartbeat({"job": row.job_id, "state": "downloaded"})
         return self._footage(req, row, meter)
 
@@ -236,7 +244,7 @@ class FootageActivities:
         return Footage(
             clip=SceneClip(uri=row.uri, duration_s=seconds, kind=kind,
                            source=f"{req.source}: {row.what or row.job_id}",
-                           attribution=row.attribution),
+                           attribution=row.attribution, shows=shown_words(req, row.shows)),
             source=req.source, usd=row.usd, job_id=row.job_id, cost=meter.cost())
 
 

@@ -29,6 +29,7 @@ from activities.errors import (
 from activities.progress import heartbeat, raise_if_cancelled
 from activities.redact import describe, redact
 from activities.secrets import SecretStore
+from workflows.contracts import FootageRequest
 
 SECRETS_FOLDER = "_visuals"  # under publishing.secrets_dir; no channel name starts with "_"
 RATE_LIMIT_S = 30.0  # when a provider says 429 without a Retry-After
@@ -50,6 +51,7 @@ class Job:
     what: str = ""  # for the sidecar: the stock item, the model
     attribution: str = ""  # the credit line a stock licence asks for
     progress: float = 0.0
+    shows: str = ""  # stock: the item's title and tags as the provider gives them
 
 
 class Expired(Exception):
@@ -219,12 +221,30 @@ def best_file(files: list[tuple[int, int, str]], min_height: int = 1280) -> str:
     return (tall[0] if tall else max(files, key=lambda f: f[1]))[2]
 
 
+STOCK_PROVIDERS = ("pexels", "pixabay")
+
+
 def stock_query(source: str, keywords: list[str], prompt: str) -> str:
     words = [w for w in keywords if w.strip()] or prompt.split()[:4]
     query = " ".join(words)[:100]
     if not query:
         raise bad_input(f"{source}: the scene has no keywords to search")
     return query
+
+
+def page_words(url: str) -> str:
+    """The words of a stock page's address: Pexels and Pixabay name the page after the item's
+    title or tags ('.../video/waves-crashing-on-rocks-1409899/' -> 'waves crashing on rocks')."""
+    slug = url.rstrip("/").rsplit("/", 1)[-1] if "//" in url else ""
+    return " ".join(w for w in slug.split("-") if w and not w.isdigit())
+
+
+def shown_words(req: FootageRequest, shows: str) -> str:
+    """What a clip shows, for its relevance: a stock item's title and tags (its search query
+    when the provider gave none), a generated clip's prompt."""
+    if req.source.split("-", 1)[0] in STOCK_PROVIDERS:
+        return shows or " ".join(w for w in req.keywords if w.strip()) or req.prompt
+    return req.prompt or " ".join(req.keywords)
 
 
 def stock_answer(source: str, answer: httpx.Response, key_name: str) -> Any:

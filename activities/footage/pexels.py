@@ -16,6 +16,7 @@ from activities.footage.common import (
     Job,
     best_file,
     fetch,
+    page_words,
     portrait_first,
     stock_get,
     stock_query,
@@ -63,6 +64,7 @@ class PexelsSource:
             src = photo.get("src") or {}
             return Job("done", urls=[src.get("portrait") or src.get("original")], kind="still",
                        what=f"photo {item_id} {photo.get('url', '')}",
+                       shows=photo.get("alt") or page_words(photo.get("url", "")),
                        attribution=f"Photo by {photo.get('photographer', '?')} on Pexels")
         video = self.get(f"/videos/videos/{item_id}")
         files = [(f.get("width") or 0, f.get("height") or 0, f["link"])
@@ -71,7 +73,10 @@ class PexelsSource:
         if not files:
             raise bad_input(f"{self.name}: video {item_id} has no MP4 file")
         user = (video.get("user") or {}).get("name", "?")
+        # Videos carry no title: the page's address is named after it, tags where given.
+        tags = [t for t in video.get("tags") or [] if isinstance(t, str)]
         return Job("done", urls=[best_file(files)], what=f"video {item_id} {video.get('url', '')}",
+                   shows=", ".join([page_words(video.get("url", "")), *tags]).strip(", "),
                    attribution=f"Video by {user} on Pexels")
 
     def download(self, job: Job, dest: Path) -> None:

@@ -16,6 +16,7 @@ from activities.footage.common import (
     Job,
     best_file,
     fetch,
+    page_words,
     portrait_first,
     stock_get,
     stock_query,
@@ -69,13 +70,14 @@ class PixabaySource:
             hit = hits[0]
             return Job("done", urls=[hit.get("largeImageURL") or hit["webformatURL"]],
                        kind="still", what=f"image {item_id} {hit.get('pageURL', '')}",
+                       shows=hit.get("tags") or page_words(hit.get("pageURL", "")),
                        attribution=f"Image by {hit.get('user', '?')} on Pixabay")
         hits = self.get("/api/videos/", id=item_id).get("hits") or []
         if not hits or not _renditions(hits[0]):
             raise bad_input(f"{self.name}: video {item_id} is gone")
         hit = hits[0]
         return Job("done", urls=[best_file(_renditions(hit))],
-                   what=f"video {item_id} {hit.get('pageURL', '')}",
+                   what=f"video {item_id} {hit.get('pageURL', '')}", shows=hit.get("tags") or page_words(hit.get("pageURL", "")),
                    attribution=f"Video by {hit.get('user', '?')} on Pixabay")
 
     def download(self, job: Job, dest: Path) -> None:

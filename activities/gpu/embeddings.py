@@ -10,6 +10,8 @@ L2-normalised, as sentence-transformers does for this model. Activities:
 - rank_relevance: each waiting trend topic's cosine with the channel's niche.
 - predict_performance: each waiting topic's views estimated from the channel's past reels
   closest in meaning (predicted.py).
+- score_scene_relevance: each scene's cosine with what its clip shows (a stock clip's title,
+  a generated clip's prompt, own media's file words).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from workflows.contracts import (
     PredictedPerformance,
     RelevanceRequest,
     RelevanceScores,
+    SceneRelevanceRequest,
     Topic,
     TopicRequest,
 )
@@ -298,6 +301,25 @@ class EmbeddingActivities:
         scores = nearest_estimate(similarity(vectors[:n], vectors[n:]),
                                   normalised(req.past_views), max(1, req.k))
         return PredictedPerformance(scores, meter.cost())
+
+    @activity.defn(name="score_scene_relevance")
+    def score_scene_relevance(self, req: SceneRelevanceRequest) -> RelevanceScores:
+        """Cosine of each scene's text with what its clip shows, floored at 0; a scene that
+        shows nothing in words ("") scores -1 (not scored)."""
+        meter = Meter("score_scene_relevance", "minilm-mlx", self.cpu_second_usd)
+        if len(req.shown) != len(req.scenes):
+            raise bad_input(f"scene relevance: {len(req.shown)} shown texts for "
+                            f"{len(req.scenes)} scenes")
+        asked = [i for i, shown in enumerate(req.shown) if shown.strip()]
+        scores = [-1.0] * len(req.scenes)
+        if asked:
+            with heartbeating(lambda: {"scenes": len(asked)}):
+                vectors = embed([*(req.scenes[i] for i in asked),
+                                 *(req.shown[i] for i in asked)], self.model)
+            pairs = (vectors[: len(asked)] * vectors[len(asked) :]).sum(axis=1)
+            for i, cosine in zip(asked, pairs, strict=True):
+                scores[i] = round(float(max(0.0, cosine)), 4)
+        return RelevanceScores(scores, meter.cost())
 
     @activity.defn(name="match_media")
     def match_media(self, req: MediaMatchRequest) -> MediaMatches:

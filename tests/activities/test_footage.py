@@ -239,3 +239,23 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert 100 < retry_after({"Retry-After": later}) <= 120
     assert retry_after({}) == RATE_LIMIT_S
     assert retry_after({"retry-after": "soon"}) == RATE_LIMIT_S
+
+
+@pytest.mark.parametrize(("world", "shows"), [
+    ("pexels", "an octopus swimming over a reef"),  # the page's address names the video
+    ("pixabay", "octopus, sea, underwater"),  # the tags Pixabay returns
+    ("runway", None),  # a generated clip shows its prompt
+], indirect=["world"])
+def test_a_clip_says_what_it_shows_for_its_relevance(world: FootageWorld,
+                                                     shows: str | None) -> None:
+    request = world.request()
+    footage = world.acts.generate_footage(request)
+    assert footage.clip.shows == (shows or request.prompt)
+    again = world.acts.generate_footage(request)  # a retry reads the ledger's row
+    assert again.clip.shows == footage.clip.shows
+
+
+@pytest.mark.parametrize("world", ["pexels"], indirect=True)
+def test_a_stock_item_without_a_title_shows_its_search_query(world: FootageWorld) -> None:
+    footage = world.acts.generate_footage(world.request(keywords=["still", "life"]))
+    assert footage.clip.shows == "still life"

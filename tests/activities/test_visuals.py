@@ -134,3 +134,19 @@ def test_motes_drawn_once_keep_rising_until_the_scene_ends(tmp_path: Path) -> No
     late = [data[n * size : (n + 1) * size] for n in (fps * 4, fps * 5, fps * seconds - 1)]
     assert all(frame != flat for frame in late)  # motes in view
     assert late[0] != late[1] != late[2]  # and still moving
+
+
+def test_own_media_shows_the_words_of_its_name_and_tags(tmp_path: Path) -> None:
+    store = ArtifactStore(tmp_path / "art")
+    script = template_script(read_feed_file(FEEDS[0])[0], "science", [])
+    spans = _spans(script)
+    still = tmp_path / "octopus-reef.jpg"
+    run_ffmpeg(["-f", "lavfi", "-i", "color=c=blue:s=216x384", "-frames:v", "1", str(still)],
+               what="still")
+    (tmp_path / "octopus-reef.txt").write_text("coral, underwater")
+    picks = [str(still)] + [""] * (len(spans) - 1)
+    made = VisualsActivities(store, 0.0).make_visuals(
+        VisualsRequest("reel/t/s", SMALL, script, spans, media_picks=picks))
+    assert made.clips[0].shows == "coral octopus reef underwater"
+    assert made.clips[0].relevance == -1.0  # scored by the workflow, on the gpu queue
+    assert all(c.shows == "" for c in made.clips[1:])  # procedural scenes show no words

@@ -283,7 +283,7 @@ class FakePexels(FootageFake):
     def video_item(self, number: int, portrait: bool) -> dict[str, Any]:
         w, h = (720, 1280) if portrait else (1280, 720)
         return {"id": number, "width": w, "height": h, "duration": 8,
-                "url": f"https://www.pexels.com/video/clip-{number}/",
+                "url": f"https://www.pexels.com/video/an-octopus-swimming-over-a-reef-{number}/",
                 "user": {"name": f"Author {number}", "url": "https://www.pexels.com/@a"},
                 "video_files": [
                     {"id": number * 10 + 1, "quality": "hd", "file_type": "video/mp4",
@@ -331,7 +331,8 @@ class FakePixabay(FootageFake):
 
     def hit(self, number: int) -> dict[str, Any]:
         link = self.output_url(FakeJob(str(number), "ok", "video"))
-        return {"id": number, "pageURL": f"https://pixabay.com/videos/clip-{number}/",
+        return {"id": number, "pageURL": f"https://pixabay.com/videos/octopus-sea-{number}/",
+                "tags": "octopus, sea, underwater",
                 "user": f"author{number}", "duration": 10, "videos": {
                     "large": {"url": link, "width": 1080, "height": 1920, "size": 1},
                     "medium": {"url": link, "width": 720, "height": 1280, "size": 1},

@@ -47,7 +47,8 @@ def test_gpu_queue_registers_the_model_activities(tmp_path: Path):
     settings = load_settings(tmp_path / "temporal.yaml")
     names = {a.__temporal_activity_definition.name for a in activities_for("gpu", settings)}
     assert names == {"synthesize_voice", "write_script_mlx", "pick_novel_topic", "match_media",
-                     "rank_relevance", "predict_performance", "match_icons"}
+                     "rank_relevance", "predict_performance", "score_scene_relevance",
+                     "match_icons"}
     assert settings.gpu.memory_limit_gb == 4
 
 

@@ -95,3 +95,17 @@ def test_pick_novel_topic_skips_a_paraphrase_of_a_recent_topic(tmp_path: Path):
 def test_a_folder_without_weights_is_bad_input(tmp_path: Path):
     with pytest.raises(ApplicationError, match="gpu.embeddings_model: .* lacks config.json"):
         model_folder(str(tmp_path))
+
+
+def test_scene_relevance_scores_what_a_clip_shows_against_what_is_said():
+    from activities.gpu.embeddings import EmbeddingActivities
+    from workflows.contracts import SceneRelevanceRequest
+
+    said = "An octopus has three hearts that pump blue blood."
+    scores = EmbeddingActivities(0.0).score_scene_relevance(SceneRelevanceRequest(
+        [said, said, said],
+        ["octopus swimming over a coral reef", "woman typing on a laptop in an office",
+         ""])).scores
+    assert scores[0] > 0.3
+    assert 0.0 <= scores[1] < 0.05
+    assert scores[2] == -1.0  # shows nothing in words: not scored

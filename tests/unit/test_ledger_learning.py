@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, inspect, text
 from activities.ledger import driver_url
 from activities.ledger_schema import _config, head_revision, upgrade_ledger
 
-BEFORE = "0002_reel_performance"
+BEFORE = "0003_scene_relevance"
 
 
 def _columns(engine, table: str) -> set[str]:  # type: ignore[no-untyped-def]

@@ -41,9 +41,11 @@ from workflows.contracts import (
     QualityRequest,
     RecordResult,
     ReelRecord,
+    RelevanceScores,
     Scene,
     SceneClip,
     SceneIcons,
+    SceneRelevanceRequest,
     SceneSpan,
     Script,
     ScriptRequest,
@@ -101,6 +103,13 @@ class Doubles:
     footage_calls: list[FootageRequest] = field(default_factory=list)
     footage_fault_of: dict[str, str] = field(default_factory=dict)  # call -> its fault
     hold_footage: bool = False  # generate_footage heartbeats until cancelled
+    # make_visuals shows the footage it is handed (as the real one does) and draws the other
+    # scenes procedurally, instead of one generic clip a scene.
+    visuals_from_footage: bool = False
+    # score_scene_relevance: the cosine of a shown text, by the first key it contains; 0.6
+    # for any other.
+    relevance: dict[str, float] = field(default_factory=dict)
+    relevance_requests: list[SceneRelevanceRequest] = field(default_factory=list)
 
     def _count(self, name: str) -> None:
         self.calls[name] = self.calls.get(name, 0) + 1
@@ -144,8 +153,21 @@ class Doubles:
         async def make_visuals(req: VisualsRequest) -> Visuals:
             self._count("make_visuals")
             self.visuals_requests.append(req)
+            if self.visuals_from_footage:
+                return Visuals([req.footage[i] if req.footage and req.footage[i].uri else
+                                SceneClip(f"file:///s{i}.json", span.end - span.start,
+                                          "procedural", "flow")
+                                for i, span in enumerate(req.scenes)], _cost("visuals"))
             return Visuals([SceneClip(f"file:///s{i}.mp4", span.end - span.start)
                             for i, span in enumerate(req.scenes)], _cost("visuals"))
+
+        @activity.defn(name="score_scene_relevance")
+        async def score_scene_relevance(req: SceneRelevanceRequest) -> RelevanceScores:
+            self._count("score_scene_relevance")
+            self.relevance_requests.append(req)
+            return RelevanceScores(
+                [next((v for k, v in self.relevance.items() if k in shown), 0.6)
+                 for shown in req.shown], _cost("score_scene_relevance"))
 
         @activity.defn(name="match_icons")
         async def match_icons(req: IconMatchRequest) -> IconMatches:
@@ -238,13 +260,14 @@ class Doubles:
             usd = scene_usd(info, req.duration_s)
             clip = SceneClip(f"file:///{req.source}-{req.scene}.mp4", req.duration_s,
                              info.kind, f"{req.source}: {req.keywords}",
-                             f"Footage by someone on {req.source}" if usd == 0 else "")
+                             f"Footage by someone on {req.source}" if usd == 0 else "",
+                             shows=f"{req.source} clip of scene {req.scene}")
             return Footage(clip, req.source, usd, job_id=f"job-{req.scene}",
                            cost=_cost("footage", usd))
 
         return [load_channel, pick_topic, write_script, synthesize_voice, make_visuals,
                 compose_reel, check_quality, publish_reel, record_reel, list_footage_sources,
-                generate_footage, match_icons]
+                generate_footage, match_icons, score_scene_relevance]
 
 
 def channel_config(**overrides) -> ChannelConfig:

@@ -125,6 +125,9 @@ class VisualsPolicy:
     min_quality: float = 0.0  # sources scored under this are never routed
     max_usd_per_reel: float = 0.10  # the estimate of a reel's footage must fit this
     prefer: str = "quality"  # quality | cost | speed
+    # A scene whose relevance is under this is made once more by the next source of its
+    # chain; 0 = off.
+    min_relevance: float = 0.0
 
 
 @dataclass

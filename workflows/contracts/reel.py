@@ -87,6 +87,8 @@ class ReelRecord:
     remedies: list[str] = field(default_factory=list)  # failed quality checks and what was done
     visual_decisions: list[VisualDecision] = field(default_factory=list)
     hook_style: str = ""  # the hook experiment's style; "" = none
+    relevance: float = -1.0  # the mean of the scored scenes; -1 = none was scored
+    scene_relevance: list[float] = field(default_factory=list)  # per scene, -1 = not scored
 
 
 @dataclass

@@ -18,6 +18,8 @@ class ReelInput:
     hook_style: str = ""  # the hook experiment's style for this reel; "" = none
     # The channel's slot this reel fills (ISO, UTC); "" for a one-off reel, which has none.
     slot_at: str = ""
+    # How long scoring the scenes' relevance waits for a gpu worker before it stays -1.
+    relevance_wait_s: int = 60
 
 
 @dataclass
@@ -174,6 +176,17 @@ class SceneClip:
     icons: list[str] = field(default_factory=list)  # illustrated: the icons' names
     relevance: float = -1.0  # cosine of the scene's text with what it shows; -1 = not scored
     note: str = ""  # why the scene fell back to another source than the one asked for
+    # What the clip shows, in words, for its relevance: a stock clip's title (or the search
+    # query), a generated clip's prompt, own media's file words; "" = nothing to score.
+    shows: str = ""
+
+
+@dataclass
+class SceneRelevanceRequest:
+    """score_scene_relevance (gpu): MiniLM cosine of each scene's text with what it shows."""
+
+    scenes: list[str]
+    shown: list[str]  # one per scene, in order
 
 
 @dataclass

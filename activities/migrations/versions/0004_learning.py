@@ -1,7 +1,7 @@
 """learning: a queued topic's predicted performance, and the hook style a reel opened with.
 
 Revision ID: 0004_learning
-Revises: 0002_reel_performance
+Revises: 0003_scene_relevance
 Create Date: 2026-12-06 23:30:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0004_learning'
-down_revision: str | Sequence[str] | None = '0002_reel_performance'
+down_revision: str | Sequence[str] | None = '0003_scene_relevance'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
