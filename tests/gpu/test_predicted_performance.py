@@ -15,12 +15,11 @@ from temporalio.testing import WorkflowEnvironment
 from activities.config import load_settings
 from activities.gpu.embeddings import EmbeddingActivities
 from activities.ledger import Ledger
-from activities.ledger_tables import PublicationRow, ReelRow
 from activities.performance import ReelMetrics
 from activities.performance.store import record
 from activities.trends.scout import TrendActivities
+from tests.fakes.ledger_rows import published_reel
 from tests.gpu.scout_run import run_scout
-from workflows.contracts import PublishedReel
 
 FEED = """\
 topics:
@@ -38,13 +37,8 @@ def past_reels(ledger: Ledger, channel: str, now: datetime) -> None:
     """Six reels published ten days ago, fetched at 1 h and at 8 days."""
     at = now - timedelta(days=10)
     for n, (topic, views) in enumerate(PAST, start=1):
-        reel_id = f"reel/{channel}/{at:%Y-%m-%d}/{n}"
-        with ledger.session() as s:
-            s.add(ReelRow(id=reel_id, channel=channel, day=f"{at:%Y-%m-%d}", topic=topic,
-                          title=topic, status="published"))
-            s.add(PublicationRow(reel_id=reel_id, platform="youtube", status="published",
-                                 external_id=f"v{n}", published_at=at))
-        reel = PublishedReel(reel_id, "youtube", f"v{n}", at.isoformat())
+        reel = published_reel(ledger, channel, n, at, topic=topic, title=topic)
+        reel_id = reel.reel_id
         for age_h, share in ((1, 0.1), (192, 1.0)):
             record(ledger, channel, "youtube", [reel],
                    [ReelMetrics(reel_id, f"v{n}", views=int(views * share))],
