@@ -8,17 +8,15 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
 from activities.config import Settings
+from workers.schedules import ensure_schedule
 from workflows.backup import SCHEDULE_ID
 from workflows.backup_contracts import BackupRequest
 
@@ -50,13 +48,7 @@ def daily_schedule(settings: Settings) -> Schedule:
 async def ensure_backup_schedule(client: Client, settings: Settings) -> str:
     """Create `backups/daily`, or bring it in line with temporal.yaml; returns a summary."""
     schedule = daily_schedule(settings)
-    try:
-        await client.create_schedule(SCHEDULE_ID, schedule)
-    except ScheduleAlreadyRunningError:
-        def update(_input: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(SCHEDULE_ID).update(update)
+    await ensure_schedule(client, SCHEDULE_ID, schedule)
     zone = schedule.spec.time_zone_name
     return (f"schedule {SCHEDULE_ID}: {settings.backups.at} {zone} -> {settings.backups.dir}"
             f" (kept {settings.backups.keep_days} days)")

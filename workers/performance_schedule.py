@@ -9,16 +9,14 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
 from activities.config import Settings
+from workers.schedules import ensure_schedule
 from workflows.contracts import PerformanceCadence, PerformanceInput
 from workflows.performance import PerformanceWorkflow, schedule_id
 
@@ -47,13 +45,5 @@ def performance_schedule(settings: Settings, channel: str,
 
 async def ensure_performance_schedule(client: Client, settings: Settings, channel: str,
                                       cadence: PerformanceCadence | None = None) -> str:
-    schedule = performance_schedule(settings, channel, cadence)
-    try:
-        await client.create_schedule(schedule_id(channel), schedule)
-        return "created"
-    except ScheduleAlreadyRunningError:
-        def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(schedule_id(channel)).update(update)
-        return "updated"
+    return await ensure_schedule(client, schedule_id(channel),
+                                 performance_schedule(settings, channel, cadence))

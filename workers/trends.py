@@ -8,17 +8,15 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.config import Settings
+from workers.schedules import ensure_schedule
 from workflows.contracts import ChannelConfig, ScoutInput, ScoutResult
 from workflows.scout import TrendScoutWorkflow, schedule_id
 
@@ -40,17 +38,9 @@ def scout_schedule(settings: Settings, config: ChannelConfig,
 async def ensure_scout_schedule(client: Client, settings: Settings, config: ChannelConfig,
                                 every: timedelta | None = None) -> str:
     """Create the channel's scout Schedule (first run now), or bring its interval up to date."""
-    schedule = scout_schedule(settings, config, every)
-    try:
-        await client.create_schedule(schedule_id(config.name), schedule,
-                                     trigger_immediately=True)
-        return "created"
-    except ScheduleAlreadyRunningError:
-        def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(schedule_id(config.name)).update(update)
-        return "updated"
+    return await ensure_schedule(client, schedule_id(config.name),
+                                 scout_schedule(settings, config, every),
+                                 trigger_immediately=True)
 
 
 async def pause_scout(client: Client, channel: str, why: str) -> bool:

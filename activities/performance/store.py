@@ -4,7 +4,7 @@ and the curves and figures read back from those rows."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
@@ -14,9 +14,6 @@ from activities.ledger import Ledger
 from activities.ledger_tables import PublicationRow, ReelPerformanceRow, ReelRow
 from activities.performance import ReelMetrics
 from workflows.contracts import PublishedReel
-
-TYPED = ("views", "watch_minutes", "avg_view_seconds", "avg_view_percentage", "likes",
-         "comments", "shares", "saves", "reach", "subscribers_gained")
 
 
 def utc(moment: datetime) -> datetime:
@@ -69,13 +66,20 @@ def record(ledger: Ledger, channel: str, platform: str, reels: list[PublishedRee
     with ledger.session() as s:
         for m in metrics:
             age = (now - published[m.reel_id]) / timedelta(hours=1)
-            s.add(ReelPerformanceRow(
-                reel_id=m.reel_id, channel=channel, platform=platform,
-                external_id=m.external_id, fetched_at=now, age_hours=round(age, 4),
-                status="deleted" if m.deleted else "ok",
-                raw_json=json.dumps(m.raw, sort_keys=True, default=str),
-                **{k: getattr(m, k) for k in TYPED}))
+            s.add(performance_row(m, channel, platform, now, round(age, 4)))
     return [m.reel_id for m in metrics]
+
+
+def performance_row(m: ReelMetrics, channel: str, platform: str, fetched_at: datetime,
+                    age_hours: float) -> ReelPerformanceRow:
+    """ReelMetrics' fields are the row's columns by the same names, but for `deleted` and
+    `raw`, stored as `status` and `raw_json`."""
+    figures = asdict(m)
+    deleted, raw = figures.pop("deleted"), figures.pop("raw")
+    return ReelPerformanceRow(
+        **figures, channel=channel, platform=platform, fetched_at=fetched_at,
+        age_hours=age_hours, status="deleted" if deleted else "ok",
+        raw_json=json.dumps(raw, sort_keys=True, default=str))
 
 
 def curve(ledger: Ledger, reel_id: str, platform: str = "") -> list[ReelPerformanceRow]:

@@ -80,36 +80,33 @@ def _score(row: TopicRow, performance_weight: float) -> float:
     return total(parts, row.performance, performance_weight)
 
 
-def rescore(ledger: Ledger, channel: str, titles: list[str], relevance: list[float],
-            performance_weight: float = 0.0) -> int:
-    """Replace the relevance of waiting topics and their score; returns how many changed."""
-    by_key = dict(zip((_key(t) for t in titles), relevance, strict=True))
+def _set_term(ledger: Ledger, channel: str, term: str, titles: list[str],
+              values: list[float], performance_weight: float) -> int:
+    """Set one score term (clamped to 0..1) of the waiting topics with these titles, and
+    their score; returns how many changed."""
+    by_key = dict(zip((_key(t) for t in titles), values, strict=True))
     changed = 0
     with ledger.session() as s:
         for row in s.exec(select(TopicRow).where(TopicRow.channel == channel,
                                                  TopicRow.status == "queued")):
             if row.key in by_key:
-                row.relevance = round(max(0.0, min(1.0, by_key[row.key])), 4)
+                setattr(row, term, round(max(0.0, min(1.0, by_key[row.key])), 4))
                 row.score = _score(row, performance_weight)
                 s.add(row)
                 changed += 1
     return changed
 
 
+def rescore(ledger: Ledger, channel: str, titles: list[str], relevance: list[float],
+            performance_weight: float = 0.0) -> int:
+    """Replace the relevance of waiting topics and their score; returns how many changed."""
+    return _set_term(ledger, channel, "relevance", titles, relevance, performance_weight)
+
+
 def set_performance(ledger: Ledger, channel: str, titles: list[str], performance: list[float],
                     weight: float) -> int:
     """Store the predicted-performance term of waiting topics and their new score."""
-    by_key = dict(zip((_key(t) for t in titles), performance, strict=True))
-    changed = 0
-    with ledger.session() as s:
-        for row in s.exec(select(TopicRow).where(TopicRow.channel == channel,
-                                                 TopicRow.status == "queued")):
-            if row.key in by_key:
-                row.performance = round(max(0.0, min(1.0, by_key[row.key])), 4)
-                row.score = _score(row, weight)
-                s.add(row)
-                changed += 1
-    return changed
+    return _set_term(ledger, channel, "performance", titles, performance, weight)
 
 
 def depth(ledger: Ledger, channel: str) -> int:

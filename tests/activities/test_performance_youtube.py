@@ -10,7 +10,8 @@ from temporalio.exceptions import ApplicationError
 
 from activities.performance.youtube import ANALYTICS, METRICS
 from activities.publishers.youtube import ANALYTICS_SCOPE, SCOPES, quota_day, seconds_to_reset
-from tests.fakes.performance_fixtures import YT_CLIENT, Reads
+from tests.fakes.fixtures import YT_CLIENT
+from tests.fakes.performance_fixtures import Reads
 from tests.fakes.server import Fault
 from tests.fakes.youtube_analytics_api import FakeYouTubeAnalytics
 from workflows.contracts import PublishedReel

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Locator, Page, async_playwright
+from playwright.async_api import Browser, Locator, Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from tests.api.stack import Api
@@ -44,6 +44,15 @@ async def _shown_after_reloads(page: Page, card: Locator, job_id: str) -> None:
                          f"{await page.inner_text('body')}")
 
 
+async def _signed_in_on_a_phone(browser: Browser, api: Api, token: str) -> Page:
+    page = await browser.new_page(viewport={"width": 390, "height": 844},
+                                  is_mobile=True, has_touch=True)
+    await page.goto(api.url + "/")
+    await page.fill("input[name=token]", token)
+    await page.click("text=Sign in")
+    return page
+
+
 async def test_a_person_approves_a_reel_on_the_page_and_it_is_published(api: Api, chromium,
                                                                         tmp_path: Path):
     job_id = await _job(api)
@@ -51,11 +60,7 @@ async def test_a_person_approves_a_reel_on_the_page_and_it_is_published(api: Api
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium, args=ARGS)
         try:
-            page = await browser.new_page(viewport={"width": 390, "height": 844},
-                                          is_mobile=True, has_touch=True)
-            await page.goto(api.url + "/")
-            await page.fill("input[name=token]", api.operator)
-            await page.click("text=Sign in")
+            page = await _signed_in_on_a_phone(browser, api, api.operator)
             card = page.locator(f'[data-reel="{job_id}"]')
             await _shown_after_reloads(page, card, job_id)
             assert "Why cats purr" in await card.locator("h2").inner_text()
@@ -113,23 +118,15 @@ def _seed_audience(api: Api) -> None:
     from datetime import UTC, datetime, timedelta
 
     from activities.ledger import Ledger
-    from activities.ledger_tables import PublicationRow, ReelRow
     from activities.performance import ReelMetrics
     from activities.performance.store import record
-    from workflows.contracts import PublishedReel
+    from tests.fakes.ledger_rows import published_reel
 
     ledger = Ledger(api.settings.ledger_url)
     now = datetime.now(UTC)
     at = now - timedelta(days=5)
-    reels = []
-    for n in (1, 2, 3):
-        reel_id = f"reel/open/{at:%Y-%m-%d}/{80 + n}"
-        with ledger.session() as s:
-            s.add(ReelRow(id=reel_id, channel="open", day=f"{at:%Y-%m-%d}", title=f"Fact {n}",
-                          status="published", total_usd=0.06))
-            s.add(PublicationRow(reel_id=reel_id, platform="youtube", status="published",
-                                 external_id=f"o{n}", published_at=at))
-        reels.append(PublishedReel(reel_id, "youtube", f"o{n}", at.isoformat()))
+    reels = [published_reel(ledger, "open", 80 + n, at, external_id=f"o{n}",
+                            title=f"Fact {n}", total_usd=0.06) for n in (1, 2, 3)]
     for ago, per in ((timedelta(days=4), 100), (timedelta(days=2), 400), (timedelta(hours=1),
                                                                           1000)):
         record(ledger, "open", "youtube", reels,
@@ -144,11 +141,7 @@ async def test_the_channel_panel_shows_the_platforms_figures_and_a_views_chart(
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium, args=ARGS)
         try:
-            page = await browser.new_page(viewport={"width": 390, "height": 844},
-                                          is_mobile=True, has_touch=True)
-            await page.goto(api.url + "/")
-            await page.fill("input[name=token]", api.viewer)
-            await page.click("text=Sign in")
+            page = await _signed_in_on_a_phone(browser, api, api.viewer)
             panel = page.locator('[data-audience="open"]')
             try:
                 await panel.wait_for(timeout=30_000)

@@ -69,6 +69,26 @@ class World:
         return req
 
 
+YT_CLIENT = "client-1.apps.googleusercontent.com"
+
+
+def save_youtube_token(secrets: SecretStore) -> None:
+    secrets.save(CHANNEL, "youtube", {"client_id": YT_CLIENT, "client_secret": "s3cret",
+                                      "refresh_token": "refresh-1"})
+
+
+def save_instagram_token(secrets: SecretStore, fake: FakeInstagram) -> None:
+    secrets.save(CHANNEL, "instagram", {"access_token": fake.token, "ig_user_id": fake.user_id})
+
+
+def save_tiktok_token(secrets: SecretStore, fake: FakeTikTok, **extra: str) -> None:
+    secrets.save(CHANNEL, "tiktok", {
+        "client_key": fake.client_key, "client_secret": fake.client_secret,
+        "access_token": fake.token, "refresh_token": fake.refresh_token,
+        "open_id": fake.open_id, **extra,
+    })
+
+
 @pytest.fixture
 def publish_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The ledger's URL: SQLite unless a test asks for both databases (NEVER_TWICE_ON_BOTH)."""
@@ -94,13 +114,8 @@ def world(tmp_path: Path, fake_cert: tuple[Path, Path], youtube_fake: FakeYouTub
         instagram_upload_url=instagram_fake.url,
     )
     secrets = SecretStore(settings.secrets_dir)
-    secrets.save(CHANNEL, "youtube", {
-        "client_id": "client-1.apps.googleusercontent.com", "client_secret": "s3cret",
-        "refresh_token": "refresh-1",
-    })
-    secrets.save(CHANNEL, "instagram", {
-        "access_token": instagram_fake.token, "ig_user_id": instagram_fake.user_id,
-    })
+    save_youtube_token(secrets)
+    save_instagram_token(secrets, instagram_fake)
     video = tmp_path / "reel.mp4"
     video.write_bytes(os.urandom(CHUNK * 2 + 12345))  # three chunks, the last one short
     cover = tmp_path / "cover.jpg"
@@ -140,10 +155,6 @@ def tiktok_world(world: World, tiktok_fake: FakeTikTok, real_reel: Path) -> Worl
     """`world` with the TikTok fake, its token on disk, and a real MP4 as the reel."""
     settings = replace(world.settings, tiktok_api_url=tiktok_fake.url,
                        tiktok_chunk_bytes=2 * TIKTOK_MIN_CHUNK)
-    world.secrets.save(CHANNEL, "tiktok", {
-        "client_key": tiktok_fake.client_key, "client_secret": tiktok_fake.client_secret,
-        "access_token": tiktok_fake.token, "refresh_token": tiktok_fake.refresh_token,
-        "open_id": tiktok_fake.open_id,
-    })
+    save_tiktok_token(world.secrets, tiktok_fake)
     shutil.copyfile(real_reel, world.video)
     return replace(world, settings=settings)

@@ -15,12 +15,10 @@ from activities.performance.instagram import InstagramFetcher
 from activities.performance.tiktok import TikTokFetcher
 from activities.performance.youtube import YouTubeFetcher
 from activities.secrets import SecretStore
-from tests.fakes.fixtures import CHANNEL
+from tests.fakes.fixtures import save_instagram_token, save_tiktok_token, save_youtube_token
 from tests.fakes.instagram_insights_api import FakeInstagramInsights
 from tests.fakes.tiktok_api import FakeTikTok
 from tests.fakes.youtube_analytics_api import FakeYouTubeAnalytics
-
-YT_CLIENT = "client-1.apps.googleusercontent.com"
 
 
 @pytest.fixture
@@ -62,7 +60,7 @@ class Reads:
 @pytest.fixture
 def reads(tmp_path: Path, fake_cert: tuple[Path, Path],
           yt_reads: FakeYouTubeAnalytics, ig_reads: FakeInstagramInsights,
-          tt_reads: FakeTikTok) -> Reads:
+          tt_reads: FakeTikTok, publish_db: str) -> Reads:
     settings = PublishingSettings(
         secrets_dir=tmp_path / "secrets", ca_bundle=str(fake_cert[0]),
         youtube_api_endpoint=yt_reads.url + "/", youtube_token_uri=yt_reads.url + "/token",
@@ -70,12 +68,7 @@ def reads(tmp_path: Path, fake_cert: tuple[Path, Path],
         instagram_graph_url=ig_reads.url, instagram_upload_url=ig_reads.url,
         tiktok_api_url=tt_reads.url)
     secrets = SecretStore(settings.secrets_dir)
-    secrets.save(CHANNEL, "youtube", {"client_id": YT_CLIENT, "client_secret": "s3cret",
-                                      "refresh_token": "refresh-1"})
-    secrets.save(CHANNEL, "instagram", {"access_token": ig_reads.token,
-                                        "ig_user_id": ig_reads.user_id})
-    secrets.save(CHANNEL, "tiktok", {
-        "client_key": tt_reads.client_key, "client_secret": tt_reads.client_secret,
-        "access_token": tt_reads.token, "refresh_token": tt_reads.refresh_token,
-        "open_id": tt_reads.open_id, "scope": ",".join(sorted(tt_reads.scopes))})
-    return Reads(settings, secrets, Ledger(f"sqlite:///{tmp_path / 'ledger.db'}"))
+    save_youtube_token(secrets)
+    save_instagram_token(secrets, ig_reads)
+    save_tiktok_token(secrets, tt_reads, scope=",".join(sorted(tt_reads.scopes)))
+    return Reads(settings, secrets, Ledger(publish_db))

@@ -6,26 +6,20 @@ fetched figures in tests/workflows/test_performance.py."""
 from __future__ import annotations
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlmodel import select
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.channel import ChannelActivities
 from activities.config import load_settings
 from activities.gpu.embeddings import EmbeddingActivities
-from activities.ledger import Ledger, TopicRow
-from activities.ledger_tables import PublicationRow, ReelRow
+from activities.ledger import Ledger
 from activities.performance import ReelMetrics
 from activities.performance.store import record
 from activities.trends.scout import TrendActivities
-from workers.work_errors import WorkErrorInterceptor
-from workflows.contracts import PublishedReel, ScoutInput, ScoutResult
-from workflows.scout import TrendScoutWorkflow
+from tests.fakes.ledger_rows import published_reel
+from tests.gpu.scout_run import run_scout
 
 FEED = """\
 topics:
@@ -43,13 +37,8 @@ def past_reels(ledger: Ledger, channel: str, now: datetime) -> None:
     """Six reels published ten days ago, fetched at 1 h and at 8 days."""
     at = now - timedelta(days=10)
     for n, (topic, views) in enumerate(PAST, start=1):
-        reel_id = f"reel/{channel}/{at:%Y-%m-%d}/{n}"
-        with ledger.session() as s:
-            s.add(ReelRow(id=reel_id, channel=channel, day=f"{at:%Y-%m-%d}", topic=topic,
-                          title=topic, status="published"))
-            s.add(PublicationRow(reel_id=reel_id, platform="youtube", status="published",
-                                 external_id=f"v{n}", published_at=at))
-        reel = PublishedReel(reel_id, "youtube", f"v{n}", at.isoformat())
+        reel = published_reel(ledger, channel, n, at, topic=topic, title=topic)
+        reel_id = reel.reel_id
         for age_h, share in ((1, 0.1), (192, 1.0)):
             record(ledger, channel, "youtube", [reel],
                    [ReelMetrics(reel_id, f"v{n}", views=int(views * share))],
@@ -75,28 +64,10 @@ async def scout_learning(env: WorkflowEnvironment, tmp_path: Path, *, past: bool
     if past:
         past_reels(ledger, name, await env.get_current_time())
     trends = TrendActivities(settings, ledger)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        async with Worker(env.client, task_queue=queue, workflows=[TrendScoutWorkflow],
-                          activities=[ChannelActivities(settings, ledger).load_channel,
-                                      trends.scout_trends, trends.list_past_reels,
-                                      trends.rescore_performance],
-                          activity_executor=pool, interceptors=[WorkErrorInterceptor()]):
-            gpu = Worker(env.client, task_queue=f"{queue}-gpu",
-                         activities=[EmbeddingActivities(0.0).predict_performance],
-                         activity_executor=pool)
-            if with_gpu:
-                async with gpu:
-                    result = await env.client.execute_workflow(
-                        TrendScoutWorkflow.run, ScoutInput(name), id=f"trends/{queue}",
-                        task_queue=queue, result_type=ScoutResult)
-            else:
-                # The test server does not skip time while an activity waits for a worker.
-                result = await env.client.execute_workflow(
-                    TrendScoutWorkflow.run, ScoutInput(name, relevance_wait_s=2),
-                    id=f"trends/{queue}", task_queue=queue, result_type=ScoutResult)
-    with ledger.session() as s:
-        rows = {r.title: r for r in s.exec(select(TopicRow))}
-    return result, rows, f"trends/{queue}"
+    return await run_scout(env, settings, ledger, name, queue,
+                           [trends.scout_trends, trends.list_past_reels,
+                            trends.rescore_performance],
+                           EmbeddingActivities(0.0).predict_performance, with_gpu)
 
 
 async def _activities_run(env: WorkflowEnvironment, workflow_id: str) -> list[str]:

@@ -4,23 +4,18 @@ keeps the keyword relevance where none picks the work up."""
 from __future__ import annotations
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.channel import ChannelActivities
 from activities.config import load_settings
 from activities.gpu.embeddings import EmbeddingActivities
-from activities.ledger import Ledger, TopicRow
+from activities.ledger import Ledger
 from activities.trends.scout import TrendActivities
 from tests.fakes.trends_api import FakeTrends
+from tests.gpu.scout_run import run_scout
 from tests.workflows.test_trends import scout_channel
-from workers.work_errors import WorkErrorInterceptor
-from workflows.contracts import RelevanceRequest, ScoutInput, ScoutResult
-from workflows.scout import TrendScoutWorkflow
+from workflows.contracts import RelevanceRequest
 
 
 def test_minilm_scores_the_niche_above_unrelated_news():
@@ -45,28 +40,9 @@ async def scout_by_meaning(env: WorkflowEnvironment, tmp_path: Path, cert, with_
         settings = load_settings(tmp_path / "temporal.yaml")
         ledger = Ledger(settings.ledger_url)
         trends = TrendActivities(settings, ledger)
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            async with Worker(env.client, task_queue=queue, workflows=[TrendScoutWorkflow],
-                              activities=[ChannelActivities(settings, ledger).load_channel,
-                                          trends.scout_trends, trends.rescore_topics],
-                              activity_executor=pool, interceptors=[WorkErrorInterceptor()]):
-                gpu = Worker(env.client, task_queue=f"{queue}-gpu",
-                             activities=[EmbeddingActivities(0.0).rank_relevance],
-                             activity_executor=pool)
-                if with_gpu:
-                    async with gpu:
-                        result = await env.client.execute_workflow(
-                            TrendScoutWorkflow.run, ScoutInput(name), id=f"trends/{queue}",
-                            task_queue=queue, result_type=ScoutResult)
-                else:
-                    # The test server does not skip time while an activity waits for a
-                    # worker: a short wait for the gpu worker instead of the default.
-                    result = await env.client.execute_workflow(
-                        TrendScoutWorkflow.run, ScoutInput(name, relevance_wait_s=2),
-                        id=f"trends/{queue}", task_queue=queue, result_type=ScoutResult)
-    with ledger.session() as s:
-        rows = {r.title: r for r in s.exec(select(TopicRow))}
-    return result, rows, f"trends/{queue}"
+        return await run_scout(env, settings, ledger, name, queue,
+                               [trends.scout_trends, trends.rescore_topics],
+                               EmbeddingActivities(0.0).rank_relevance, with_gpu)
 
 
 async def test_the_scout_ranks_by_meaning_on_the_gpu_worker(

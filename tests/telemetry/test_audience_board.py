@@ -15,9 +15,9 @@ import pytest
 
 from activities.config import load_settings
 from activities.ledger import Ledger
-from activities.ledger_tables import PublicationRow, ReelRow
 from activities.performance import ReelMetrics
 from activities.performance.store import record
+from tests.fakes.ledger_rows import published_reel
 from tests.telemetry.prom import REPO, Prometheus, free_port, need_binary, scrape_config
 from workers.telemetry.dashboards import panel_queries
 from workers.telemetry.setup import start_telemetry
@@ -30,13 +30,8 @@ NOW = datetime.now(UTC)
 
 def _publish(ledger: Ledger, channel: str, platform: str, n: int, at: datetime,
              usd: float) -> PublishedReel:
-    reel_id = f"reel/{channel}/{at:%Y-%m-%d}/{n}"
-    with ledger.session() as s:
-        s.add(ReelRow(id=reel_id, channel=channel, day=f"{at:%Y-%m-%d}", title=f"Fact {n}",
-                      status="published", total_usd=usd))
-        s.add(PublicationRow(reel_id=reel_id, platform=platform, status="published",
-                             external_id=f"v{n}", published_at=at))
-    return PublishedReel(reel_id, platform, f"v{n}", at.isoformat())
+    return published_reel(ledger, channel, n, at, platform=platform, title=f"Fact {n}",
+                          total_usd=usd)
 
 
 def seed(ledger: Ledger) -> None:

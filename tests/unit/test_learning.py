@@ -15,7 +15,7 @@ from sqlmodel import select
 from activities.gpu.llm_script import prompt_for as mlx_prompt
 from activities.gpu.predicted import NEUTRAL, nearest_estimate, normalised
 from activities.ledger import Ledger, TopicRow
-from activities.ledger_tables import PublicationRow, ReelRow
+from activities.ledger_tables import ReelRow
 from activities.performance import ReelMetrics
 from activities.performance.hooks import MIN_REELS, mann_whitney
 from activities.performance.store import record, seven_day_views
@@ -24,6 +24,7 @@ from activities.script_api import prompt_for as api_prompt
 from activities.trends import Candidate
 from activities.trends import queue as topic_queue
 from activities.trends.scoring import Scored, total
+from tests.fakes.ledger_rows import published_reel
 from workers.performance_report import performance_report, print_report
 from workflows.contracts import (
     ChannelConfig,
@@ -93,14 +94,9 @@ def test_a_prediction_stays_with_its_topic_when_the_scout_finds_it_again(
 
 def _publish(ledger: Ledger, n: int, topic: str, at: datetime, platform: str = "youtube",
              hook: str = "") -> PublishedReel:
-    reel_id = f"reel/demo/{at:%Y-%m-%d}/{n}"
-    with ledger.session() as s:
-        if s.get(ReelRow, reel_id) is None:
-            s.add(ReelRow(id=reel_id, channel="demo", day=f"{at:%Y-%m-%d}", topic=topic,
-                          title=topic, status="published", hook_style=hook))
-        s.add(PublicationRow(reel_id=reel_id, platform=platform, status="published",
-                             external_id=f"{platform}-{n}", published_at=at))
-    return PublishedReel(reel_id, platform, f"{platform}-{n}", at.isoformat())
+    return published_reel(ledger, "demo", n, at, platform=platform,
+                          external_id=f"{platform}-{n}", topic=topic, title=topic,
+                          hook_style=hook)
 
 
 def _fetch(ledger: Ledger, reel: PublishedReel, at: datetime, views: int) -> None:

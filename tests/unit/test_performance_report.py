@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from activities.ledger import Ledger
-from activities.ledger_tables import PublicationRow, ReelRow
 from activities.performance import ReelMetrics
 from activities.performance.store import channel_audience, record, views_at
+from tests.fakes.ledger_rows import published_reel
 from workers.performance_report import performance_report, print_report
 from workflows.contracts import PublishedReel
 
@@ -31,13 +31,7 @@ def _ledger(tmp_path: Path) -> tuple[Ledger, list[PublishedReel]]:
     ledger = Ledger(f"sqlite:///{tmp_path / 'l.db'}")
     reels = []
     for n, usd in ((1, 0.40), (2, 0.10)):
-        reel_id = f"reel/demo/2026-11-01/{n}"
-        with ledger.session() as s:
-            s.add(ReelRow(id=reel_id, channel="demo", day="2026-11-01", title=f"Reel {n}",
-                          status="published", total_usd=usd))
-            s.add(PublicationRow(reel_id=reel_id, platform="youtube", status="published",
-                                 external_id=f"v{n}", published_at=T0))
-        reels.append(PublishedReel(reel_id, "youtube", f"v{n}", T0.isoformat()))
+        reels.append(published_reel(ledger, "demo", n, T0, total_usd=usd))
     for age, first, second in ((0.5, 10, 5), (1.5, 30, 7), (200, 2000, None)):
         metrics = [ReelMetrics(reels[0].reel_id, "v1", views=first, avg_view_percentage=60.0)]
         metrics.append(ReelMetrics(reels[1].reel_id, "v2", views=second,

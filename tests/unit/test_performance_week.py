@@ -7,26 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from activities.ledger import Ledger
-from activities.ledger_tables import PublicationRow, ReelRow
 from activities.performance import ReelMetrics
 from activities.performance.store import channel_audience, record
 from activities.performance.week import daily_views, reels_of_the_week
+from tests.fakes.ledger_rows import published_reel
 from workflows.contracts import PublishedReel
 
 NOW = datetime(2026, 11, 20, 15, tzinfo=UTC)
 
 
 def _reels(ledger: Ledger, count: int, at: datetime) -> list[PublishedReel]:
-    reels = []
-    for n in range(1, count + 1):
-        reel_id = f"reel/demo/{at:%Y-%m-%d}/{n}"
-        with ledger.session() as s:
-            s.add(ReelRow(id=reel_id, channel="demo", day=f"{at:%Y-%m-%d}", title=f"Reel {n}",
-                          status="published", total_usd=0.1))
-            s.add(PublicationRow(reel_id=reel_id, platform="youtube", status="published",
-                                 external_id=f"v{n}", published_at=at))
-        reels.append(PublishedReel(reel_id, "youtube", f"v{n}", at.isoformat()))
-    return reels
+    return [published_reel(ledger, "demo", n, at, total_usd=0.1) for n in range(1, count + 1)]
 
 
 def test_each_day_gets_the_views_its_fetches_added(ledger_url: str) -> None:

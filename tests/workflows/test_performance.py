@@ -24,12 +24,13 @@ from temporalio.worker import Worker
 from activities.channel import ChannelActivities
 from activities.config import load_settings
 from activities.gpu.embeddings import EmbeddingActivities
-from activities.ledger_tables import PublicationRow, ReelRow, TopicRow
+from activities.ledger_tables import TopicRow
 from activities.performance import store
 from activities.performance.activities import PerformanceActivities
 from activities.trends import queue as topic_queue
 from activities.trends.scout import TrendActivities
 from tests.fakes.instagram_insights_api import FakeInstagramInsights
+from tests.fakes.ledger_rows import published_reel
 from tests.fakes.performance_fixtures import Reads
 from tests.fakes.youtube_analytics_api import FakeYouTubeAnalytics
 from tests.workflows.doubles import unique
@@ -68,15 +69,11 @@ def views(age: timedelta, reel: int) -> int:
 
 
 def publish(reads: Reads, channel: str, n: int, at: datetime) -> tuple[str, str, str]:
-    reel_id = f"reel/{channel}/{at:%Y-%m-%d}/{n}"
     platform = "youtube" if n % 2 else "instagram"
     external = f"vid{n:03d}" if platform == "youtube" else f"17900{n:05d}"
-    with reads.ledger.session() as s:
-        s.add(ReelRow(id=reel_id, channel=channel, day=f"{at:%Y-%m-%d}", topic=topic_of(n),
-                      title=f"Reel {n}", status="published", total_usd=0.05 * n))
-        s.add(PublicationRow(reel_id=reel_id, platform=platform, status="published",
-                             external_id=external, published_at=at))
-    return reel_id, platform, external
+    reel = published_reel(reads.ledger, channel, n, at, platform=platform,
+                          external_id=external, topic=topic_of(n), total_usd=0.05 * n)
+    return reel.reel_id, platform, external
 
 
 async def fetch_inputs(client: Client, workflow_id: str) -> list[dict]:

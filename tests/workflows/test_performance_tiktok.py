@@ -11,10 +11,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.ledger_tables import PublicationRow, ReelRow
 from activities.performance import store
 from activities.performance.activities import PerformanceActivities
 from tests.fakes.instagram_insights_api import FakeInstagramInsights
+from tests.fakes.ledger_rows import published_reel
 from tests.fakes.performance_fixtures import Reads
 from tests.fakes.server import Fault
 from tests.fakes.tiktok_api import FakeTikTok
@@ -27,13 +27,8 @@ POST_ID = "7300000000000000001"
 
 
 def publish(reads: Reads, n: int, platform: str, external_id: str, at: datetime) -> str:
-    reel_id = f"reel/{CHANNEL}/{at:%Y-%m-%d}/{n}"
-    with reads.ledger.session() as s:
-        s.add(ReelRow(id=reel_id, channel=CHANNEL, day=f"{at:%Y-%m-%d}", topic="t",
-                      title=f"Reel {n}", status="published"))
-        s.add(PublicationRow(reel_id=reel_id, platform=platform, status="published",
-                             external_id=external_id, published_at=at))
-    return reel_id
+    return published_reel(reads.ledger, CHANNEL, n, at, platform=platform,
+                          external_id=external_id, topic="t").reel_id
 
 
 async def run_once(env: WorkflowEnvironment, queue: str, run_id: str) -> PerformanceResult:
