@@ -182,16 +182,16 @@ def localized(path: Path, root: Path, scratch: Path) -> Path:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise bad_input(f"illustrated recipe {path}: {err}") from err
-    icons = raw.get("icons") if isinstance(raw, dict) else None
-    if not isinstance(icons, list) or all(
-            not isinstance(i, dict) or not i.get("code") or Path(str(i.get("png"))).is_file()
-            for i in icons):
+    drawn = False
+    for k, icon in enumerate((raw.get("icons") or []) if isinstance(raw, dict) else []):
+        if not isinstance(icon, dict) or not icon.get("code") or Path(str(icon.get("png"))).is_file():
+            continue
+        if not isinstance(icon.get("size"), int):
+            raise bad_input(f"illustrated recipe {path}: icons[{k}].size is not a number")
+        icon["png"] = str(rasterize(root, str(icon["code"]), icon["size"]))
+        drawn = True
+    if not drawn:
         return path
-    for k, icon in enumerate(icons):
-        if isinstance(icon, dict) and icon.get("code") and not Path(str(icon["png"])).is_file():
-            if not isinstance(icon.get("size"), int):
-                raise bad_input(f"illustrated recipe {path}: icons[{k}].size is not a number")
-            icon["png"] = str(rasterize(root, str(icon["code"]), icon["size"]))
     out = scratch / f"{path.stem}-here.json"
     out.write_text(json.dumps(raw), encoding="utf-8")
     return out
