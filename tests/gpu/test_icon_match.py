@@ -32,7 +32,6 @@ def test_the_sentence_set_names_real_icons():
         assert row["icon"] in icons.by_code(), row
 
 
-@pytest.mark.xfail(strict=True, reason="24 of 30 (80%) in the top three today; the bar is 85%")
 def test_expected_icon_is_in_the_top_three_for_most_sentences(index):
     hits, misses = 0, []
     for row in SENTENCES:
@@ -42,12 +41,6 @@ def test_expected_icon_is_in_the_top_three_for_most_sentences(index):
         else:
             misses.append((row["text"], [icons.by_code()[c].name for c in top]))
     assert hits / len(SENTENCES) >= 0.85, misses
-
-
-def test_expected_icon_is_in_the_top_three_for_four_sentences_of_five(index):
-    hits = sum(row["icon"] in [c for c, _ in ranked(index, row["text"], [])]
-               for row in SENTENCES)
-    assert hits / len(SENTENCES) >= 0.8
 
 
 def test_the_demo_topics_name_their_subjects(index):
@@ -104,11 +97,13 @@ def test_the_index_is_read_back_and_embedded_again_when_it_lists_other_icons(
     assert again.codes == index.codes and np.array_equal(again.vectors, index.vectors)
     stale = icon_match.index_path(tmp_path, "minilm")
     stale.parent.mkdir(parents=True)
-    np.savez(stale, codes=np.array(index.codes[:-1]), vectors=index.vectors[:-1])
+    np.savez(stale, codes=np.array(index.codes[:-1]), vectors=index.vectors[:-1],
+             keywords=np.array(index.keywords), keyword_vectors=index.keyword_vectors)
     fresh = load_index(tmp_path)
     # Rebuilt from the shipped vectors (every icon text is there): nothing embedded.
     assert calls == [] and fresh.codes == index.codes
     assert list(np.load(stale)["codes"]) == index.codes
+    assert np.array_equal(fresh.keyword_vectors, index.keyword_vectors)
 
 
 def test_activity_reports_the_library_version(cache_dir, index):
