@@ -99,7 +99,7 @@ async def start_channel(client: Client, settings: Settings, input: ChannelInput)
     if config.trend_sources:
         from workers.trends import ensure_scout_schedule
 
-        done = await ensure_scout_schedule(client, settings, config)
+        done = await ensure_scout_schedule(client, settings, config, resume=True)
         print(f"trend scout schedule trends/{config.name} {done}: every"
               f" {config.scout_every_minutes} min")
     if any(p in ("youtube", "instagram", "tiktok") for p in config.platforms):

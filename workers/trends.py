@@ -36,11 +36,12 @@ def scout_schedule(settings: Settings, config: ChannelConfig,
 
 
 async def ensure_scout_schedule(client: Client, settings: Settings, config: ChannelConfig,
-                                every: timedelta | None = None) -> str:
-    """Create the channel's scout Schedule (first run now), or bring its interval up to date."""
+                                every: timedelta | None = None, *, resume: bool = False) -> str:
+    """Create the channel's scout Schedule (first run now), or bring its interval up to date;
+    a paused one stays paused unless `resume` (the channel is being started)."""
     return await ensure_schedule(client, schedule_id(config.name),
                                  scout_schedule(settings, config, every),
-                                 trigger_immediately=True)
+                                 trigger_immediately=True, resume=resume)
 
 
 async def pause_scout(client: Client, channel: str, why: str) -> bool:

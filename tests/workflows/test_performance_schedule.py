@@ -39,5 +39,9 @@ async def test_the_schedule_is_hourly_and_updated_in_place(dev_env: WorkflowEnvi
         [arg] = action.args  # a described schedule keeps its arguments as payloads
         sent = json.loads(arg.data)
         assert sent["channel"] == channel and sent["cadence"]["hourly_until_h"] == 6
+        # An operator's pause outlives the next worker start.
+        await handle.pause(note="quota review")
+        assert await ensure_performance_schedule(client, settings, channel) == "updated"
+        assert (await handle.describe()).schedule.state.paused
     finally:
         await handle.delete()

@@ -172,9 +172,14 @@ async def test_the_schedule_fills_the_queue_and_reports_a_dead_source(
                     described = await handle.describe()
                     assert await pause_scout(dev_env.client, name, "channel killed")
                     assert (await handle.describe()).schedule.state.paused
-                    # starting the channel again brings the schedule back
+                    # `trends --refresh` brings the interval up to date, not the scouting back
                     assert await ensure_scout_schedule(dev_env.client, settings, config) == \
                         "updated"
+                    state = (await handle.describe()).schedule.state
+                    assert state.paused and state.note == "channel killed"
+                    # starting the channel again does
+                    assert await ensure_scout_schedule(dev_env.client, settings, config,
+                                                       resume=True) == "updated"
                     assert not (await handle.describe()).schedule.state.paused
                     assert not await pause_scout(dev_env.client, "no-such-channel", "x")
                 finally:
