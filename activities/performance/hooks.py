@@ -21,7 +21,7 @@ from sqlmodel import select
 
 from activities.ledger import Ledger
 from activities.ledger_tables import PublicationRow, ReelRow
-from activities.performance.store import curve, utc, views_at
+from activities.performance.store import fetches_by_publication, utc, view_points, views_at
 
 MIN_REELS = 5  # per style, with the figure compared
 EXACT_SPLITS = 50_000
@@ -89,12 +89,12 @@ def _reel_views(ledger: Ledger, channel: str, styles: list[str],
             .join(ReelRow, ReelRow.id == PublicationRow.reel_id)  # type: ignore[arg-type]
             .where(ReelRow.channel == channel, PublicationRow.status == "published",
                    ReelRow.hook_style.in_(styles))).all()  # type: ignore[attr-defined]
+    every = fetches_by_publication(ledger, channel)
     per_reel: dict[str, tuple[str, float | None, float | None]] = {}
     for pub, reel in rows:
         if pub.published_at is None or utc(pub.published_at) < since:
             continue
-        points = [(r.age_hours, r.views) for r in curve(ledger, pub.reel_id, pub.platform)
-                  if r.views is not None]
+        points = view_points(every.get((pub.reel_id, pub.platform), []))
         day, week = views_at(points, 24), views_at(points, 24 * 7)
         style, d0, w0 = per_reel.get(reel.id, (reel.hook_style, None, None))
         per_reel[reel.id] = (style, _add(d0, day), _add(w0, week))

@@ -38,13 +38,13 @@ def published_reels(ledger: Ledger, channel: str, now: datetime,
             .where(ReelRow.channel == channel, PublicationRow.status == "published",
                    PublicationRow.published_at.is_not(None))  # type: ignore[union-attr]
             .order_by(PublicationRow.published_at, PublicationRow.reel_id)).all()
+    gone = _deleted(ledger, channel)
     reels = []
     for pub, last_at in rows:
         published = utc(pub.published_at)
         if published < since or not pub.external_id:
             continue
-        deleted = _deleted(ledger, pub.reel_id, pub.platform)
-        if deleted:
+        if (pub.reel_id, pub.platform) in gone:
             continue  # gone from the platform: nothing more to fetch
         reels.append(PublishedReel(pub.reel_id, pub.platform, pub.external_id,
                                    published.isoformat(),
@@ -52,11 +52,12 @@ def published_reels(ledger: Ledger, channel: str, now: datetime,
     return reels
 
 
-def _deleted(ledger: Ledger, reel_id: str, platform: str) -> bool:
+def _deleted(ledger: Ledger, channel: str) -> set[tuple[str, str]]:
+    """(reel id, platform) of every publication a fetch found deleted, in one query."""
+    t = ReelPerformanceRow
     with ledger.session() as s:
-        return s.exec(select(ReelPerformanceRow.id).where(
-            ReelPerformanceRow.reel_id == reel_id, ReelPerformanceRow.platform == platform,
-            ReelPerformanceRow.status == "deleted")).first() is not None
+        return set(s.exec(select(t.reel_id, t.platform).distinct()
+                          .where(t.channel == channel, t.status == "deleted")).all())
 
 
 def record(ledger: Ledger, channel: str, platform: str, reels: list[PublishedReel],
@@ -129,12 +130,13 @@ def reel_figures(ledger: Ledger, channel: str, since: datetime) -> list[ReelFigu
             .join(ReelRow, ReelRow.id == PublicationRow.reel_id)  # type: ignore[arg-type]
             .where(ReelRow.channel == channel, PublicationRow.status == "published")
             .order_by(PublicationRow.published_at.desc())).all()  # type: ignore[union-attr]
+    every = fetches_by_publication(ledger, channel)
     lines = []
     for pub, reel in pubs:
         if pub.published_at is None or utc(pub.published_at) < since:
             continue
-        rows = curve(ledger, pub.reel_id, pub.platform)
-        points = [(r.age_hours, r.views) for r in rows if r.views is not None]
+        rows = every.get((pub.reel_id, pub.platform), [])
+        points = view_points(rows)
         latest = points[-1][1] if points else None
         retention = [r.avg_view_percentage for r in rows if r.avg_view_percentage is not None]
         lines.append(ReelFigures(
@@ -144,6 +146,11 @@ def reel_figures(ledger: Ledger, channel: str, since: datetime) -> list[ReelFigu
             per_thousand(reel.total_usd, latest),
             deleted=any(r.status == "deleted" for r in rows)))
     return lines
+
+
+def view_points(rows: list[Fetch]) -> list[tuple[float, int]]:
+    """(age in hours, views) of the fetches that counted views, for views_at."""
+    return [(r.age_hours, r.views) for r in rows if r.views is not None]
 
 
 def per_thousand(usd: float, views: float | None) -> float | None:
@@ -169,23 +176,24 @@ class Fetch(NamedTuple):
     views: int | None
     avg_view_percentage: float | None
     status: str
+    age_hours: float  # the reel's age at the fetch
 
 
 Fetches = dict[tuple[str, str], list[Fetch]]  # (reel id, platform) -> fetches, oldest first
 
 
 def fetches_by_publication(ledger: Ledger, channel: str) -> Fetches:
-    """Columns, not rows: a channel's history is tens of thousands of rows, read on every
-    scrape."""
+    """Columns, not rows, in one query: a channel's history is tens of thousands of rows,
+    read on every scrape and every report (a query per reel was a round trip each)."""
     t = ReelPerformanceRow
     with ledger.session() as s:
         rows = s.exec(select(t.reel_id, t.platform, t.fetched_at, t.views,
-                             t.avg_view_percentage, t.status)
+                             t.avg_view_percentage, t.status, t.age_hours)
                       .where(t.channel == channel).order_by(t.fetched_at, t.id)).all()
     by_key: Fetches = {}
-    for reel_id, platform, fetched_at, views, retention, status in rows:
+    for reel_id, platform, fetched_at, views, retention, status, age in rows:
         by_key.setdefault((reel_id, platform), []).append(
-            Fetch(utc(fetched_at), views, retention, status))
+            Fetch(utc(fetched_at), views, retention, status, age))
     return by_key
 
 
@@ -238,13 +246,12 @@ def seven_day_views(ledger: Ledger, channel: str, now: datetime) -> list[tuple[s
             .where(ReelRow.channel == channel, PublicationRow.status == "published")
             .order_by(PublicationRow.published_at, PublicationRow.reel_id)).all()
     week_ago = now - timedelta(hours=WEEK_H)
+    every = fetches_by_publication(ledger, channel)
     by_reel: dict[str, tuple[str, float]] = {}
     for pub, reel in pubs:
         if pub.published_at is None or utc(pub.published_at) > week_ago:
             continue
-        points = [(r.age_hours, r.views) for r in curve(ledger, pub.reel_id, pub.platform)
-                  if r.views is not None]
-        week = views_at(points, WEEK_H)
+        week = views_at(view_points(every.get((pub.reel_id, pub.platform), [])), WEEK_H)
         if week is None:
             continue
         topic, views = by_reel.get(reel.id, (reel.topic or reel.title, 0.0))
