@@ -80,8 +80,9 @@ class IconIndex:
     def by_keyword(self, queries: np.ndarray) -> np.ndarray:
         """icons x queries: each icon's best keyword cosine (-1 for an icon with none)."""
         cosines = self.keyword_vectors @ queries.T
+        # The pad row gives a bare icon at the end a row to start at; bare ones are masked.
         padded = np.vstack([cosines[self.members], np.full((1, len(queries)), -1.0)])
-        best = np.maximum.reduceat(padded, np.minimum(self.starts, len(self.members)), axis=0)
+        best = np.maximum.reduceat(padded, self.starts, axis=0)
         best[self.bare] = -1.0
         return best.astype(np.float32)
 
@@ -174,7 +175,7 @@ def load_index(cache_dir: Path, model: str = embeddings.BUNDLED) -> IconIndex:
             if list(saved["codes"]) == codes and list(saved["keywords"]) == keywords:
                 return IconIndex(codes, names, saved["vectors"], keywords,
                                  saved["keyword_vectors"])
-            log.warning("icon index %s lists other icons; embedding again", path)
+            log.warning("icon index %s lists other icons or keywords; embedding again", path)
         except (OSError, ValueError, KeyError) as err:
             log.warning("icon index %s unreadable (%s); embedding again", path, err)
     vectors = embed_catalogue([*texts, *keywords], model)
