@@ -17,7 +17,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
@@ -32,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         VisualsRequest,
     )
     from workflows.routing import ILLUSTRATED, OWN, PROCEDURAL
-    from workflows.stages import MAKE_VISUALS, SCORE_SCENE_RELEVANCE, task_queue
+    from workflows.stages import MAKE_VISUALS, SCORE_SCENE_RELEVANCE
 
 from workflows.reel_errors import error_reason
 
@@ -95,17 +94,10 @@ class ReelRelevance:
         progress.stage = stage.name
         started = workflow.now()
         try:
-            scores = await workflow.execute_activity(
-                stage.name,
+            scores = await stage.execute_if_taken(
                 SceneRelevanceRequest([script.scenes[i].text for i in scenes],
                                       [visuals.clips[i].shows for i in scenes]),
-                result_type=RelevanceScores,
-                task_queue=task_queue(input.queues, stage.queue),
-                schedule_to_start_timeout=timedelta(seconds=input.relevance_wait_s),
-                start_to_close_timeout=stage.timeout,
-                heartbeat_timeout=stage.heartbeat,
-                retry_policy=RetryPolicy(maximum_attempts=2),
-            )
+                RelevanceScores, input.queues, timedelta(seconds=input.relevance_wait_s))
         except ActivityError as error:
             if is_cancelled_exception(error):
                 raise

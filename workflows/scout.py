@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, TimeoutType
 from temporalio.exceptions import TimeoutError as ActivityTimeout
 
@@ -43,8 +42,6 @@ with workflow.unsafe.imports_passed_through():
         RESCORE_PERFORMANCE,
         RESCORE_TOPICS,
         SCOUT_TRENDS,
-        Stage,
-        task_queue,
     )
 
 # Channels with trends.performance_weight: the predicted-performance term. Only those call
@@ -81,9 +78,9 @@ class TrendScoutWorkflow:
     async def _relevance_by_meaning(self, config: ChannelConfig, result: ScoutResult,
                                     queues: dict[str, str], wait: timedelta) -> None:
         try:
-            scores = await _on_gpu(RANK_RELEVANCE,
-                                   RelevanceRequest(config.niche, result.waiting_texts),
-                                   RelevanceScores, queues, wait)
+            scores = await RANK_RELEVANCE.execute_if_taken(
+                RelevanceRequest(config.niche, result.waiting_texts), RelevanceScores, queues,
+                wait)
         except ActivityError as error:
             workflow.logger.warning("relevance by meaning unavailable for %s, keeping keyword"
                                     " relevance: %s", config.name, error.cause)
@@ -101,8 +98,7 @@ class TrendScoutWorkflow:
                                   " counts 0.5")
             return
         try:
-            predicted = await _on_gpu(
-                PREDICT_PERFORMANCE,
+            predicted = await PREDICT_PERFORMANCE.execute_if_taken(
                 PerformanceRequest(result.waiting, past.topics, past.views_7d,
                                    config.trend_performance_k),
                 PredictedPerformance, queues, wait)
@@ -122,11 +118,3 @@ class TrendScoutWorkflow:
                               f" (k={config.trend_performance_k})")
 
 
-async def _on_gpu(stage: Stage, arg: object, result_type: type, queues: dict[str, str],
-                  wait: timedelta):  # type: ignore[no-untyped-def]
-    """A gpu activity that waits at most `wait` for a worker to take it (ActivityError then:
-    a host without a gpu worker is not an error, the caller keeps what it has)."""
-    return await workflow.execute_activity(
-        stage.name, arg, result_type=result_type, task_queue=task_queue(queues, stage.queue),
-        schedule_to_start_timeout=wait, start_to_close_timeout=stage.timeout,
-        heartbeat_timeout=stage.heartbeat, retry_policy=RetryPolicy(maximum_attempts=2))

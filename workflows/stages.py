@@ -94,6 +94,17 @@ class Stage:
                 await workflow.sleep(WORK_RETRY_BASE * 2 ** (run - 1))
         raise AssertionError("unreachable: the last run returns or raises")
 
+    async def execute_if_taken(self, arg: Any, result_type: type[T], queues: dict[str, str],
+                               wait: timedelta) -> T:
+        """Run this stage's activity if a worker takes it within `wait`: an ActivityError
+        (a schedule-to-start timeout) otherwise. For work a reel or a scout can go without,
+        such as scores from the gpu worker's MiniLM: a host without that worker is not an
+        error, the caller keeps what it has. Two tries in all, and no work re-runs."""
+        return await workflow.execute_activity(
+            self.name, arg, result_type=result_type, task_queue=task_queue(queues, self.queue),
+            schedule_to_start_timeout=wait, start_to_close_timeout=self.timeout,
+            heartbeat_timeout=self.heartbeat, retry_policy=RetryPolicy(maximum_attempts=2))
+
 
 def task_queue(queues: dict[str, str], logical: str) -> str:
     """The configured task queue of a logical queue, from inside a workflow.
