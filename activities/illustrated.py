@@ -45,7 +45,7 @@ OVERSHOOT = 1.70158  # easeOutBack's constant: about 10% past the rest position
 CAPTION_LINES = 2  # caption blocks are one or two lines high
 LINE_HEIGHT = 1.25  # of the caption font size
 _PNG = re.compile(r"[0-9a-f]{32}\.png")
-_NUMBER = re.compile(r"[0-9][0-9,.]*%?")
+_NUMBER = re.compile(r"[0-9][0-9,.]*[%×]?")  # "5×": a factor
 
 
 @dataclass
@@ -101,10 +101,18 @@ def region_for(look: LookConfig, width: int, height: int) -> Region:
     return Region(math.ceil(x0), top, math.floor(x1), bottom, band)
 
 
-def slots(count: int, region: Region, frame: tuple[int, int], number: bool
+def rows_of(count: int, alone: bool = False) -> list[int]:
+    """Icons per row: one row of up to three, else two; `alone` puts the first icon on a row
+    of its own above the rest (a scene's subject over what it counts)."""
+    if alone and count > 3:
+        return [1, count - 1]
+    return [count] if count <= 3 else [math.ceil(count / 2), count // 2]
+
+
+def slots(rows: list[int], region: Region, frame: tuple[int, int], number: bool
           ) -> list[tuple[int, int, int]]:
-    """Resting (x, y, size) of `count` icons: one row of up to three, else two rows; under a
-    number when there is one. Margins leave room for the float, drift, rise and overshoot."""
+    """Resting (x, y, size) of icons in `rows`, under a number when there is one. Margins
+    leave room for the float, drift, rise and overshoot."""
     frame_w, frame_h = frame
     above = math.ceil(FLOAT * frame_h + RISE * frame_h * 0.1) + 2
     below = math.ceil(FLOAT * frame_h + RISE * frame_h) + 2
@@ -114,21 +122,19 @@ def slots(count: int, region: Region, frame: tuple[int, int], number: bool
     if number:
         top += round(usable_h * 0.45)
         usable_h -= round(usable_h * 0.45)
-    rows = 1 if count <= 3 else 2
-    per_row = math.ceil(count / rows)
     usable_w = region.right - region.left - 2 * side
-    size = min(usable_w // per_row, usable_h // rows)
-    size = min(size, round(min(usable_w, usable_h) * (0.75 if count == 1 else 1.0)))
+    widest = max(rows)
+    size = min(usable_w // widest, usable_h // len(rows))
+    size = min(size, round(min(usable_w, usable_h) * (0.75 if sum(rows) == 1 else 1.0)))
     size = max(16, int(size * 0.9) // 2 * 2)  # a gap between icons
     cells = []
-    for k in range(count):
-        row = k // per_row
-        in_row = min(per_row, count - row * per_row)
+    cell_h = usable_h / len(rows)
+    for row, in_row in enumerate(rows):
         cell_w = usable_w / in_row
-        cell_h = usable_h / rows
-        x = region.left + side + cell_w * (k - row * per_row) + (cell_w - size) / 2
-        y = top + cell_h * row + (cell_h - size) / 2
-        cells.append((round(x), round(y), size))
+        for k in range(in_row):
+            x = region.left + side + cell_w * k + (cell_w - size) / 2
+            y = top + cell_h * row + (cell_h - size) / 2
+            cells.append((round(x), round(y), size))
     return cells
 
 
@@ -280,7 +286,10 @@ def plan(look: LookConfig, shown: SceneIcons, palette: list[str], size: tuple[in
     Raises icons.RasterError when the rasterizer cannot draw one."""
     width, height = size
     region = region_for(look, width, height)
-    codes = shown.codes[:1] * shown.count if shown.count > 1 else list(shown.codes)
+    # A count: that many of the counted thing, under the scene's subject when it has one.
+    counted = shown.count > 1
+    codes = [*shown.codes[1:], *shown.codes[:1] * shown.count] if counted else list(shown.codes)
+    rows = rows_of(len(codes), alone=counted and len(shown.codes) > 1)
     number = shown.number if _NUMBER.fullmatch(shown.number or "") else ""
     ordered = sorted(palette, key=lambda c: sum(int(c[i:i + 2], 16) for i in (0, 2, 4)))
     recipe = IllustratedRecipe(palette=ordered, width=width, height=height, fps=look.fps,
@@ -290,7 +299,7 @@ def plan(look: LookConfig, shown: SceneIcons, palette: list[str], size: tuple[in
         recipe.number_y, recipe.number_size = number_layout(region, number)
         recipe.number_color = look.highlight_color.lstrip("#").lower() or ordered[-1]
     for k, (code, (x, y, side)) in enumerate(
-            zip(codes, slots(len(codes), region, size, bool(number)), strict=True)):
+            zip(codes, slots(rows, region, size, bool(number)), strict=True)):
         png = rasterize(root, code, side)
         # Distinct icons take turns to pop and slide; copies of one icon all pop.
         enter = "slide" if shown.count == 1 and (seed + k) % 2 else "pop"

@@ -11,10 +11,11 @@ scores the mean of the sentence's answer and its best word's. That pairs the sub
 and reaches the icon a word means when the icon's name says something else (money -> money
 bag, earth -> globe).
 
-Activity `match_icons(IconMatchRequest) -> IconMatches`: 1-3 icons per scene, a small number
-said in the scene (2-5) as that many of its first icon, a larger one as type; no icon twice in
-a reel unless the later scene scores it as high as a scene about it does; and the relevance,
-the cosine of the scene's text with the names of what it shows.
+Activity `match_icons(IconMatchRequest) -> IconMatches`: 1-3 icons per scene, a small count
+said in the scene (2-5) as that many of the icon for the counted noun (activities/numbers.py)
+beside the scene's subject, a larger number or a factor as type; no icon twice in a reel
+unless the later scene scores it as high as a scene about it does; and the relevance, the
+cosine of the scene's text with the names of what it shows.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from temporalio import activity
 
-from activities import icons
+from activities import icons, numbers
 from activities.assets import ICON_INDEX
 from activities.gpu import embeddings
 from activities.metering import Meter
@@ -42,6 +43,8 @@ MAX_WORDS = 10  # content words asked per scene
 MIN_SCORE = 0.42  # an icon under this shows nothing the scene says (tests/gpu/icon_sentences)
 SECOND_WITHIN = 0.12  # a second or third icon scores within this of the first
 EXTRA_FIT = 0.2  # a second or third icon's name has at least this cosine with the sentence
+MEANT = 0.1  # every icon's own name (no aliases) has at least this cosine with the sentence
+COUNT_FIT = 0.6  # a counted noun's icon answers that noun this well, else the count is type
 REPEAT_SCORE = 0.62  # an icon shown earlier in the reel comes back only this close
 SMALL = range(2, 6)  # numbers drawn as that many icons; others are set as type
 # Tuned on tests/gpu/icon_sentences.yaml: the sentence's weight against its best word's, the
@@ -93,11 +96,11 @@ def _forms(word: str) -> set[str]:
 
 def scores(index: IconIndex, sentence: np.ndarray, words: list[str], word_vecs: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray]:
-    """Every icon's score for a scene, and which of its words each icon answers best."""
+    """Every icon's score for a scene, and each icon's answer to each of its words."""
     whole = np.maximum(index.vectors @ sentence,
                        KEYWORD_SENTENCE * index.by_keyword(sentence[None, :])[:, 0])
     if not words:
-        return whole + index.prior, np.zeros(len(whole), dtype=int)
+        return whole + index.prior, np.zeros((len(whole), 0), dtype=np.float32)
     per_word = np.maximum(index.vectors @ word_vecs.T,  # icons x words
                           KEYWORD_WORD * index.by_keyword(word_vecs))
     for j, word in enumerate(words):
@@ -108,7 +111,7 @@ def scores(index: IconIndex, sentence: np.ndarray, words: list[str], word_vecs: 
             elif index.tokens[i] & forms:
                 per_word[i, j] += WORD_BONUS
     score = SENTENCE_WEIGHT * whole + (1 - SENTENCE_WEIGHT) * per_word.max(axis=1) + index.prior
-    return score, per_word.argmax(axis=1)
+    return score, per_word
 
 
 def ranked(index: IconIndex, text: str, keywords: list[str], top: int = 3,
@@ -191,7 +194,7 @@ def load_index(cache_dir: Path, model: str = embeddings.BUNDLED) -> IconIndex:
 def content_words(text: str, keywords: list[str]) -> list[str]:
     words = [w.lower().strip("'-") for w in _WORD.findall(text)]
     found = [k.lower() for k in keywords if k.strip()]
-    found += [w for w in words if w not in _STOP and len(w) > 2 and w not in icons.NUMBER_WORDS]
+    found += [w for w in words if w not in _STOP and len(w) > 2 and not numbers.is_number_word(w)]
     return list(dict.fromkeys(found))[:MAX_WORDS]
 
 
@@ -200,28 +203,40 @@ def pick(index: IconIndex, req: IconMatchRequest, model: str = embeddings.BUNDLE
     """1-3 icons per scene, in scene order, each icon at most once unless asked again."""
     if not req.scenes:
         return []
-    words = [content_words(text, kws) for text, kws in
-             zip(req.scenes, req.keywords or [[] for _ in req.scenes], strict=True)]
-    sentences = [" ".join([t, *k]) for t, k in
-                 zip(req.scenes, req.keywords or [[] for _ in req.scenes], strict=True)]
+    keywords = req.keywords or [[] for _ in req.scenes]
+    said = [numbers.first_number(text) for text in req.scenes]
+    words = [content_words(text, kws) for text, kws in zip(req.scenes, keywords, strict=True)]
+    for ws, number in zip(words, said, strict=True):
+        if _counted(number) and number.noun not in ws:  # type: ignore[union-attr]
+            ws.append(number.noun)  # type: ignore[union-attr]
+    sentences = [" ".join([t, *k]) for t, k in zip(req.scenes, keywords, strict=True)]
     flat = [w for ws in words for w in ws]
     vectors = embeddings.embed([*sentences, *flat], model)
     scene_vecs, word_vecs = vectors[: len(sentences)], vectors[len(sentences) :]
     used: set[str] = set()
     picked: list[SceneIcons] = []
     at = 0
-    for k, text in enumerate(req.scenes):
+    for k, number in enumerate(said):
         mine = word_vecs[at : at + len(words[k])]
         at += len(words[k])
-        score, best_word = scores(index, scene_vecs[k], words[k], mine)
+        score, per_word = scores(index, scene_vecs[k], words[k], mine)
         fit = index.vectors @ scene_vecs[k]
-        picked.append(_scene(index, text, score, best_word, fit, used, req.max_icons))
+        chosen = _chosen(index, score, per_word, fit, used, req.max_icons)
+        picked.append(_with_number(index, chosen, score, per_word, words[k], number, used))
+    _meant(index, picked, scene_vecs, model)
     _relevance(picked, scene_vecs, model)
     return picked
 
 
-def _scene(index: IconIndex, text: str, score: np.ndarray, best_word: np.ndarray,
-           fit: np.ndarray, used: set[str], most: int) -> SceneIcons:
+def _counted(number: numbers.Number | None) -> bool:
+    """A small whole count of a named thing: drawn as that many icons when one shows it."""
+    return (number is not None and number.value in SMALL and number.value.is_integer()
+            and bool(number.noun))  # fmt: skip
+
+
+def _chosen(index: IconIndex, score: np.ndarray, per_word: np.ndarray, fit: np.ndarray,
+            used: set[str], most: int) -> list[int]:
+    best_word = per_word.argmax(axis=1) if per_word.shape[1] else np.zeros(len(score), int)
     order = np.argsort(-score, kind="stable")
     chosen: list[int] = []
     words_taken: set[int] = set()
@@ -241,19 +256,70 @@ def _scene(index: IconIndex, text: str, score: np.ndarray, best_word: np.ndarray
         if len(chosen) >= max(1, min(most, MAX_ICONS)):
             break
     used.update(index.codes[i] for i in chosen)
-    number = icons.first_number(text)
+    return chosen
+
+
+def _one_thing(name: str, noun: str) -> bool:
+    """Whether an icon shows one of what is counted: three of "two hearts" are six hearts,
+    and three of "eyes" are six eyes."""
+    words = name.split()
+    return noun not in words and not any(numbers.is_number_word(w) for w in words)
+
+
+def _apart(name: str, noun: str) -> bool:
+    """Whether an icon shows something else than what is counted (not "two hearts" or "red
+    heart" beside three hearts)."""
+    words = set(name.split())
+    return not words & _forms(noun) and not any(numbers.is_number_word(w) for w in words)
+
+
+def _with_number(index: IconIndex, chosen: list[int], score: np.ndarray, per_word: np.ndarray,
+                 words: list[str], number: numbers.Number | None, used: set[str]) -> SceneIcons:
+    """The scene's icons with its number: "three hearts" as three of the icon that best
+    shows hearts (not of the scene's subject), when one shows them well; a larger number,
+    a factor, or a count of something no icon shows, set as type beside at most two icons."""
     count, shown = 1, ""
-    if number is not None and number.value > 1:
-        if number.value in SMALL and number.value.is_integer() and chosen:
-            count = int(number.value)
-            chosen = chosen[:1]
-        else:
-            shown = number.text
-            chosen = chosen[:2]
+    if _counted(number):
+        assert number is not None
+        # The scene's score with the noun in place of each icon's best word: the noun's
+        # icon in the scene's sense (an octopus's hearts: anatomical, not a card suit).
+        noun = per_word[:, words.index(number.noun)]
+        answers = score - (1 - SENTENCE_WEIGHT) * (per_word.max(axis=1) - noun)
+        best = next(int(i) for i in np.argsort(-answers, kind="stable")
+                    if _one_thing(index.names[i], number.noun))  # fmt: skip
+        if float(answers[best]) >= COUNT_FIT:
+            # The scene's subject stays beside the count: "an octopus has three hearts".
+            subject = [i for i in chosen[:1] if _apart(index.names[i], number.noun)]
+            count, chosen = int(number.value), [best, *subject]
+            used.add(index.codes[best])
+    if count == 1 and number is not None and number.value > 1:
+        shown = number.text
+        chosen = chosen[:2]
     return SceneIcons(codes=[index.codes[i] for i in chosen],
                       names=[index.names[i] for i in chosen],
                       scores=[round(float(score[i]), 4) for i in chosen],
                       count=count, number=shown)  # fmt: skip
+
+
+def _meant(index: IconIndex, picked: list[SceneIcons], scene_vecs: np.ndarray,
+           model: str) -> None:
+    """Drop an icon whose own name the scene does not mean. An icon's vector holds its
+    aliases too, GitHub's shortcodes among them, some slang: "dissolve metal" reached the
+    sign of the horns (:metal:) with a name that has nothing to do with acid. A scene left
+    with no icon is drawn by the next source."""
+    names = sorted({n for p in picked for n in p.names})
+    if not names:
+        return
+    vectors = dict(zip(names, embeddings.embed(names, model), strict=True))
+    for k, shown in enumerate(picked):
+        keep = [j for j, n in enumerate(shown.names) if float(scene_vecs[k] @ vectors[n]) >= MEANT]
+        if len(keep) == len(shown.names):
+            continue
+        if shown.count > 1 and 0 not in keep:  # the counted thing went: no count either
+            shown.count = 1
+        shown.codes = [shown.codes[j] for j in keep]
+        shown.names = [shown.names[j] for j in keep]
+        shown.scores = [shown.scores[j] for j in keep]
 
 
 def _relevance(picked: list[SceneIcons], scene_vecs: np.ndarray, model: str) -> None:

@@ -46,7 +46,8 @@ def test_icons_never_reach_into_the_caption_band(tmp_path: Path, aspect, size, p
     look = LookConfig(aspect=aspect, caption_position=position)
     shows = [SceneIcons(codes=["1F419"]), SceneIcons(codes=["1F419"], count=5),
              SceneIcons(codes=["1F36F", "1F41D", "1F33C"]),
-             SceneIcons(codes=["1F36F", "23F3"], number="3,000")]
+             SceneIcons(codes=["1F36F", "23F3"], number="3,000"),
+             SceneIcons(codes=["2665", "1F419"], count=5), SceneIcons(codes=["2600"], number="5×")]
     for shown in shows:
         recipe = illustrated.plan(look, shown, PALETTE, size, 3.0, 1, tmp_path)
         assert recipe.icons and illustrated.caption_band_clear(recipe), (aspect, shown)
@@ -54,6 +55,18 @@ def test_icons_never_reach_into_the_caption_band(tmp_path: Path, aspect, size, p
         for icon in recipe.icons:
             assert region.left <= icon.x and icon.x + icon.size <= region.right
             assert region.top <= icon.y and icon.y + icon.size <= region.bottom
+
+
+def test_a_count_is_drawn_under_the_scenes_subject(tmp_path: Path) -> None:
+    # "An octopus has three hearts": the octopus on a row of its own, three hearts below it.
+    recipe = illustrated.plan(LookConfig(), SceneIcons(codes=["2665", "1F419"], count=3),
+                              PALETTE, (540, 960), 3.0, 1, tmp_path)  # fmt: skip
+    subject, *hearts = recipe.icons
+    assert subject.code == "1F419" and [h.code for h in hearts] == ["2665"] * 3
+    assert len({h.y for h in hearts}) == 1 and all(subject.y + subject.size < h.y for h in hearts)
+    alone = illustrated.plan(LookConfig(), SceneIcons(codes=["2665"], count=3), PALETTE,
+                             (540, 960), 3.0, 1, tmp_path)  # fmt: skip
+    assert [i.code for i in alone.icons] == ["2665"] * 3
 
 
 def test_a_failing_rasterizer_falls_through_to_procedural_with_the_reason(tmp_path, monkeypatch):

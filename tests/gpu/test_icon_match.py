@@ -60,8 +60,37 @@ def test_small_numbers_draw_that_many_and_large_ones_are_set_as_type(index):
         "An octopus has three hearts.",
         "Honey can stay good for 3,000 years.",
     ]))
-    assert three.count == 3 and len(three.codes) == 1 and three.number == ""
+    assert three.count == 3 and 1 <= len(three.codes) <= 2 and three.number == ""
     assert years.number == "3,000" and years.count == 1 and 1 <= len(years.codes) <= 2
+
+
+def test_a_count_draws_the_counted_thing_once_per_unit(index):
+    hearts, eggs = pick(index, IconMatchRequest([
+        "An octopus has three hearts, and that is not even the strangest part.",
+        "The hen laid three eggs this morning.",
+    ]))
+    # Three hearts, not three octopuses, and the octopus beside them; not three of "two
+    # hearts" (six).
+    assert hearts.count == 3 and "heart" in hearts.names[0] and hearts.names[1:] == ["octopus"]
+    assert "two" not in hearts.names[0] and hearts.names[0] != "revolving hearts"
+    assert eggs.count == 3 and eggs.names[0] == "egg"
+
+
+def test_a_factor_or_a_count_no_icon_shows_is_set_as_type(index):
+    hotter, extinctions = pick(index, IconMatchRequest([
+        "A single bolt of lightning is five times hotter than the surface of the sun.",
+        "Sharks survived all five great mass extinctions on our planet.",
+    ]))
+    assert (hotter.count, hotter.number) == (1, "5×")
+    assert (extinctions.count, extinctions.number) == (1, "5")
+    assert "shark" in extinctions.names
+
+
+def test_an_alias_alone_brings_no_icon_the_sentence_does_not_mean(index):
+    # "metal" is an alias of the sign of the horns (:metal:), not what acid dissolves.
+    (acid,) = pick(index, IconMatchRequest(
+        ["Your stomach is full of acid strong enough to dissolve metal."]))
+    assert "sign of the horns" not in acid.names
 
 
 def test_no_icon_twice_in_a_reel_unless_the_scene_is_about_it_again(index):
