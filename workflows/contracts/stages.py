@@ -137,7 +137,7 @@ class SceneIcons:
     codes: list[str] = field(default_factory=list)  # OpenMoji file names ("1F419")
     names: list[str] = field(default_factory=list)  # their CLDR names, for the sidecar
     scores: list[float] = field(default_factory=list)  # the match score of each
-    count: int = 1  # a small count said in the scene: the first icon drawn that many times (the rest once, above)
+    count: int = 1  # a small count: the first icon drawn that many times, the rest once above
     number: str = ""  # a larger number said in the scene, set large as kinetic type
     relevance: float = 0.0  # cosine of the scene's text with the names of the icons
 
