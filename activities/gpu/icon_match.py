@@ -222,7 +222,9 @@ def pick(index: IconIndex, req: IconMatchRequest, model: str = embeddings.BUNDLE
         score, per_word = scores(index, scene_vecs[k], words[k], mine)
         fit = index.vectors @ scene_vecs[k]
         chosen = _chosen(index, score, per_word, fit, used, req.max_icons)
-        picked.append(_with_number(index, chosen, score, per_word, words[k], number, used))
+        shown = _with_number(index, chosen, score, per_word, words[k], number)
+        used.update(shown.codes)
+        picked.append(shown)
     _meant(index, picked, scene_vecs, model)
     _relevance(picked, scene_vecs, model)
     return picked
@@ -255,7 +257,6 @@ def _chosen(index: IconIndex, score: np.ndarray, per_word: np.ndarray, fit: np.n
         words_taken.add(int(best_word[i]))
         if len(chosen) >= max(1, min(most, MAX_ICONS)):
             break
-    used.update(index.codes[i] for i in chosen)
     return chosen
 
 
@@ -274,24 +275,23 @@ def _apart(name: str, noun: str) -> bool:
 
 
 def _with_number(index: IconIndex, chosen: list[int], score: np.ndarray, per_word: np.ndarray,
-                 words: list[str], number: numbers.Number | None, used: set[str]) -> SceneIcons:
+                 words: list[str], number: numbers.Number | None) -> SceneIcons:
     """The scene's icons with its number: "three hearts" as three of the icon that best
     shows hearts (not of the scene's subject), when one shows them well; a larger number,
     a factor, or a count of something no icon shows, set as type beside at most two icons."""
     count, shown = 1, ""
     if _counted(number):
         assert number is not None
-        # The scene's score with the noun in place of each icon's best word: the noun's
-        # icon in the scene's sense (an octopus's hearts: anatomical, not a card suit).
+        # The scene's score with the noun in place of each icon's best word: the icon for
+        # the noun, read in the sentence's sense.
         noun = per_word[:, words.index(number.noun)]
         answers = score - (1 - SENTENCE_WEIGHT) * (per_word.max(axis=1) - noun)
-        best = next(int(i) for i in np.argsort(-answers, kind="stable")
-                    if _one_thing(index.names[i], number.noun))  # fmt: skip
-        if float(answers[best]) >= COUNT_FIT:
+        best = next((int(i) for i in np.argsort(-answers, kind="stable")
+                     if _one_thing(index.names[i], number.noun)), None)  # fmt: skip
+        if best is not None and float(answers[best]) >= COUNT_FIT:
             # The scene's subject stays beside the count: "an octopus has three hearts".
             subject = [i for i in chosen[:1] if _apart(index.names[i], number.noun)]
             count, chosen = int(number.value), [best, *subject]
-            used.add(index.codes[best])
     if count == 1 and number is not None and number.value > 1:
         shown = number.text
         chosen = chosen[:2]
@@ -315,8 +315,8 @@ def _meant(index: IconIndex, picked: list[SceneIcons], scene_vecs: np.ndarray,
         keep = [j for j, n in enumerate(shown.names) if float(scene_vecs[k] @ vectors[n]) >= MEANT]
         if len(keep) == len(shown.names):
             continue
-        if shown.count > 1 and 0 not in keep:  # the counted thing went: no count either
-            shown.count = 1
+        if shown.count > 1 and 0 not in keep:  # the counted thing went: its number as type
+            shown.count, shown.number = 1, str(shown.count)
         shown.codes = [shown.codes[j] for j in keep]
         shown.names = [shown.names[j] for j in keep]
         shown.scores = [shown.scores[j] for j in keep]
