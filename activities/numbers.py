@@ -15,15 +15,14 @@ from functools import lru_cache
 
 from text_to_num import alpha2digit
 
+from activities.script import _STOP
+
 FACTORS = {"times", "fold"}
 # Words text2num leaves spelled that still say a share of something.
 SHARES = {"half", "halves", "quarter", "quarters"}
-# Where a count's noun phrase ends: "five great mass extinctions on our planet".
-_ENDS = frozenset({
-    "a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for",
-    "with", "from", "as", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that",
-    "than", "then", "so", "who", "which", "while", "when", "where", "every", "each", "per",
-})
+# Where a count's noun phrase ends: "five great mass extinctions on our planet". The
+# scripts' stop words, and "per" ("forty strikes per second").
+_ENDS = _STOP | {"per"}
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?")
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)s?", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'-]*|\d+(?:[.,]\d+)*\w*|[^\sA-Za-z\d]")
@@ -56,10 +55,9 @@ def first_number(text: str, lang: str = "en") -> Number | None:
     digits = as_digits(text, lang)
     tokens = _TOKEN.findall(digits)
     for k, token in enumerate(tokens):
-        found = _NUMBER.fullmatch(token)
-        if found is None or _ORDINAL.fullmatch(token):
+        if not _NUMBER.fullmatch(token) or _ORDINAL.fullmatch(token):
             continue
-        after = [t.lower() for t in tokens[k + 1 : k + 1 + NOUN_WORDS + 1]]
+        after = [t.lower() for t in tokens[k + 1 : k + 1 + NOUN_WORDS]]
         percent = bool(after) and after[0] in ("%", "percent")
         if after and (_ORDINAL.fullmatch(after[0]) or after[0] in SHARES):
             continue  # "2 3rds of their neurons": a share, not two things
@@ -86,7 +84,7 @@ def _noun(after: list[str]) -> str:
     """The counted noun: the first plural among the next words before the phrase ends
     ("2 small hearts push" -> hearts), else the word right after the number."""
     words: list[str] = []
-    for word in after[:NOUN_WORDS]:
+    for word in after:
         if word in _ENDS or not word[0].isalpha():
             break
         words.append(word)

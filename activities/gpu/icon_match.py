@@ -207,8 +207,8 @@ def pick(index: IconIndex, req: IconMatchRequest, model: str = embeddings.BUNDLE
     said = [numbers.first_number(text) for text in req.scenes]
     words = [content_words(text, kws) for text, kws in zip(req.scenes, keywords, strict=True)]
     for ws, number in zip(words, said, strict=True):
-        if _counted(number) and number.noun not in ws:  # type: ignore[union-attr]
-            ws.append(number.noun)  # type: ignore[union-attr]
+        if number and (noun := _counted(number)) and noun not in ws:
+            ws.append(noun)
     sentences = [" ".join([t, *k]) for t, k in zip(req.scenes, keywords, strict=True)]
     flat = [w for ws in words for w in ws]
     vectors = embeddings.embed([*sentences, *flat], model)
@@ -230,10 +230,10 @@ def pick(index: IconIndex, req: IconMatchRequest, model: str = embeddings.BUNDLE
     return picked
 
 
-def _counted(number: numbers.Number | None) -> bool:
-    """A small whole count of a named thing: drawn as that many icons when one shows it."""
-    return (number is not None and number.value in SMALL and number.value.is_integer()
-            and bool(number.noun))  # fmt: skip
+def _counted(number: numbers.Number) -> str:
+    """The noun of a small whole count ("three hearts": hearts), drawn as that many icons
+    when one shows it; "" for any other number."""
+    return number.noun if number.value in SMALL and number.value.is_integer() else ""
 
 
 def _chosen(index: IconIndex, score: np.ndarray, per_word: np.ndarray, fit: np.ndarray,
@@ -260,18 +260,17 @@ def _chosen(index: IconIndex, score: np.ndarray, per_word: np.ndarray, fit: np.n
     return chosen
 
 
-def _one_thing(name: str, noun: str) -> bool:
-    """Whether an icon shows one of what is counted: three of "two hearts" are six hearts,
-    and three of "eyes" are six eyes."""
+def _several(name: str, noun: str) -> bool:
+    """Whether an icon already shows several: three of "two hearts" are six hearts, and
+    three of "eyes" six eyes."""
     words = name.split()
-    return noun not in words and not any(numbers.is_number_word(w) for w in words)
+    return noun in words or any(numbers.is_number_word(w) for w in words)
 
 
 def _apart(name: str, noun: str) -> bool:
     """Whether an icon shows something else than what is counted (not "two hearts" or "red
     heart" beside three hearts)."""
-    words = set(name.split())
-    return not words & _forms(noun) and not any(numbers.is_number_word(w) for w in words)
+    return not _several(name, noun) and not set(name.split()) & _forms(noun)
 
 
 def _with_number(index: IconIndex, chosen: list[int], score: np.ndarray, per_word: np.ndarray,
@@ -280,17 +279,16 @@ def _with_number(index: IconIndex, chosen: list[int], score: np.ndarray, per_wor
     shows hearts (not of the scene's subject), when one shows them well; a larger number,
     a factor, or a count of something no icon shows, set as type beside at most two icons."""
     count, shown = 1, ""
-    if _counted(number):
-        assert number is not None
+    if number and (noun := _counted(number)):
         # The scene's score with the noun in place of each icon's best word: the icon for
         # the noun, read in the sentence's sense.
-        noun = per_word[:, words.index(number.noun)]
-        answers = score - (1 - SENTENCE_WEIGHT) * (per_word.max(axis=1) - noun)
+        answer = per_word[:, words.index(noun)]
+        answers = score - (1 - SENTENCE_WEIGHT) * (per_word.max(axis=1) - answer)
         best = next((int(i) for i in np.argsort(-answers, kind="stable")
-                     if _one_thing(index.names[i], number.noun)), None)  # fmt: skip
+                     if not _several(index.names[i], noun)), None)  # fmt: skip
         if best is not None and float(answers[best]) >= COUNT_FIT:
             # The scene's subject stays beside the count: "an octopus has three hearts".
-            subject = [i for i in chosen[:1] if _apart(index.names[i], number.noun)]
+            subject = [i for i in chosen[:1] if _apart(index.names[i], noun)]
             count, chosen = int(number.value), [best, *subject]
     if count == 1 and number is not None and number.value > 1:
         shown = number.text
