@@ -83,6 +83,8 @@ class Doubles:
     quality_requests: list[QualityRequest] = field(default_factory=list)
     fail_voice: str = ""  # a BadInput message synthesize_voice fails with
     scenes: int = 1  # scenes in the script, sharing the 20 s voice evenly
+    # What match_icons answers, one entry a scene in turn; none: an octopus for every scene.
+    icon_matches: list[SceneIcons] = field(default_factory=list)
     # What the next compose_reel runs do before answering, one entry a run: "stall" (stops
     # heartbeating, as a dead worker does), "crash" (an unexpected exception), "tool" (a
     # retryable ToolFailed, as ffmpeg failing), "bad" (BadInput).
@@ -172,6 +174,9 @@ class Doubles:
         @activity.defn(name="match_icons")
         async def match_icons(req: IconMatchRequest) -> IconMatches:
             self._count("match_icons")
+            if self.icon_matches:
+                return IconMatches([self.icon_matches[k % len(self.icon_matches)]
+                                    for k in range(len(req.scenes))], "openmoji-test")
             return IconMatches([SceneIcons(["1F419"], ["octopus"], [0.7], relevance=0.6)
                                 for _ in req.scenes], "openmoji-test")
 
