@@ -6,6 +6,8 @@ import json
 import wave
 from pathlib import Path
 
+import numpy as np
+
 from activities.artifacts import ArtifactStore, to_path
 from activities.backends.piper_voice import load_voice, model_path
 from activities.voice import VoiceActivities
@@ -34,3 +36,19 @@ def test_the_voice_runs_one_thread_that_sleeps_when_idle() -> None:
     options = load_voice(model_path("joe-us")).session.get_session_options()
     assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_the_voice_speaks_as_its_own_model_does() -> None:
+    """The session's convolutions run as 2-D ones; the speech is Piper's own, sample by sample."""
+    from piper import PiperVoice, SynthesisConfig
+
+    path = model_path("joe-us")
+    own = PiperVoice.load(path, include_alignments=True)
+    ours = load_voice(path)
+    assert ours.session is not own.session
+    still = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)  # no sampled noise: comparable
+    text = "Octopuses have three hearts and blue blood."
+    spoken = [np.concatenate([c.audio_float_array for c in v.synthesize(text, syn_config=still)])
+              for v in (own, ours)]  # fmt: skip
+    assert spoken[0].shape == spoken[1].shape and len(spoken[0]) > 22050
+    np.testing.assert_allclose(spoken[1], spoken[0], atol=1e-3)
