@@ -51,7 +51,7 @@ bench-compose: $(STAMP)
 # Five demo channels on a dev server, workers in their own processes: reels per hour and CPU
 # seconds per reel by stage against the x264 floor's rate; prints and writes var/bench/.
 bench-throughput: $(STAMP)
-	$(BIN)/python -m benchmarks.throughput --minutes $(or $(MINUTES),3)
+	$(BIN)/python -m benchmarks.throughput --minutes $(or $(MINUTES),3) $(if $(SOURCES),--sources $(SOURCES))
 
 # tokens/s of the script activity vs raw mlx_lm, embeddings/s, BLAS with and without OpenBLAS.
 bench-mlx: $(STAMP)

@@ -22,7 +22,8 @@ wait4), the floor's rate side by side and the ratio of the two measured rates (t
 floor's CPU alone, which counts the cores' slowdown when both are busy against the
 pipeline only), and the load average beside each.
 
-    python -m benchmarks.throughput [--minutes 3] [--channels 5] [--out var/bench/throughput.json]
+    python -m benchmarks.throughput [--minutes 3] [--channels 5] [--sources procedural]
+        [--out var/bench/throughput.json]
 """
 
 from __future__ import annotations
@@ -69,8 +70,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_setup(work: Path, channels: int) -> Path:
-    """temporal.yaml with its own ports and folders, and `channels` copies of the demo."""
+def write_setup(work: Path, channels: int, sources: list[str] | None = None) -> Path:
+    """temporal.yaml with its own ports and folders, and `channels` copies of the demo (its
+    visual sources replaced by `sources` when given)."""
     config = yaml.safe_load((ROOT / "temporal.yaml").read_text())
     config["server"].update(address=f"127.0.0.1:{_free_port()}", ui_port=_free_port(),
                             db_file=str(work / "var" / "temporal.db"))  # fmt: skip
@@ -85,10 +87,16 @@ def write_setup(work: Path, channels: int) -> Path:
         channel = dict(demo, name=f"bench{k}")
         channel["trends"] = dict(demo["trends"], feed=str(ROOT / "channels" / "feeds" /
                                                           "science.yaml"))  # fmt: skip
+        if sources:
+            channel["visuals"] = dict(demo["visuals"], sources=sources)
         (work / "channels" / f"bench{k}.yaml").write_text(yaml.safe_dump(channel))
     path = work / "temporal.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
+
+
+def _demo_sources() -> list[str]:
+    return list(yaml.safe_load((ROOT / "channels" / "demo.yaml").read_text())["visuals"]["sources"])
 
 
 def _ticks(pid: int, last: int) -> int:
@@ -167,9 +175,9 @@ def _sidecars(out: Path) -> list[dict[str, Any]]:
 class Stack:
     """The dev server and one worker process per queue, started and stopped in order."""
 
-    def __init__(self, work: Path, channels: int) -> None:
+    def __init__(self, work: Path, channels: int, sources: list[str] | None = None) -> None:
         self.work = work
-        self.config = write_setup(work, channels)
+        self.config = write_setup(work, channels, sources)
         self.settings = load_settings(self.config)
         self.server = DevServer(self.settings)
         self.workers: list[subprocess.Popen[bytes]] = []
@@ -358,12 +366,16 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--channels", type=int, default=5)
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--sources", default="",
+                        help="the demo channels' visual sources, comma-separated "
+                             "(default: the demo's own; procedural: the reel without icons)")
     parser.add_argument("--out", type=Path, default=Path("var/bench/throughput.json"))
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-throughput-"))
     names = [f"bench{k}" for k in range(args.channels)]
+    sources = [s.strip() for s in args.sources.split(",") if s.strip()]
     try:
-        with Stack(work, args.channels) as stack:
+        with Stack(work, args.channels, sources) as stack:
             window = asyncio.run(measure(stack, names, args.minutes))
             every = _sidecars(work / "out")
             chosen = [s["reel_id"] for s in floor_reels(in_window(every, window))]
@@ -372,7 +384,8 @@ def main() -> None:
                                  f"give it more --minutes (workers' log: {stack.log_path})")
             requests = asyncio.run(compose_requests(stack.settings, chosen))
         store = ArtifactStore(stack.settings.artifacts_dir)
-        result = {"channels": args.channels, **report(work, every, window, requests, store)}
+        result = {"channels": args.channels, "visual_sources": sources or _demo_sources(),
+                  **report(work, every, window, requests, store)}
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
