@@ -7,9 +7,10 @@ CPU; as 2-D convolutions the same speech costs about a fifth less (1.59-1.68 aga
 1.29-1.30 CPU s for a demo reel, one thread), and the samples agree to 5e-5.
 
 Each rewritten node reads its input through an Unsqueeze (axis 2: N, C, 1, L), holds its
-weight as (O, I, 1, K), takes its attributes with a leading 1 (a leading 0 for pads and output padding), and
-writes through a Squeeze, so every tensor the rest of the graph sees keeps its shape. An
-auto_pad needs nothing: a kernel of height 1 at stride 1 pads nothing in height.
+weight as (O, I, 1, K), takes its attributes with a leading 1 (a leading 0 for pads and
+output padding), and writes through a Squeeze, so every tensor the rest of the graph sees
+keeps its shape. An auto_pad needs nothing: a kernel of height 1 at stride 1 pads nothing
+in height.
 """
 
 from __future__ import annotations
