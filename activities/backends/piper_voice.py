@@ -53,11 +53,11 @@ def load_voice(path: Path):  # type: ignore[no-untyped-def]
     from piper import PiperVoice
 
     voice = PiperVoice.load(path, include_alignments=True)
-    voice.session = _one_thread(voice.session)
+    voice.session = _lean_session(voice.session)
     return voice
 
 
-def _one_thread(session):  # type: ignore[no-untyped-def]
+def _lean_session(session):  # type: ignore[no-untyped-def]
     """The same model in a session of one thread that sleeps when idle, its 1-D convolutions
     run as 2-D ones (activities/backends/onnx_conv2d.py: a fifth less CPU, the same speech).
     onnxruntime's default (a thread per core, spinning between runs) fights the composes for
