@@ -9,6 +9,8 @@ written as an intent before the upload and completed with the platform's id afte
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,13 +56,35 @@ def decision_rows(reel_id: str, decisions: list[VisualDecision]) -> list[VisualD
     return rows
 
 
+BUSY_TIMEOUT_S = 10.0
+
+
 def _sqlite_wal(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     # The timeout first: switching to WAL takes a lock that another opener may hold.
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _switch_to_wal(cursor: sqlite3.Cursor) -> None:
+    """journal_mode=WAL, waiting out other openers. The switch reads the file under a shared
+    lock and then needs it exclusive; while another connection holds the reserved lock (a
+    worker opening the same new ledger, writing its schema) SQLite answers "database is
+    locked" at once instead of calling the busy handler, since waiting with the shared lock
+    held could deadlock. Retrying from scratch lets the other finish."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    pause = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def driver_url(url: str) -> str:

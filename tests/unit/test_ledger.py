@@ -4,6 +4,8 @@ costs, numbering, topics; WAL on SQLite."""
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -292,6 +294,27 @@ def test_workers_opening_a_new_ledger_at_once(new_ledger_url: Callable[[], str])
         for p in procs:
             p.join(60)
         assert [p.exitcode for p in procs] == [0, 0, 0, 0], f"round {round_}"
+
+
+def test_a_ledger_opened_while_another_opener_writes_waits_for_the_wal_switch(tmp_path: Path):
+    """SQLite refuses the switch to WAL at once, busy timeout or not, while another
+    connection holds the reserved lock: the opener retries until the writer commits."""
+    from activities.ledger import make_engine
+
+    path = tmp_path / "ledger.db"
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE t (x)")
+    writer.execute("BEGIN IMMEDIATE")  # the reserved lock of a worker writing the schema
+    writer.execute("INSERT INTO t VALUES (1)")
+    release = threading.Timer(0.3, writer.execute, ["COMMIT"])
+    release.start()
+    try:
+        with make_engine(f"sqlite:///{path}", upgrade=False).connect() as conn:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+    finally:
+        release.join()
+        writer.close()
+    assert mode == "wal"
 
 
 def test_a_bare_postgresql_url_gets_the_psycopg_driver():
