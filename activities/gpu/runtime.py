@@ -65,7 +65,9 @@ def blas_in_use() -> str:
             mapped = {line.split()[-1] for line in maps if "blas" in line.lower()}
     except OSError:  # macOS: MLX uses Accelerate
         return "Accelerate (macOS)" if os.uname().sysname == "Darwin" else "unknown"
-    openblas = sorted(p for p in mapped if "openblas" in p)
+    # numpy's wheel maps its own OpenBLAS too, its symbols prefixed (scipy_openblas64_): it
+    # serves numpy alone, never MLX, so it says nothing of MLX's BLAS.
+    openblas = sorted(p for p in mapped if "openblas" in p and "scipy_openblas" not in p)
     if openblas:
         return f"OpenBLAS ({openblas[0]})"
     return "the BLAS bundled with mlx (slow on CPU; install libopenblas0-pthread)"

@@ -29,8 +29,9 @@ def test_preload_env_adds_openblas_once(monkeypatch: pytest.MonkeyPatch, tmp_pat
 @pytest.mark.skipif(not blas.OPENBLAS.is_file(), reason=f"{blas.OPENBLAS} not installed "
                     "(apt-get install libopenblas0-pthread; .ci/run does when it can)")
 def test_a_relaunched_worker_reports_openblas():
+    # numpy maps its own OpenBLAS (symbols prefixed, never MLX's): the report must see past it.
     code = ("from workers.blas import reexec_with_openblas; reexec_with_openblas(); "
-            "import mlx.core as mx; mx.eval(mx.ones((64, 64)) @ mx.ones((64, 64))); "
+            "import numpy; import mlx.core as mx; mx.eval(mx.ones((64, 64)) @ mx.ones((64, 64))); "
             "from activities.gpu.runtime import blas_in_use; print(blas_in_use())")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LD_PRELOAD", "MONOLATHE_BLAS"))}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
