@@ -23,9 +23,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from activities.artifacts import ArtifactStore
-from activities.compose import ComposeActivities, encode_frames_args
+from activities.compose import ComposeActivities
 from activities.config import load_channel, load_settings
-from activities.ffmpeg_run import run_ffmpeg
 from activities.gpu.icon_match import IconMatchActivities
 from activities.illustrated import ILLUSTRATED
 from activities.quality import QualityActivities
@@ -33,6 +32,7 @@ from activities.script import template_script
 from activities.topics import read_feed_file
 from activities.visuals import VisualsActivities
 from activities.voice import VoiceActivities
+from benchmarks.throughput import encode_alone
 from workers.blas import reexec_with_openblas
 from workflows.contracts import (
     ComposeRequest,
@@ -54,17 +54,6 @@ class ReelCpu:
     cpu_s: dict[str, float]  # stage -> CPU seconds (the stage's own process time + children)
     passed: bool
     floor_cpu_s: float | None = None  # x264 alone on the frames compose handed it
-
-
-def floor_cpu(store: ArtifactStore, req: ComposeRequest, work: Path) -> float:
-    raw = work / "floor.nut"
-    ComposeActivities(store, 0.0).write_frames(req, raw)
-    try:
-        run = run_ffmpeg([*encode_frames_args(req, raw), str(work / "floor.mp4")],
-                         what="encoder floor")  # fmt: skip
-    finally:
-        raw.unlink(missing_ok=True)
-    return run.cpu_seconds
 
 
 def one_reel(store: ArtifactStore, n: int, topic_index: int, floor: bool = False) -> ReelCpu:
@@ -91,7 +80,11 @@ def one_reel(store: ArtifactStore, n: int, topic_index: int, floor: bool = False
     compose = ComposeRequest(reel_id, channel.look, voice, visuals)
     composed = ComposeActivities(store, 0.0).compose_reel(compose)
     costs.append(composed.cost)
-    floor_s = round(floor_cpu(store, compose, store.root), 2) if floor else None
+    floor_s = None
+    if floor:
+        raw, _, x264 = encode_alone(compose, store, store.root)
+        raw.unlink()
+        floor_s = round(x264, 2)
     report = QualityActivities(store, 0.0).check_quality(
         QualityRequest(reel_id, composed.video_uri, channel.look, voice.duration_s,
                        composed.captions_uri, composed.analysis_uri))

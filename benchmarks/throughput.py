@@ -52,7 +52,7 @@ from temporalio.client import Client
 
 from activities.artifacts import ArtifactStore
 from activities.compose import ComposeActivities, encode_frames_args
-from activities.config import Settings, load_settings
+from activities.config import Settings, load_channel, load_settings
 from activities.ffmpeg_run import run_ffmpeg
 from benchmarks.compose import _tree
 from workers.devserver import DevServer
@@ -94,10 +94,6 @@ def write_setup(work: Path, channels: int, sources: list[str] | None = None) -> 
     path = work / "temporal.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
-
-
-def _demo_sources() -> list[str]:
-    return list(yaml.safe_load((ROOT / "channels" / "demo.yaml").read_text())["visuals"]["sources"])
 
 
 def _ticks(pid: int, last: int) -> int:
@@ -144,10 +140,7 @@ def floor_of(req: ComposeRequest, store: ArtifactStore, work: Path) -> Floor:
     again from the reel's own request to a raw file beforehand: once alone for its CPU, then
     once per core side by side for the rate the machine itself reaches, with x264's threads
     and with one each."""
-    raw = work / "floor.nut"
-    ComposeActivities(store, 0.0).write_frames(req, raw)
-    args = encode_frames_args(req, raw)
-    alone = run_ffmpeg([*args, str(work / "floor.mp4")], what="encoder floor")
+    raw, args, alone = encode_alone(req, store, work)
     copies = len(os.sched_getaffinity(0))
 
     def side_by_side(threads: list[str]) -> float:
@@ -159,7 +152,18 @@ def floor_of(req: ComposeRequest, store: ArtifactStore, work: Path) -> Floor:
 
     wall, one_thread = side_by_side([]), side_by_side(["-threads", "1"])
     raw.unlink()
-    return Floor(alone.cpu_seconds, wall, copies, one_thread)
+    return Floor(alone, wall, copies, one_thread)
+
+
+def encode_alone(req: ComposeRequest, store: ArtifactStore, work: Path
+                 ) -> tuple[Path, list[str], float]:
+    """The frames one reel's compose handed x264, rendered again from its request to a raw
+    file in `work`, and x264 alone (default threads) on them: the raw file (left for more
+    encodes), the encode's arguments and its CPU seconds."""
+    raw = work / "floor.nut"
+    ComposeActivities(store, 0.0).write_frames(req, raw)
+    args = encode_frames_args(req, raw)
+    return raw, args, run_ffmpeg([*args, str(work / "floor.mp4")], what="encoder floor").cpu_seconds
 
 
 def _sidecars(out: Path) -> list[dict[str, Any]]:
@@ -280,12 +284,17 @@ def in_window(sidecars: list[dict[str, Any]], window: dict[str, Any]) -> list[di
                   key=lambda s: s["_mtime"])  # fmt: skip
 
 
+def _composes(sidecar: dict[str, Any]) -> list[float]:
+    """CPU seconds of each compose of a reel, in order."""
+    return [c["cpu_seconds"] for c in sidecar["costs"] if c["stage"] == "compose"]
+
+
 def _render_cpu(sidecar: dict[str, Any]) -> float:
     """The CPU of the render the published reel is, its last compose: the one the floor
     encodes again (compose_requests). A reel remade after a failed quality check composed
     twice, and its first render is the pipeline's work, not the floor's: scaling by both
     once took a sampled reel at 47 CPU s against its 23 s floor and the run's floor 17% down."""
-    composes = [c["cpu_seconds"] for c in sidecar["costs"] if c["stage"] == "compose"]
+    composes = _composes(sidecar)
     return composes[-1] if composes else 0.0
 
 
@@ -355,8 +364,7 @@ def report(work: Path, every: list[dict[str, Any]], window: dict[str, Any],
         "floor_one_thread_reels_per_hour_side_by_side_wall": round(one_thread_rate, 1),
         "ratio_to_floor_one_thread_wall": round(wall_rate / one_thread_rate, 3),
         "floor_scale": round(scale, 3),
-        "reels_composed_again": sum(
-            1 for s in sidecars if sum(c["stage"] == "compose" for c in s["costs"]) > 1),
+        "reels_composed_again": sum(len(_composes(s)) > 1 for s in sidecars),
         "floor_reels": [
             {"reel_id": s["reel_id"], "render_cpu_s": round(_render_cpu(s), 2),
              "x264_alone_cpu_s": round(f.cpu_s, 2),
@@ -392,7 +400,9 @@ def main() -> None:
                                  f"give it more --minutes (workers' log: {stack.log_path})")
             requests = asyncio.run(compose_requests(stack.settings, chosen))
         store = ArtifactStore(stack.settings.artifacts_dir)
-        result = {"channels": args.channels, "visual_sources": sources or _demo_sources(),
+        # What the channels ran, as the workers read it: the demo's own unless --sources.
+        ran = list(load_channel(stack.settings, names[0]).visuals.sources)
+        result = {"channels": args.channels, "visual_sources": ran,
                   **report(work, every, window, requests, store)}
     finally:
         if args.work is None:
