@@ -215,6 +215,7 @@ def pick(index: IconIndex, req: IconMatchRequest, model: str = embeddings.BUNDLE
     scene_vecs, word_vecs = vectors[: len(sentences)], vectors[len(sentences) :]
     used: set[str] = set()
     picked: list[SceneIcons] = []
+    names = _NameVectors(model)
     at = 0
     for k, number in enumerate(said):
         mine = word_vecs[at : at + len(words[k])]
@@ -223,9 +224,10 @@ def pick(index: IconIndex, req: IconMatchRequest, model: str = embeddings.BUNDLE
         fit = index.vectors @ scene_vecs[k]
         chosen = _chosen(index, score, per_word, fit, used, req.max_icons)
         shown = _with_number(index, chosen, score, per_word, words[k], number)
+        # Before `used`: an icon the scene does not end up showing stays free for the next.
+        _meant(shown, scene_vecs[k], names)
         used.update(shown.codes)
         picked.append(shown)
-    _meant(index, picked, scene_vecs, model)
     _relevance(picked, scene_vecs, model)
     return picked
 
@@ -299,25 +301,35 @@ def _with_number(index: IconIndex, chosen: list[int], score: np.ndarray, per_wor
                       count=count, number=shown)  # fmt: skip
 
 
-def _meant(index: IconIndex, picked: list[SceneIcons], scene_vecs: np.ndarray,
-           model: str) -> None:
+class _NameVectors:
+    """Icons' own names (no aliases) embedded as scenes ask for them, each once a reel."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.known: dict[str, np.ndarray] = {}
+
+    def __call__(self, names: list[str]) -> list[np.ndarray]:
+        missing = [n for n in dict.fromkeys(names) if n not in self.known]
+        if missing:
+            self.known.update(zip(missing, embeddings.embed(missing, self.model), strict=True))
+        return [self.known[n] for n in names]
+
+
+def _meant(shown: SceneIcons, scene_vec: np.ndarray, names: _NameVectors) -> None:
     """Drop an icon whose own name the scene does not mean. An icon's vector holds its
     aliases too, GitHub's shortcodes among them, some slang: "dissolve metal" reached the
     sign of the horns (:metal:) with a name that has nothing to do with acid. A scene left
     with no icon is drawn by the next source."""
-    names = sorted({n for p in picked for n in p.names})
-    if not names:
+    if not shown.names:
         return
-    vectors = dict(zip(names, embeddings.embed(names, model), strict=True))
-    for k, shown in enumerate(picked):
-        keep = [j for j, n in enumerate(shown.names) if float(scene_vecs[k] @ vectors[n]) >= MEANT]
-        if len(keep) == len(shown.names):
-            continue
-        if shown.count > 1 and 0 not in keep:  # the counted thing went: its number as type
-            shown.count, shown.number = 1, str(shown.count)
-        shown.codes = [shown.codes[j] for j in keep]
-        shown.names = [shown.names[j] for j in keep]
-        shown.scores = [shown.scores[j] for j in keep]
+    keep = [j for j, vector in enumerate(names(shown.names)) if float(scene_vec @ vector) >= MEANT]
+    if len(keep) == len(shown.names):
+        return
+    if shown.count > 1 and 0 not in keep:  # the counted thing went: its number as type
+        shown.count, shown.number = 1, str(shown.count)
+    shown.codes = [shown.codes[j] for j in keep]
+    shown.names = [shown.names[j] for j in keep]
+    shown.scores = [shown.scores[j] for j in keep]
 
 
 def _relevance(picked: list[SceneIcons], scene_vecs: np.ndarray, model: str) -> None:

@@ -102,6 +102,18 @@ def test_no_icon_twice_in_a_reel_unless_the_scene_is_about_it_again(index):
     assert "1F36F" in third  # the third is about the honey pot itself
 
 
+def test_an_icon_a_scene_does_not_show_stays_free_for_the_next(index):
+    # The acid scene reaches the sign of the horns through its alias :metal: and drops it;
+    # a later scene about metal music may still show it.
+    acid = "Your stomach is full of acid strong enough to dissolve metal."
+    concert = "Metal concerts are loud."
+    first, second = pick(index, IconMatchRequest([acid, concert]))
+    (alone,) = pick(index, IconMatchRequest([concert]))
+    assert "sign of the horns" not in first.names
+    assert "sign of the horns" in alone.names
+    assert second.names == alone.names
+
+
 def test_every_scene_gets_one_to_three_icons_and_a_relevance(index):
     shown = pick(index, IconMatchRequest([row["text"] for row in SENTENCES[:8]]))
     for scene in shown:
