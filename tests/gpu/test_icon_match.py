@@ -147,6 +147,23 @@ def test_the_index_is_read_back_and_embedded_again_when_it_lists_other_icons(
     assert np.array_equal(fresh.keyword_vectors, index.keyword_vectors)
 
 
+def test_a_new_index_removes_this_models_stale_ones_and_keeps_another_models(tmp_path):
+    folder = tmp_path / icons.CACHE_FOLDER
+    folder.mkdir()
+    stale = [folder / "index-minilm-0123456789abcdef.npz",  # an older OpenMoji's
+             folder / "index-0123456789abcdef.npz"]  # unnamed, as older releases wrote
+    kept = [folder / "index-e5-small-0123456789abcdef.npz",  # another model's
+            folder / "index-minilm-0123456789abcdef.tmp.npz",  # another writer's, unfinished
+            folder / "0123456789abcdef.png"]  # a rendered icon
+    for path in stale + kept:
+        path.write_bytes(b"x")
+    load_index(tmp_path)
+    current = icon_match.index_path(tmp_path, "minilm")
+    assert current.is_file() and current.name.startswith("index-minilm-")
+    assert not any(p.exists() for p in stale)
+    assert all(p.exists() for p in kept)
+
+
 def test_activity_reports_the_library_version(cache_dir, index):
     found = IconMatchActivities(cache_dir, 0.0).match_icons(
         IconMatchRequest(["A rocket flies to the moon."]))
