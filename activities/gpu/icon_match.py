@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +47,7 @@ SECOND_WITHIN = 0.12  # a second or third icon scores within this of the first
 EXTRA_FIT = 0.2  # a second or third icon's name has at least this cosine with the sentence
 MEANT = 0.1  # every icon's own name (no aliases) has at least this cosine with the sentence
 COUNT_FIT = 0.6  # a counted noun's icon answers that noun this well, else the count is type
+STALE_WRITE_S = 600  # a temporary index file older than this is a dead writer's
 REPEAT_SCORE = 0.62  # an icon shown earlier in the reel comes back only this close
 SMALL = range(2, 6)  # numbers drawn as that many icons; others are set as type
 # Tuned on tests/gpu/icon_sentences.yaml: the sentence's weight against its best word's, the
@@ -140,13 +143,21 @@ def index_path(cache_dir: Path, model: str) -> Path:
 
 def _prune_stale(path: Path, model: str) -> None:
     """Remove this model's indexes of other library versions (about 10 MB each, one per
-    OpenMoji, emoji or CLDR upgrade) and the unnamed ones older releases wrote. Another
-    model's index stays; a host still on the old version that shares the folder embeds its
-    own again from the shipped vectors."""
-    mine = re.compile(rf"index-{re.escape(_model_slug(model))}-[0-9a-f]{{16}}\.npz")
-    unnamed = re.compile(r"index-[0-9a-f]{16}\.npz")
+    OpenMoji, emoji or CLDR upgrade), the unnamed ones older releases wrote, and temporary
+    files a killed writer left (a write takes about a second). Another model's index stays;
+    a host still on the old version that shares the folder assembles its own again from the
+    shipped vectors."""
+    slug = re.escape(_model_slug(model))
+    other_version = re.compile(rf"index-{slug}-[0-9a-f]{{16}}\.npz|index-[0-9a-f]{{16}}\.npz")
+    unfinished = re.compile(rf"index-{slug}-[0-9a-f]{{16}}\.\d+\.tmp\.npz")
     for old in path.parent.glob("index-*.npz"):
-        if old != path and (mine.fullmatch(old.name) or unnamed.fullmatch(old.name)):
+        try:
+            stale = old != path and (other_version.fullmatch(old.name) is not None or (
+                unfinished.fullmatch(old.name) is not None
+                and time.time() - old.stat().st_mtime > STALE_WRITE_S))
+        except FileNotFoundError:  # another writer renamed or removed it meanwhile
+            continue
+        if stale:
             old.unlink(missing_ok=True)
             log.info("removed the stale icon index %s", old)
 
@@ -205,7 +216,8 @@ def load_index(cache_dir: Path, model: str = embeddings.BUNDLED) -> IconIndex:
     vectors = embed_catalogue([*texts, *keywords], model)
     icon_vectors, keyword_vectors = vectors[: len(texts)], vectors[len(texts) :]
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
+    # Per process: two gpu workers assembling a new version at once must not share a file.
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
     np.savez(tmp, codes=np.array(codes), vectors=icon_vectors, keywords=np.array(keywords),
              keyword_vectors=keyword_vectors)
     tmp.replace(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -150,13 +152,17 @@ def test_the_index_is_read_back_and_embedded_again_when_it_lists_other_icons(
 def test_a_new_index_removes_this_models_stale_ones_and_keeps_another_models(tmp_path):
     folder = tmp_path / icons.CACHE_FOLDER
     folder.mkdir()
+    dead_writer = folder / "index-minilm-0123456789abcdef.4242.tmp.npz"
     stale = [folder / "index-minilm-0123456789abcdef.npz",  # an older OpenMoji's
-             folder / "index-0123456789abcdef.npz"]  # unnamed, as older releases wrote
+             folder / "index-0123456789abcdef.npz",  # unnamed, as older releases wrote
+             dead_writer]
     kept = [folder / "index-e5-small-0123456789abcdef.npz",  # another model's
-            folder / "index-minilm-0123456789abcdef.tmp.npz",  # another writer's, unfinished
+            folder / "index-minilm-0123456789abcdef.4343.tmp.npz",  # a live writer's
             folder / "0123456789abcdef.png"]  # a rendered icon
     for path in stale + kept:
         path.write_bytes(b"x")
+    an_hour_ago = time.time() - 3600
+    os.utime(dead_writer, (an_hour_ago, an_hour_ago))
     load_index(tmp_path)
     current = icon_match.index_path(tmp_path, "minilm")
     assert current.is_file() and current.name.startswith("index-minilm-")
