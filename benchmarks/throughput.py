@@ -21,7 +21,9 @@ seconds per reel (all processes, and by stage from the reels' own cost lines, ex
 wait4), the floor's rate side by side and the ratio of the two measured rates (the target,
 >= 0.85), the same comparison in CPU seconds (cores x 3600 / CPU per reel against the
 floor's CPU alone, which counts the cores' slowdown when both are busy against the
-pipeline only), and the load average beside each.
+pipeline only), the load average beside each, and what the sampled renders held beyond x264
+alone on their frames (about 0.8 s; much less or more says the floor ran slower or faster
+than the window).
 
     python -m benchmarks.throughput [--minutes 3] [--channels 5] [--sources procedural]
         [--out var/bench/throughput.json]
@@ -329,6 +331,7 @@ def report(work: Path, every: list[dict[str, Any]], window: dict[str, Any],
     scale = (sum(map(_render_cpu, sidecars)) / len(sidecars)) / (
         sum(map(_render_cpu, sampled)) / len(sampled))
     floor_per_reel = sum(f.cpu_s for f in floors) / len(floors) * scale
+    beyond = (sum(map(_render_cpu, sampled)) - sum(f.cpu_s for f in floors)) / len(sampled)
     cores = len(os.sched_getaffinity(0))
     cpu_per_reel = (end["cpu"] - start["cpu"]) / reels if reels else float("inf")
     rate, floor_rate = cores * 3600 / cpu_per_reel, cores * 3600 / floor_per_reel
@@ -364,6 +367,9 @@ def report(work: Path, every: list[dict[str, Any]], window: dict[str, Any],
         "floor_one_thread_reels_per_hour_side_by_side_wall": round(one_thread_rate, 1),
         "ratio_to_floor_one_thread_wall": round(wall_rate / one_thread_rate, 3),
         "floor_scale": round(scale, 3),
+        # What the sampled renders held beyond x264 alone on their frames: about 0.8 s when
+        # the floor ran at the window's speed (docs/throughput.md), less when it ran slow.
+        "sampled_render_beyond_floor_cpu_s": round(beyond, 2),
         "reels_composed_again": sum(len(_composes(s)) > 1 for s in sidecars),
         "floor_reels": [
             {"reel_id": s["reel_id"], "render_cpu_s": round(_render_cpu(s), 2),
