@@ -328,10 +328,10 @@ def report(work: Path, every: list[dict[str, Any]], window: dict[str, Any],
     floors, sampled = [], floor_reels(sidecars)
     for sidecar in sampled:
         floors.append(floor_of(requests[sidecar["reel_id"]], store, work))
-    scale = (sum(map(_render_cpu, sidecars)) / len(sidecars)) / (
-        sum(map(_render_cpu, sampled)) / len(sampled))
-    floor_per_reel = sum(f.cpu_s for f in floors) / len(floors) * scale
-    beyond = (sum(map(_render_cpu, sampled)) - sum(f.cpu_s for f in floors)) / len(sampled)
+    sampled_render = sum(map(_render_cpu, sampled)) / len(sampled)
+    alone = sum(f.cpu_s for f in floors) / len(floors)
+    scale = (sum(map(_render_cpu, sidecars)) / len(sidecars)) / sampled_render
+    floor_per_reel = alone * scale
     cores = len(os.sched_getaffinity(0))
     cpu_per_reel = (end["cpu"] - start["cpu"]) / reels if reels else float("inf")
     rate, floor_rate = cores * 3600 / cpu_per_reel, cores * 3600 / floor_per_reel
@@ -369,7 +369,7 @@ def report(work: Path, every: list[dict[str, Any]], window: dict[str, Any],
         "floor_scale": round(scale, 3),
         # What the sampled renders held beyond x264 alone on their frames: about 0.8 s when
         # the floor ran at the window's speed (docs/throughput.md), less when it ran slow.
-        "sampled_render_beyond_floor_cpu_s": round(beyond, 2),
+        "sampled_render_beyond_floor_cpu_s": round(sampled_render - alone, 2),
         "reels_composed_again": sum(len(_composes(s)) > 1 for s in sidecars),
         "floor_reels": [
             {"reel_id": s["reel_id"], "render_cpu_s": round(_render_cpu(s), 2),

