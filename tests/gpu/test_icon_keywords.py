@@ -33,7 +33,7 @@ def test_a_word_reaches_the_icon_whose_keywords_say_it(index):
     top = [code for code, _ in ranked(index, "Money in the bank earns interest.", [])]
     assert "1F4B0" in top
     cut = IconIndex(index.codes, index.names, index.vectors, index.keywords,
-                    np.zeros_like(index.keyword_vectors))
+                    np.zeros_like(index.keyword_vectors), index.name_vectors)
     assert "1F4B0" not in [code for code, _ in ranked(cut, "Money in the bank earns interest.",
                                                       [])]
 
@@ -50,7 +50,8 @@ def test_an_icon_scores_its_best_keyword_and_one_without_keywords_scores_none(
     catalogue["1F4B0"] = dataclasses.replace(catalogue["1F4B0"], keywords=())
     monkeypatch.setattr(icons, "by_code", lambda: catalogue)
     two = IconIndex(["1F4B0", "26A1"], ["money bag", "high voltage"], index.vectors[:2],
-                    index.keywords, index.keyword_vectors)
+                    index.keywords, index.keyword_vectors,
+                    np.stack([index.known["money bag"], index.known["high voltage"]]))
     assert two.by_keyword(query)[:, 0].tolist() == pytest.approx([-1.0, 1.0], abs=1e-3)
 
 

@@ -116,6 +116,21 @@ def test_an_icon_a_scene_does_not_show_stays_free_for_the_next(index):
     assert second.names == alone.names
 
 
+def test_words_and_names_the_index_holds_are_read_from_it_not_embedded(index, monkeypatch):
+    asked: list[str] = []
+    real = icon_match.embeddings.embed
+    monkeypatch.setattr(icon_match.embeddings, "embed",
+                        lambda texts, model: asked.extend(texts) or real(texts, model))
+    scene = "An octopus pumps blue blood."
+    (shown,) = pick(index, IconMatchRequest([scene]))
+    assert "octopus" in shown.names
+    # "octopus" is an icon's name, "blood" a CLDR keyword; "pumps" is neither.
+    assert "pumps" in asked and "octopus" not in asked and "blood" not in asked
+    assert asked.count(scene) == 1
+    # Each text's vector is the model's, whichever way it came.
+    assert index.known["blood"] @ real(["blood"], icon_match.embeddings.BUNDLED)[0] > 0.999
+
+
 def test_every_scene_gets_one_to_three_icons_and_a_relevance(index):
     shown = pick(index, IconMatchRequest([row["text"] for row in SENTENCES[:8]]))
     for scene in shown:
