@@ -90,10 +90,10 @@ class IconIndex:
     def embed(self, texts: list[str], model: str) -> np.ndarray:
         """Rows for `texts`: the index's own for a name or a keyword, the model's for the
         rest, in one call. Most words a scene names are CLDR keywords or icon names."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
-        fresh = dict(zip(missing, embeddings.embed(missing, model), strict=True)) if missing else {}
         if not texts:
             return np.zeros((0, self.vectors.shape[1]), dtype=np.float32)
+        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
+        fresh = dict(zip(missing, embeddings.embed(missing, model), strict=True)) if missing else {}
         return np.stack([fresh[t] if t in fresh else self.known[t] for t in texts])
 
     def by_keyword(self, queries: np.ndarray) -> np.ndarray:
