@@ -32,7 +32,7 @@ import numpy as np
 from temporalio import activity
 
 from activities import icons, numbers
-from activities.assets import ICON_INDEX
+from activities.assets import ICON_INDEX, ICON_NAMES
 from activities.gpu import embeddings
 from activities.metering import Meter
 from activities.progress import heartbeating
@@ -179,22 +179,25 @@ def _prune_stale(path: Path) -> None:
 
 
 def shipped_vectors(model: str) -> dict[str, np.ndarray]:
-    """Icon text -> its vector from the index shipped for the bundled model, else {}.
+    """Icon text -> its vector from the files shipped for the bundled model, else {}.
 
     Keyed by text, not by version: an emoji release that renames a few icons embeds only
     those, and a model other than the bundled one (whose vectors these are not) embeds all.
     """
-    if model != embeddings.BUNDLED or not ICON_INDEX.is_file():
+    if model != embeddings.BUNDLED:
         return {}
-    try:
-        saved = np.load(ICON_INDEX)
-        texts, vectors = list(saved["texts"]), saved["vectors"].astype(np.float32)
-    except (OSError, ValueError, KeyError) as err:
-        log.warning("shipped icon index %s unreadable (%s); embedding the icons", ICON_INDEX, err)
-        return {}
-    # float16 on disk: back to unit length, so cosines stay cosines.
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    return dict(zip(texts, vectors, strict=True))
+    known: dict[str, np.ndarray] = {}
+    for path in (ICON_INDEX, ICON_NAMES):
+        try:
+            saved = np.load(path)
+            texts, vectors = list(saved["texts"]), saved["vectors"].astype(np.float32)
+        except (OSError, ValueError, KeyError) as err:
+            log.warning("shipped icon vectors %s unreadable (%s); embedding them", path, err)
+            continue
+        # float16 on disk: back to unit length, so cosines stay cosines.
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        known.update(zip(texts, vectors, strict=True))
+    return known
 
 
 def embed_catalogue(texts: list[str], model: str) -> np.ndarray:
@@ -218,9 +221,8 @@ def catalogue_texts() -> tuple[list[str], list[str], list[str]]:
 
 def load_index(cache_dir: Path, model: str = embeddings.BUNDLED) -> IconIndex:
     """The embedded index, from disk when this version was embedded before."""
-    catalogue = icons.catalogue()
-    codes, names = [i.code for i in catalogue], [i.name for i in catalogue]
-    texts, keywords, _ = catalogue_texts()
+    codes = [i.code for i in icons.catalogue()]
+    texts, keywords, names = catalogue_texts()
     path = index_path(cache_dir, model)
     if path.is_file():
         try:
